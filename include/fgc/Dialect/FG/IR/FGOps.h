@@ -1,0 +1,34 @@
+//===- FGOps.h - fg dialect operations --------------------------*- C++ -*-===//
+
+#ifndef FGC_DIALECT_FG_IR_FGOPS_H
+#define FGC_DIALECT_FG_IR_FGOPS_H
+
+#include "fgc/Dialect/FG/IR/FGDialect.h"
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#define GET_OP_CLASSES
+#include "fgc/Dialect/FG/IR/FGOps.h.inc"
+
+namespace fgc::fg {
+
+/// The NumPy broadcast of two shapes, or failure when a pair of aligned
+/// dimensions differs and neither is 1.
+mlir::FailureOr<llvm::SmallVector<int64_t>>
+broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
+
+/// Output size of one spatial axis of a convolution or pooling window.
+/// Returns a negative value when the window does not fit.
+int64_t slidingWindowOutputSize(int64_t input, int64_t kernel, int64_t stride,
+                                int64_t padBegin, int64_t padEnd,
+                                int64_t dilation, bool ceilMode);
+
+} // namespace fgc::fg
+
+#endif // FGC_DIALECT_FG_IR_FGOPS_H

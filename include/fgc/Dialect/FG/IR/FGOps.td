@@ -1,0 +1,393 @@
+//===- FGOps.td - fg dialect operations -------------------*- tablegen -*-===//
+//
+// Every op infers its result types from its operands and attributes
+// (InferTypeOpInterface); the inferred types are checked against the
+// declared ones by the verifier, so inconsistent shapes or attributes are
+// rejected with a message naming the mismatch.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FGC_DIALECT_FG_IR_FGOPS_TD
+#define FGC_DIALECT_FG_IR_FGOPS_TD
+
+include "fgc/Dialect/FG/IR/FGDialect.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/SymbolInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Type constraints
+//===----------------------------------------------------------------------===//
+
+def FG_Tensor : StaticShapeTensorOf<[F32, F64, I64]>;
+def FG_FloatTensor : StaticShapeTensorOf<[F32, F64]>;
+def FG_IndexTensor : StaticShapeTensorOf<[I64]>;
+
+class FG_Op<string mnemonic, list<Trait> traits = []>
+    : Op<FG_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+
+/// An op whose result types follow from operands and attributes.
+class FG_InferOp<string mnemonic, list<Trait> traits = []>
+    : FG_Op<mnemonic, !listconcat(traits, [InferTypeOpAdaptor])>;
+
+//===----------------------------------------------------------------------===//
+// Parameters and constants
+//===----------------------------------------------------------------------===//
+
+def FG_ParameterOp : Op<FG_Dialect, "parameter", [Symbol, HasParent<"::mlir::ModuleOp">]> {
+  let summary = "A named trainable parameter of the model and its initial value";
+  let description = [{
+    Declares a parameter (an ONNX initializer) at module level. `value` is its
+    initial value; its type is the parameter's type. Functions read it with
+    `fg.param`. Training passes update the parameter's value, never its type.
+
+    ```mlir
+    fg.parameter @"fc1.weight" = dense<0.0> : tensor<256x784xf32>
+    ```
+  }];
+  let arguments = (ins SymbolNameAttr:$sym_name, ElementsAttr:$value);
+  let assemblyFormat = "$sym_name `=` $value attr-dict";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::RankedTensorType getType() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getValue().getType());
+    }
+  }];
+}
+
+def FG_ParamOp : FG_Op<"param", [DeclareOpInterfaceMethods<SymbolUserOpInterface>]> {
+  let summary = "Reads a model parameter declared by fg.parameter";
+  let arguments = (ins FlatSymbolRefAttr:$name);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+def FG_ConstantOp : FG_Op<"constant", [ConstantLike]> {
+  let summary = "A constant tensor (not trained)";
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs FG_Tensor:$result);
+  let hasCustomAssemblyFormat = 1;
+  let hasFolder = 1;
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "::mlir::ElementsAttr":$value), [{
+    build($_builder, $_state, value.getType(), value);
+  }]>];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise ops
+//===----------------------------------------------------------------------===//
+
+class FG_UnaryOp<string mnemonic, Type type, list<Trait> traits = []>
+    : FG_Op<mnemonic, !listconcat(traits, [SameOperandsAndResultType])> {
+  let arguments = (ins type:$input);
+  let results = (outs type:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def FG_NegOp : FG_UnaryOp<"neg", FG_Tensor> {
+  let summary = "Elementwise negation";
+  let hasFolder = 1;
+}
+def FG_AbsOp : FG_UnaryOp<"abs", FG_Tensor> {
+  let summary = "Elementwise absolute value";
+}
+def FG_ExpOp : FG_UnaryOp<"exp", FG_FloatTensor> {
+  let summary = "Elementwise natural exponential";
+}
+def FG_LogOp : FG_UnaryOp<"log", FG_FloatTensor> {
+  let summary = "Elementwise natural logarithm";
+}
+def FG_SqrtOp : FG_UnaryOp<"sqrt", FG_FloatTensor> {
+  let summary = "Elementwise square root";
+}
+def FG_ErfOp : FG_UnaryOp<"erf", FG_FloatTensor> {
+  let summary = "Elementwise Gauss error function";
+}
+def FG_ReluOp : FG_UnaryOp<"relu", FG_FloatTensor> {
+  let summary = "Elementwise max(x, 0)";
+}
+def FG_SigmoidOp : FG_UnaryOp<"sigmoid", FG_FloatTensor> {
+  let summary = "Elementwise logistic function 1 / (1 + exp(-x))";
+}
+def FG_TanhOp : FG_UnaryOp<"tanh", FG_FloatTensor> {
+  let summary = "Elementwise hyperbolic tangent";
+}
+def FG_LeakyReluOp : FG_UnaryOp<"leaky_relu", FG_FloatTensor> {
+  let summary = "Elementwise x >= 0 ? x : alpha * x";
+  let arguments = (ins FG_FloatTensor:$input, F64Attr:$alpha);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+class FG_BinaryOp<string mnemonic, Type type>
+    : FG_InferOp<mnemonic, [AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+  let description = [{
+    Elementwise with multidirectional (NumPy) broadcasting: the result shape
+    is the broadcast of the operand shapes, right-aligned.
+  }];
+  let arguments = (ins type:$lhs, type:$rhs);
+  let results = (outs type:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasFolder = 1;
+}
+
+def FG_AddOp : FG_BinaryOp<"add", FG_Tensor> { let summary = "Elementwise sum"; }
+def FG_SubOp : FG_BinaryOp<"sub", FG_Tensor> { let summary = "Elementwise difference"; }
+def FG_MulOp : FG_BinaryOp<"mul", FG_Tensor> { let summary = "Elementwise product"; }
+def FG_DivOp : FG_BinaryOp<"div", FG_Tensor> {
+  let summary = "Elementwise quotient (integer division truncates)";
+}
+def FG_PowOp : FG_BinaryOp<"pow", FG_FloatTensor> { let summary = "Elementwise lhs ^ rhs"; }
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and convolution
+//===----------------------------------------------------------------------===//
+
+def FG_MatMulOp : FG_InferOp<"matmul", [AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+  let summary = "Matrix product with NumPy semantics";
+  let description = [{
+    `numpy.matmul`: 1-D operands are promoted to matrices (and the added
+    dimension removed from the result), leading (batch) dimensions
+    broadcast.
+  }];
+  let arguments = (ins FG_FloatTensor:$lhs, FG_FloatTensor:$rhs);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+}
+
+def FG_GemmOp : FG_InferOp<"gemm", [AllElementTypesMatch<["a", "b", "result"]>]> {
+  let summary = "alpha * op(A) * op(B) + beta * C, ONNX Gemm";
+  let description = [{
+    `op(X)` is X or its transpose (`trans_a`, `trans_b`). A and B are
+    matrices; the optional C is unidirectionally broadcastable to [M, N].
+  }];
+  let arguments = (ins FG_FloatTensor:$a, FG_FloatTensor:$b,
+                   Optional<FG_FloatTensor>:$c,
+                   DefaultValuedAttr<F64Attr, "1.0">:$alpha,
+                   DefaultValuedAttr<F64Attr, "1.0">:$beta,
+                   DefaultValuedAttr<BoolAttr, "false">:$trans_a,
+                   DefaultValuedAttr<BoolAttr, "false">:$trans_b);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def FG_ConvOp : FG_InferOp<"conv", [AllElementTypesMatch<["input", "weight", "result"]>]> {
+  let summary = "N-d grouped convolution (cross-correlation), ONNX Conv";
+  let description = [{
+    input [N, C, D1..Dn], weight [M, C/group, k1..kn], optional bias [M];
+    `pads` is [begin_1..begin_n, end_1..end_n] (auto_pad is resolved by the
+    importer). n is 1, 2 or 3.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, FG_FloatTensor:$weight,
+                   Optional<FG_FloatTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations,
+                   DefaultValuedAttr<I64Attr, "1">:$group);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+class FG_PoolOp<string mnemonic> : FG_InferOp<mnemonic, [SameOperandsElementType,
+                                                        AllElementTypesMatch<["input", "result"]>]> {
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def FG_MaxPoolOp : FG_PoolOp<"max_pool"> {
+  let summary = "N-d max pooling over [N, C, D1..Dn], ONNX MaxPool";
+  let arguments = (ins FG_FloatTensor:$input, DenseI64ArrayAttr:$kernel_shape,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations,
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+}
+
+def FG_AvgPoolOp : FG_PoolOp<"avg_pool"> {
+  let summary = "N-d average pooling over [N, C, D1..Dn], ONNX AveragePool";
+  let description = [{
+    With `count_include_pad` the divisor is the full kernel size, else the
+    number of input elements inside the window.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, DenseI64ArrayAttr:$kernel_shape,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode,
+                   DefaultValuedAttr<BoolAttr, "false">:$count_include_pad);
+}
+
+//===----------------------------------------------------------------------===//
+// Normalisation and softmax
+//===----------------------------------------------------------------------===//
+
+def FG_SoftmaxOp : FG_InferOp<"softmax"> {
+  let summary = "Softmax along one axis";
+  let arguments = (ins FG_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def FG_LogSoftmaxOp : FG_InferOp<"log_softmax"> {
+  let summary = "Log of the softmax along one axis";
+  let arguments = (ins FG_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def FG_LayerNormOp : FG_InferOp<"layer_norm"> {
+  let summary = "Layer normalisation over the axes [axis, rank)";
+  let description = [{
+    y = (x - mean) / sqrt(var + epsilon) * scale + bias, with mean and the
+    (biased) variance over the trailing axes from `axis`. The optional
+    `affine` operands are [] (the parameter-free form the LocalMixer uses),
+    [scale] or [scale, bias]; each broadcasts to the normalised shape.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, Variadic<FG_FloatTensor>:$affine,
+                   I64Attr:$axis,
+                   DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input (`affine` `(` $affine^ `)`)? attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The scale operand, or null for the parameter-free form.
+    ::mlir::Value getScale() {
+      return getAffine().empty() ? ::mlir::Value() : getAffine()[0];
+    }
+    /// The bias operand, or null.
+    ::mlir::Value getBias() {
+      return getAffine().size() < 2 ? ::mlir::Value() : getAffine()[1];
+    }
+  }];
+}
+
+def FG_BatchNormOp : FG_InferOp<"batch_norm"> {
+  let summary = "Batch normalisation in inference form over [N, C, ...]";
+  let description = [{
+    y = (x - mean[c]) / sqrt(var[c] + epsilon) * scale[c] + bias[c], with the
+    running statistics given as operands of shape [C].
+  }];
+  let arguments = (ins FG_FloatTensor:$input, FG_FloatTensor:$scale,
+                   FG_FloatTensor:$bias, FG_FloatTensor:$mean, FG_FloatTensor:$var,
+                   DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $scale `,` $bias `,` $mean `,` $var attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+class FG_ReduceOp<string mnemonic, Type type>
+    : FG_InferOp<mnemonic, [AllElementTypesMatch<["input", "result"]>]> {
+  let description = [{
+    Reduces over `axes` (non-negative, strictly increasing; empty means all
+    axes). With `keepdims` the reduced axes stay with size 1.
+  }];
+  let arguments = (ins type:$input, DenseI64ArrayAttr:$axes,
+                   DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs type:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def FG_ReduceMeanOp : FG_ReduceOp<"reduce_mean", FG_FloatTensor> {
+  let summary = "Mean over axes";
+}
+def FG_ReduceSumOp : FG_ReduceOp<"reduce_sum", FG_Tensor> {
+  let summary = "Sum over axes";
+}
+def FG_ReduceMaxOp : FG_ReduceOp<"reduce_max", FG_Tensor> {
+  let summary = "Maximum over axes";
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement
+//===----------------------------------------------------------------------===//
+
+def FG_ReshapeOp : FG_Op<"reshape", [AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "Reinterprets a tensor with another static shape";
+  let description = [{
+    The element count is preserved; elements keep their row-major order.
+    ONNX Reshape, Flatten, Squeeze and Unsqueeze all become this op.
+  }];
+  let arguments = (ins FG_Tensor:$input);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+  let hasVerifier = 1;
+}
+
+def FG_TransposeOp : FG_InferOp<"transpose", [AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "Permutes dimensions: result dim i is input dim perm[i]";
+  let arguments = (ins FG_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def FG_ConcatOp : FG_InferOp<"concat"> {
+  let summary = "Concatenates tensors along one axis";
+  let arguments = (ins Variadic<FG_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasFolder = 1;
+}
+
+def FG_SliceOp : FG_InferOp<"slice", [AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "Strided slice with one (start, end, step) per dimension";
+  let description = [{
+    For each dimension d, takes indices start[d], start[d] + step[d], ...
+    while before end[d] (after for a negative step). Starts and ends are
+    already clamped as ONNX Slice specifies; an end of -1 with a negative
+    step means "through index 0".
+  }];
+  let arguments = (ins FG_Tensor:$input, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def FG_GatherOp : FG_InferOp<"gather", [AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "Gathers slices along an axis at integer indices, ONNX Gather";
+  let description = [{
+    result shape = input.shape[:axis] + indices.shape + input.shape[axis+1:].
+    Negative indices count from the end of the axis.
+  }];
+  let arguments = (ins FG_Tensor:$input, FG_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = [{
+    $input `[` $indices `]` attr-dict `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+}
+
+def FG_ShapeOp : FG_InferOp<"shape"> {
+  let summary = "The shape of a tensor as a 1-D i64 tensor (always folds)";
+  let arguments = (ins FG_Tensor:$input);
+  let results = (outs FG_IndexTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+def FG_CastOp : FG_Op<"cast", [SameOperandsAndResultShape]> {
+  let summary = "Converts elements between f32, f64 and i64";
+  let description = [{
+    Float to integer truncates toward zero; integer to float rounds to
+    nearest.
+  }];
+  let arguments = (ins FG_Tensor:$input);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasFolder = 1;
+}
+
+#endif // FGC_DIALECT_FG_IR_FGOPS_TD

@@ -1,0 +1,18 @@
+//===- Passes.h - fg dialect passes -----------------------------*- C++ -*-===//
+
+#ifndef FGC_DIALECT_FG_TRANSFORMS_PASSES_H
+#define FGC_DIALECT_FG_TRANSFORMS_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+
+namespace fgc::fg {
+
+#define GEN_PASS_DECL
+#include "fgc/Dialect/FG/Transforms/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "fgc/Dialect/FG/Transforms/Passes.h.inc"
+
+} // namespace fgc::fg
+
+#endif // FGC_DIALECT_FG_TRANSFORMS_PASSES_H

@@ -1,0 +1,68 @@
+#!/usr/bin/python3
+"""Exports the models of models/ to ONNX at opsets 13 and 17 with PyTorch 1.13.
+
+Usage: /usr/bin/python3 models/export.py [--out DIR] [--only NAME,...] [--opsets 13,17]
+
+Files are named <name>.opset<N>.onnx. The batch dimension is exported as the symbolic
+dimension "batch"; fgc fixes it with --batch-size. Weights are deterministic (torch seed 0
+for the MLP/CNN, spec section 3.3 init for the LocalMixers).
+"""
+import argparse
+import os
+import sys
+import warnings
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import localmixer  # noqa: E402
+
+ALL = ["mlp", "cnn", "s_1_1", "m_1_16", "m_8_16", "l_8_64"]
+
+
+def export(name, opset, out_dir):
+    torch.manual_seed(0)
+    model, in_shape = localmixer.build(name)
+    # Train mode (kept through export by TrainingMode.PRESERVE) stops torch 1.13 from
+    # de-duplicating initializers with equal values (the zero biases of different layers
+    # would otherwise become one shared parameter). The models have no dropout/batch norm,
+    # so their graphs are the same as in eval mode.
+    model.train()
+    x = torch.randn(2, *in_shape)
+    path = os.path.join(out_dir, f"{name}.opset{opset}.onnx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _export(model, x, path, opset)
+        except torch.onnx.errors.CheckerError as e:
+            # PyTorch 1.13 quirk: at opset 17 a parameter-free layer_norm is written as
+            # LayerNormalization with an empty Scale input, which the ONNX checker rejects
+            # after the file is written. fgc imports it (Scale = 1); keep the file.
+            if "LayerNormalization" not in str(e):
+                raise
+    print(f"{path}: {localmixer.count_params(model)} parameters")
+
+
+def _export(model, x, path, opset):
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=["image"],
+                          output_names=["logits"], dynamic_axes={"image": {0: "batch"},
+                                                                 "logits": {0: "batch"}},
+                          training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--only", default=",".join(ALL))
+    ap.add_argument("--opsets", default="13,17")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for name in args.only.split(","):
+        if name not in ALL:
+            sys.exit(f"export.py: unknown model '{name}' (known: {', '.join(ALL)})")
+        for opset in args.opsets.split(","):
+            export(name, int(opset), args.out)
+
+
+if __name__ == "__main__":
+    main()
