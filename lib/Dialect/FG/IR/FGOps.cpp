@@ -14,6 +14,10 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallString.h"
+
+#include <charconv>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace fgc::fg;
@@ -88,6 +92,18 @@ FailureOr<SmallVector<int64_t>> fgc::fg::broadcastShapes(ArrayRef<int64_t> lhs,
     result[i] = l == 1 ? r : l;
   }
   return result;
+}
+
+double fgc::fg::shortestDouble(const APFloat &value) {
+  if (&value.getSemantics() != &APFloat::IEEEsingle())
+    return value.convertToDouble();
+  // std::to_chars gives the shortest decimal that round-trips the float.
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer),
+                                 value.convertToFloat());
+  if (ec != std::errc())
+    return value.convertToDouble();
+  return std::strtod(std::string(buffer, end).c_str(), nullptr);
 }
 
 int64_t fgc::fg::slidingWindowOutputSize(int64_t input, int64_t kernel,

@@ -22,7 +22,7 @@ std::optional<double> splatValue(Value v) {
   DenseFPElementsAttr attr;
   if (!matchPattern(v, m_Constant(&attr)) || !attr.isSplat())
     return std::nullopt;
-  return attr.getSplatValue<APFloat>().convertToDouble();
+  return shortestDouble(attr.getSplatValue<APFloat>());
 }
 
 /// The first reduced axis if `op` reduces exactly the trailing axes of its

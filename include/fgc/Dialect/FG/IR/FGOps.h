@@ -29,6 +29,11 @@ int64_t slidingWindowOutputSize(int64_t input, int64_t kernel, int64_t stride,
                                 int64_t padBegin, int64_t padEnd,
                                 int64_t dilation, bool ceilMode);
 
+/// The double nearest to the shortest decimal that round-trips `value` in
+/// its own precision: attributes read from f32 data (1e-5f) print as 1e-5
+/// instead of 9.99999974e-6.
+double shortestDouble(const llvm::APFloat &value);
+
 } // namespace fgc::fg
 
 #endif // FGC_DIALECT_FG_IR_FGOPS_H

@@ -1,0 +1,833 @@
+//===- OnnxOps.cpp - One converter per supported ONNX operator ------------===//
+//
+// Each converter maps one ONNX node (opsets 13-17) to fg ops. Attributes
+// are validated here (the driver already rejected unknown attribute names);
+// shape consistency is checked by the fg ops' type inference as they are
+// built. Shape arithmetic folds as it is built, so inputs that ONNX computes
+// at run time (Reshape's shape, Slice's starts, ...) are constants by the
+// time a converter asks for them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "NodeContext.h"
+
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+using namespace fgc;
+using namespace fgc::onnximport;
+namespace fg = fgc::fg;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// Unwraps a FailureOr into `var`, returning failure from the converter.
+#define TRY(var, expr)                                                         \
+  auto var##OrFail = (expr);                                                   \
+  if (failed(var##OrFail))                                                     \
+    return failure();                                                          \
+  auto var = std::move(*var##OrFail);
+
+LogicalResult setResult(NodeContext &nc, FailureOr<Value> v) {
+  if (failed(v))
+    return failure();
+  nc.setOutput(0, *v);
+  return success();
+}
+
+//===--- Elementwise ------------------------------------------------------===//
+
+template <typename OpTy>
+LogicalResult convertBinary(NodeContext &nc) {
+  TRY(lhs, nc.input(0));
+  TRY(rhs, nc.input(1));
+  if (typeOf(lhs).getElementType() != typeOf(rhs).getElementType())
+    return nc.fail("operand element types differ (" +
+                   str(typeOf(lhs).getElementType()) + " and " +
+                   str(typeOf(rhs).getElementType()) +
+                   "); mixed-type operands are not supported");
+  return setResult(nc, nc.create<OpTy>({lhs, rhs}));
+}
+
+template <typename OpTy>
+LogicalResult convertUnary(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  if (!OpTy::template hasTrait<OpTrait::SameOperandsAndResultType>())
+    return failure();
+  bool intOk = std::is_same_v<OpTy, fg::NegOp> || std::is_same_v<OpTy, fg::AbsOp>;
+  if (!intOk && !isa<FloatType>(typeOf(x).getElementType()))
+    return nc.fail("input must be a floating-point tensor, got " +
+                   str(typeOf(x)));
+  OperationState state(nc.getLoc(), OpTy::getOperationName());
+  return setResult(nc, nc.createTyped<OpTy>(x.getType(), x));
+}
+
+LogicalResult convertLeakyRelu(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  TRY(alpha, nc.attrFloat("alpha", 0.01));
+  if (!isa<FloatType>(typeOf(x).getElementType()))
+    return nc.fail("input must be a floating-point tensor");
+  return setResult(nc, nc.createTyped<fg::LeakyReluOp>(
+                           x.getType(), x, {nc.namedF64("alpha", alpha)}));
+}
+
+LogicalResult convertIdentity(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  nc.setOutput(0, x);
+  return success();
+}
+
+LogicalResult convertDropout(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  if (nc.hasInput(2)) {
+    TRY(training, nc.constantInts(2, "training_mode"));
+    (void)training;
+    return nc.fail("input 'training_mode' must be absent: only the inference "
+                   "form of Dropout is supported");
+  }
+  if (failed(nc.rejectOutputsFrom(1, "the mask exists only in training mode")))
+    return failure();
+  nc.setOutput(0, x);
+  return success();
+}
+
+LogicalResult convertCast(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  const onnx::AttributeProto *to = nc.attr("to");
+  if (!to || to->type() != onnx::AttributeProto::INT)
+    return nc.fail("attribute 'to' (an int) is required");
+  Type elt = convertElementType(nc.getContext(), to->i());
+  if (!elt)
+    return nc.fail("cast to " + elementTypeName(to->i()) +
+                   " is not supported (supported: FLOAT, DOUBLE, INT64)");
+  auto type = RankedTensorType::get(typeOf(x).getShape(), elt);
+  return setResult(nc, nc.createTyped<fg::CastOp>(type, x));
+}
+
+//===--- Linear algebra ---------------------------------------------------===//
+
+LogicalResult convertMatMul(NodeContext &nc) {
+  TRY(a, nc.input(0));
+  TRY(b, nc.input(1));
+  return setResult(nc, nc.create<fg::MatMulOp>({a, b}));
+}
+
+LogicalResult convertGemm(NodeContext &nc) {
+  TRY(a, nc.input(0));
+  TRY(b, nc.input(1));
+  TRY(alpha, nc.attrFloat("alpha", 1.0));
+  TRY(beta, nc.attrFloat("beta", 1.0));
+  TRY(transA, nc.attrInt("transA", 0));
+  TRY(transB, nc.attrInt("transB", 0));
+  SmallVector<Value> operands = {a, b};
+  if (Value c = nc.optionalInput(2))
+    operands.push_back(c);
+  return setResult(nc, nc.create<fg::GemmOp>(
+                           operands, {nc.namedF64("alpha", alpha),
+                                      nc.namedF64("beta", beta),
+                                      nc.namedBool("trans_a", transA != 0),
+                                      nc.namedBool("trans_b", transB != 0)}));
+}
+
+/// Strides, dilations and explicit pads of a Conv/pool node over `n`
+/// spatial axes, with auto_pad resolved against the input and kernel sizes.
+struct Window {
+  SmallVector<int64_t> kernel, strides, dilations, pads;
+};
+
+FailureOr<Window> readWindow(NodeContext &nc, ArrayRef<int64_t> inputShape,
+                             ArrayRef<int64_t> kernel, bool hasDilations) {
+  size_t n = kernel.size();
+  Window w;
+  w.kernel.assign(kernel.begin(), kernel.end());
+  auto readList = [&](StringRef name, size_t count, int64_t dflt,
+                      SmallVectorImpl<int64_t> &out) -> LogicalResult {
+    auto v = nc.attrInts(name);
+    if (failed(v))
+      return failure();
+    if (!*v) {
+      out.assign(count, dflt);
+      return success();
+    }
+    if ((*v)->size() != count)
+      return nc.fail("attribute '" + name + "' has " + Twine((*v)->size()) +
+                     " entries, expected " + Twine(count));
+    out.assign((*v)->begin(), (*v)->end());
+    return success();
+  };
+  if (failed(readList("strides", n, 1, w.strides)) ||
+      failed(readList(hasDilations ? "dilations" : "", n, 1, w.dilations)) ||
+      failed(readList("pads", 2 * n, 0, w.pads)))
+    return failure();
+  for (int64_t s : w.strides)
+    if (s < 1)
+      return nc.fail("attribute 'strides' entries must be >= 1");
+  for (int64_t d : w.dilations)
+    if (d < 1)
+      return nc.fail("attribute 'dilations' entries must be >= 1");
+  for (int64_t p : w.pads)
+    if (p < 0)
+      return nc.fail("attribute 'pads' entries must be >= 0");
+  auto autoPad = nc.attrString("auto_pad", "NOTSET");
+  if (failed(autoPad))
+    return failure();
+  if (*autoPad == "NOTSET")
+    return w;
+  if (nc.attr("pads"))
+    return nc.fail("attributes 'pads' and 'auto_pad' = " + *autoPad +
+                   " cannot both be given");
+  if (*autoPad == "VALID") {
+    w.pads.assign(2 * n, 0);
+    return w;
+  }
+  if (*autoPad != "SAME_UPPER" && *autoPad != "SAME_LOWER")
+    return nc.fail("attribute 'auto_pad' value '" + *autoPad +
+                   "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
+  for (size_t i = 0; i < n; ++i) {
+    int64_t in = inputShape[2 + i];
+    int64_t out = (in + w.strides[i] - 1) / w.strides[i];
+    int64_t span = (w.kernel[i] - 1) * w.dilations[i] + 1;
+    int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + span - in);
+    int64_t small = total / 2, large = total - small;
+    w.pads[i] = *autoPad == "SAME_UPPER" ? small : large;
+    w.pads[n + i] = *autoPad == "SAME_UPPER" ? large : small;
+  }
+  return w;
+}
+
+LogicalResult convertConv(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  TRY(weight, nc.input(1));
+  RankedTensorType xt = typeOf(x), wt = typeOf(weight);
+  if (xt.getRank() < 3 || xt.getRank() > 5 || wt.getRank() != xt.getRank())
+    return nc.fail("input and weight must be [N, C, D1..Dn] and [M, C/group, "
+                   "k1..kn] with n in 1..3, got " +
+                   str(xt) + " and " + str(wt));
+  ArrayRef<int64_t> kernel = wt.getShape().drop_front(2);
+  TRY(kernelAttr, nc.attrInts("kernel_shape"));
+  if (kernelAttr && ArrayRef<int64_t>(*kernelAttr) != kernel)
+    return nc.fail("attribute 'kernel_shape' does not match the weight shape " +
+                   str(wt));
+  TRY(group, nc.attrInt("group", 1));
+  TRY(window, readWindow(nc, xt.getShape(), kernel, /*hasDilations=*/true));
+  SmallVector<Value> operands = {x, weight};
+  if (Value bias = nc.optionalInput(2))
+    operands.push_back(bias);
+  return setResult(nc, nc.create<fg::ConvOp>(
+                           operands, {nc.namedArray("strides", window.strides),
+                                      nc.namedArray("pads", window.pads),
+                                      nc.namedArray("dilations", window.dilations),
+                                      nc.namedI64("group", group)}));
+}
+
+LogicalResult convertPool(NodeContext &nc, bool isMax) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  if (xt.getRank() < 3)
+    return nc.fail("input must be [N, C, D1..Dn], got " + str(xt));
+  TRY(kernel, nc.attrInts("kernel_shape"));
+  if (!kernel)
+    return nc.fail("attribute 'kernel_shape' is required");
+  if (static_cast<int64_t>(kernel->size()) != xt.getRank() - 2)
+    return nc.fail("attribute 'kernel_shape' has " + Twine(kernel->size()) +
+                   " entries for " + Twine(xt.getRank() - 2) +
+                   " spatial axes");
+  for (int64_t k : *kernel)
+    if (k < 1)
+      return nc.fail("attribute 'kernel_shape' entries must be >= 1");
+  TRY(window, readWindow(nc, xt.getShape(), *kernel, isMax));
+  TRY(ceilMode, nc.attrInt("ceil_mode", 0));
+  SmallVector<NamedAttribute> attrs = {
+      nc.namedArray("kernel_shape", window.kernel),
+      nc.namedArray("strides", window.strides),
+      nc.namedArray("pads", window.pads), nc.namedBool("ceil_mode", ceilMode)};
+  if (isMax) {
+    TRY(storage, nc.attrInt("storage_order", 0));
+    if (storage != 0)
+      return nc.fail("attribute 'storage_order' = 1 (column major) is not "
+                     "supported");
+    if (failed(nc.rejectOutputsFrom(1, "MaxPool indices are not supported")))
+      return failure();
+    attrs.push_back(nc.namedArray("dilations", window.dilations));
+    return setResult(nc, nc.create<fg::MaxPoolOp>({x}, attrs));
+  }
+  TRY(countPad, nc.attrInt("count_include_pad", 0));
+  attrs.push_back(nc.namedBool("count_include_pad", countPad != 0));
+  return setResult(nc, nc.create<fg::AvgPoolOp>({x}, attrs));
+}
+
+LogicalResult convertGlobalAveragePool(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  int64_t rank = typeOf(x).getRank();
+  if (rank < 3)
+    return nc.fail("input must be [N, C, D1..Dn]");
+  SmallVector<int64_t> axes;
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  return setResult(nc, nc.create<fg::ReduceMeanOp>(
+                           {x}, {nc.namedArray("axes", axes),
+                                 nc.namedBool("keepdims", true)}));
+}
+
+//===--- Normalisation and softmax ----------------------------------------===//
+
+template <typename OpTy>
+LogicalResult convertSoftmax(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  TRY(axisAttr, nc.attrInt("axis", -1));
+  TRY(axis, nc.normalizeAxis(axisAttr, typeOf(x).getRank()));
+  return setResult(nc, nc.create<OpTy>({x}, {nc.namedI64("axis", axis)}));
+}
+
+LogicalResult convertLayerNorm(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  TRY(axisAttr, nc.attrInt("axis", -1));
+  TRY(axis, nc.normalizeAxis(axisAttr, xt.getRank()));
+  TRY(eps, nc.attrFloat("epsilon", 1e-5));
+  TRY(stash, nc.attrInt("stash_type", 1));
+  if (stash != 1)
+    return nc.fail("attribute 'stash_type' = " + Twine(stash) +
+                   " is not supported (only 1, float32 statistics)");
+  SmallVector<Value> affine;
+  Value scale = nc.optionalInput(1), bias = nc.optionalInput(2);
+  if (!scale) {
+    // PyTorch 1.13 writes elementwise_affine=False this way at opset 17.
+    nc.warn("LayerNormalization without a Scale input (PyTorch's export of "
+            "elementwise_affine=False) is imported with Scale = 1");
+    if (bias) {
+      SmallVector<int64_t> shape(xt.getShape().drop_front(axis));
+      auto type = RankedTensorType::get(shape, xt.getElementType());
+      scale = nc.constant(DenseElementsAttr::get(
+          type, FloatAttr::get(xt.getElementType(), 1.0)));
+    }
+  }
+  if (scale)
+    affine.push_back(scale);
+  if (bias)
+    affine.push_back(bias);
+  SmallVector<NamedAttribute> attrs = {nc.namedI64("axis", axis),
+                                       nc.namedF64("epsilon", eps)};
+  TRY(y, nc.create<fg::LayerNormOp>(
+             [&] {
+               SmallVector<Value> ops = {x};
+               llvm::append_range(ops, affine);
+               return ops;
+             }(),
+             attrs));
+  nc.setOutput(0, y);
+  if (!nc.hasOutput(1) && !nc.hasOutput(2))
+    return success();
+  // Mean and InvStdDev outputs: the statistics over the normalised axes,
+  // with those axes kept as size 1.
+  SmallVector<int64_t> axes;
+  for (int64_t d = axis; d < xt.getRank(); ++d)
+    axes.push_back(d);
+  SmallVector<NamedAttribute> reduce = {nc.namedArray("axes", axes),
+                                        nc.namedBool("keepdims", true)};
+  TRY(mean, nc.create<fg::ReduceMeanOp>({x}, reduce));
+  nc.setOutput(1, mean);
+  if (!nc.hasOutput(2))
+    return success();
+  TRY(centered, nc.create<fg::SubOp>({x, mean}));
+  TRY(square, nc.create<fg::MulOp>({centered, centered}));
+  TRY(var, nc.create<fg::ReduceMeanOp>({square}, reduce));
+  auto scalar = RankedTensorType::get({}, xt.getElementType());
+  Value epsValue = nc.constant(
+      DenseElementsAttr::get(scalar, FloatAttr::get(xt.getElementType(), eps)));
+  Value one = nc.constant(
+      DenseElementsAttr::get(scalar, FloatAttr::get(xt.getElementType(), 1.0)));
+  TRY(shifted, nc.create<fg::AddOp>({var, epsValue}));
+  TRY(stddev, nc.createTyped<fg::SqrtOp>(shifted.getType(), shifted));
+  TRY(inv, nc.create<fg::DivOp>({one, stddev}));
+  nc.setOutput(2, inv);
+  return success();
+}
+
+LogicalResult convertBatchNorm(NodeContext &nc) {
+  SmallVector<Value> operands;
+  for (int i = 0; i < 5; ++i) {
+    TRY(v, nc.input(i));
+    operands.push_back(v);
+  }
+  TRY(eps, nc.attrFloat("epsilon", 1e-5));
+  TRY(momentum, nc.attrFloat("momentum", 0.9));
+  (void)momentum; // Only used by the training form.
+  TRY(training, nc.attrInt("training_mode", 0));
+  if (training != 0)
+    return nc.fail("attribute 'training_mode' = 1 is not supported (only the "
+                   "inference form)");
+  if (failed(nc.rejectOutputsFrom(1, "running statistics exist only in "
+                                     "training mode")))
+    return failure();
+  return setResult(nc, nc.create<fg::BatchNormOp>(
+                           operands, {nc.namedF64("epsilon", eps)}));
+}
+
+//===--- Reductions -------------------------------------------------------===//
+
+template <typename OpTy>
+LogicalResult convertReduce(NodeContext &nc, bool axesAsInput) {
+  TRY(x, nc.input(0));
+  int64_t rank = typeOf(x).getRank();
+  TRY(keepdims, nc.attrInt("keepdims", 1));
+  std::optional<SmallVector<int64_t>> axes;
+  if (axesAsInput) {
+    if (nc.hasInput(1)) {
+      TRY(values, nc.constantInts(1, "axes"));
+      axes = values;
+    }
+  } else {
+    TRY(values, nc.attrInts("axes"));
+    axes = values;
+  }
+  TRY(noop, nc.attrInt("noop_with_empty_axes", 0));
+  if ((!axes || axes->empty()) && noop) {
+    nc.setOutput(0, x);
+    return success();
+  }
+  SmallVector<int64_t> normalized;
+  if (axes) {
+    for (int64_t a : *axes) {
+      TRY(n, nc.normalizeAxis(a, rank, "axes entry"));
+      if (llvm::is_contained(normalized, n))
+        return nc.fail("axes entry " + Twine(a) + " is repeated");
+      normalized.push_back(n);
+    }
+    llvm::sort(normalized);
+  }
+  if (!isa<FloatType>(typeOf(x).getElementType()) &&
+      std::is_same_v<OpTy, fg::ReduceMeanOp>)
+    return nc.fail("ReduceMean of integer tensors is not supported");
+  return setResult(nc, nc.create<OpTy>({x}, {nc.namedArray("axes", normalized),
+                                             nc.namedBool("keepdims",
+                                                          keepdims != 0)}));
+}
+
+//===--- Shape and data movement ------------------------------------------===//
+
+LogicalResult convertReshape(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  TRY(target, nc.constantInts(1, "shape"));
+  TRY(allowZero, nc.attrInt("allowzero", 0));
+  RankedTensorType xt = typeOf(x);
+  SmallVector<int64_t> shape;
+  int64_t inferred = -1, known = 1;
+  for (auto [i, d] : llvm::enumerate(target)) {
+    if (d == 0 && !allowZero) {
+      if (static_cast<int64_t>(i) >= xt.getRank())
+        return nc.fail("shape entry " + Twine(i) +
+                       " is 0 (copy) but the input has rank " +
+                       Twine(xt.getRank()));
+      d = xt.getDimSize(i);
+    }
+    if (d == -1) {
+      if (inferred >= 0)
+        return nc.fail("shape has more than one -1 entry");
+      inferred = i;
+      shape.push_back(1);
+      continue;
+    }
+    if (d < 0)
+      return nc.fail("shape entry " + Twine(d) + " is invalid");
+    shape.push_back(d);
+    known *= d;
+  }
+  if (inferred >= 0) {
+    if (known == 0 || xt.getNumElements() % known != 0)
+      return nc.fail("cannot infer the -1 entry: " +
+                     Twine(xt.getNumElements()) +
+                     " elements do not divide into the other dimensions");
+    shape[inferred] = xt.getNumElements() / known;
+  }
+  return setResult(nc, nc.reshape(x, shape));
+}
+
+LogicalResult convertFlatten(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  TRY(axisAttr, nc.attrInt("axis", 1));
+  // Flatten's axis may equal the rank.
+  if (axisAttr < -xt.getRank() || axisAttr > xt.getRank())
+    return nc.fail("axis " + Twine(axisAttr) + " is out of range for rank " +
+                   Twine(xt.getRank()));
+  int64_t axis = axisAttr < 0 ? axisAttr + xt.getRank() : axisAttr;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < xt.getRank(); ++d)
+    (d < axis ? outer : inner) *= xt.getDimSize(d);
+  return setResult(nc, nc.reshape(x, {outer, inner}));
+}
+
+LogicalResult convertSqueeze(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  SmallVector<int64_t> axes;
+  if (nc.hasInput(1)) {
+    TRY(values, nc.constantInts(1, "axes"));
+    for (int64_t a : values) {
+      TRY(n, nc.normalizeAxis(a, xt.getRank(), "axes entry"));
+      if (xt.getDimSize(n) != 1)
+        return nc.fail("cannot squeeze axis " + Twine(a) + " of size " +
+                       Twine(xt.getDimSize(n)));
+      axes.push_back(n);
+    }
+  } else {
+    for (int64_t d = 0; d < xt.getRank(); ++d)
+      if (xt.getDimSize(d) == 1)
+        axes.push_back(d);
+  }
+  SmallVector<int64_t> shape;
+  for (int64_t d = 0; d < xt.getRank(); ++d)
+    if (!llvm::is_contained(axes, d))
+      shape.push_back(xt.getDimSize(d));
+  return setResult(nc, nc.reshape(x, shape));
+}
+
+LogicalResult convertUnsqueeze(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  TRY(values, nc.constantInts(1, "axes"));
+  int64_t rank = xt.getRank() + values.size();
+  SmallVector<int64_t> axes;
+  for (int64_t a : values) {
+    TRY(n, nc.normalizeAxis(a, rank, "axes entry"));
+    if (llvm::is_contained(axes, n))
+      return nc.fail("axes entry " + Twine(a) + " is repeated");
+    axes.push_back(n);
+  }
+  SmallVector<int64_t> shape;
+  ArrayRef<int64_t> in = xt.getShape();
+  for (int64_t d = 0; d < rank; ++d) {
+    if (llvm::is_contained(axes, d)) {
+      shape.push_back(1);
+    } else {
+      shape.push_back(in.front());
+      in = in.drop_front();
+    }
+  }
+  return setResult(nc, nc.reshape(x, shape));
+}
+
+LogicalResult convertTranspose(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  TRY(permAttr, nc.attrInts("perm"));
+  SmallVector<int64_t> perm;
+  if (permAttr)
+    perm = *permAttr;
+  else
+    for (int64_t d = typeOf(x).getRank() - 1; d >= 0; --d)
+      perm.push_back(d);
+  return setResult(nc,
+                   nc.create<fg::TransposeOp>({x}, {nc.namedArray("perm", perm)}));
+}
+
+LogicalResult convertConcat(NodeContext &nc) {
+  SmallVector<Value> inputs;
+  for (int i = 0; i < nc.node.input_size(); ++i) {
+    TRY(v, nc.input(i));
+    inputs.push_back(v);
+  }
+  if (inputs.empty())
+    return nc.fail("needs at least one input");
+  const onnx::AttributeProto *axisAttr = nc.attr("axis");
+  if (!axisAttr)
+    return nc.fail("attribute 'axis' is required");
+  TRY(axisValue, nc.attrInt("axis", 0));
+  TRY(axis, nc.normalizeAxis(axisValue, typeOf(inputs[0]).getRank()));
+  return setResult(nc,
+                   nc.create<fg::ConcatOp>(inputs, {nc.namedI64("axis", axis)}));
+}
+
+LogicalResult convertSplit(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  TRY(axisAttr, nc.attrInt("axis", 0));
+  TRY(axis, nc.normalizeAxis(axisAttr, xt.getRank()));
+  int64_t outputs = nc.node.output_size(), size = xt.getDimSize(axis);
+  SmallVector<int64_t> sizes;
+  if (nc.hasInput(1)) {
+    TRY(values, nc.constantInts(1, "split"));
+    sizes = values;
+    if (static_cast<int64_t>(sizes.size()) != outputs)
+      return nc.fail("input 'split' has " + Twine(sizes.size()) +
+                     " entries for " + Twine(outputs) + " outputs");
+    int64_t total = 0;
+    for (int64_t s : sizes) {
+      if (s < 0)
+        return nc.fail("input 'split' has a negative entry");
+      total += s;
+    }
+    if (total != size)
+      return nc.fail("input 'split' sums to " + Twine(total) +
+                     " but axis " + Twine(axis) + " has size " + Twine(size));
+  } else {
+    if (outputs == 0 || size % outputs != 0)
+      return nc.fail("axis size " + Twine(size) +
+                     " does not split evenly into " + Twine(outputs) +
+                     " outputs");
+    sizes.assign(outputs, size / outputs);
+  }
+  int64_t offset = 0;
+  for (int64_t i = 0; i < outputs; ++i) {
+    SmallVector<int64_t> starts(xt.getRank(), 0), ends(xt.getShape()),
+        steps(xt.getRank(), 1);
+    starts[axis] = offset;
+    ends[axis] = offset + sizes[i];
+    offset += sizes[i];
+    TRY(part, nc.create<fg::SliceOp>({x}, {nc.namedArray("starts", starts),
+                                           nc.namedArray("ends", ends),
+                                           nc.namedArray("steps", steps)}));
+    nc.setOutput(i, part);
+  }
+  return success();
+}
+
+LogicalResult convertSlice(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  int64_t rank = xt.getRank();
+  TRY(startsIn, nc.constantInts(1, "starts"));
+  TRY(endsIn, nc.constantInts(2, "ends"));
+  SmallVector<int64_t> axesIn, stepsIn;
+  if (nc.hasInput(3)) {
+    TRY(values, nc.constantInts(3, "axes"));
+    axesIn = values;
+  } else {
+    for (size_t i = 0; i < startsIn.size(); ++i)
+      axesIn.push_back(i);
+  }
+  if (nc.hasInput(4)) {
+    TRY(values, nc.constantInts(4, "steps"));
+    stepsIn = values;
+  } else {
+    stepsIn.assign(startsIn.size(), 1);
+  }
+  if (endsIn.size() != startsIn.size() || axesIn.size() != startsIn.size() ||
+      stepsIn.size() != startsIn.size())
+    return nc.fail("inputs starts, ends, axes and steps must have the same "
+                   "length");
+  SmallVector<int64_t> starts(rank, 0), ends(xt.getShape()), steps(rank, 1);
+  SmallVector<bool> seen(rank, false);
+  for (size_t i = 0; i < startsIn.size(); ++i) {
+    TRY(axis, nc.normalizeAxis(axesIn[i], rank, "axes entry"));
+    if (seen[axis])
+      return nc.fail("axes entry " + Twine(axesIn[i]) + " is repeated");
+    seen[axis] = true;
+    int64_t dim = xt.getDimSize(axis), step = stepsIn[i];
+    if (step == 0)
+      return nc.fail("steps entry " + Twine(i) + " is 0");
+    // Clamp as the ONNX Slice specification says (with int64 extremes
+    // standing for "to the end").
+    auto clamp = [&](int64_t v, bool isEnd) {
+      if (v < 0)
+        v = v < -dim ? -dim - 1 : v + dim;
+      if (step > 0)
+        return std::clamp<int64_t>(v, 0, dim);
+      return std::clamp<int64_t>(v, -1, dim - 1 + (isEnd ? 0 : 0));
+    };
+    int64_t s = startsIn[i], e = endsIn[i];
+    starts[axis] = clamp(s, false);
+    ends[axis] = clamp(e, true);
+    if (step < 0 && starts[axis] < 0)
+      starts[axis] = -1;
+    if (step < 0)
+      ends[axis] = std::min(ends[axis], dim - 1);
+    steps[axis] = step;
+  }
+  return setResult(nc, nc.create<fg::SliceOp>({x}, {nc.namedArray("starts", starts),
+                                                    nc.namedArray("ends", ends),
+                                                    nc.namedArray("steps", steps)}));
+}
+
+LogicalResult convertGather(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  TRY(indices, nc.input(1));
+  if (!typeOf(indices).getElementType().isInteger(64))
+    return nc.fail("indices must be INT64, got " +
+                   str(typeOf(indices).getElementType()));
+  TRY(axisAttr, nc.attrInt("axis", 0));
+  TRY(axis, nc.normalizeAxis(axisAttr, typeOf(x).getRank()));
+  DenseIntElementsAttr constIdx;
+  if (matchPattern(indices, m_Constant(&constIdx))) {
+    int64_t size = typeOf(x).getDimSize(axis);
+    for (int64_t i : constIdx.getValues<int64_t>())
+      if (i < -size || i >= size)
+        return nc.fail("index " + Twine(i) + " is out of range for axis " +
+                       Twine(axis) + " of size " + Twine(size));
+  }
+  return setResult(nc, nc.create<fg::GatherOp>({x, indices},
+                                               {nc.namedI64("axis", axis)}));
+}
+
+LogicalResult convertShape(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  ArrayRef<int64_t> shape = typeOf(x).getShape();
+  int64_t rank = shape.size();
+  TRY(start, nc.attrInt("start", 0));
+  TRY(end, nc.attrInt("end", rank));
+  auto clamp = [&](int64_t v) {
+    return std::clamp<int64_t>(v < 0 ? v + rank : v, 0, rank);
+  };
+  start = clamp(start);
+  end = std::max(clamp(end), start);
+  SmallVector<int64_t> dims(shape.slice(start, end - start));
+  auto type = RankedTensorType::get({static_cast<int64_t>(dims.size())},
+                                    IntegerType::get(nc.getContext(), 64));
+  nc.setOutput(0, nc.constant(DenseElementsAttr::get(type, ArrayRef(dims))));
+  return success();
+}
+
+LogicalResult convertConstant(NodeContext &nc) {
+  if (nc.node.attribute_size() != 1)
+    return nc.fail("needs exactly one value attribute");
+  const onnx::AttributeProto &a = nc.node.attribute(0);
+  MLIRContext *ctx = nc.getContext();
+  auto f32 = Float32Type::get(ctx);
+  auto i64 = IntegerType::get(ctx, 64);
+  DenseElementsAttr value;
+  if (a.name() == "value") {
+    if (a.type() != onnx::AttributeProto::TENSOR)
+      return nc.fail("attribute 'value' must be a tensor");
+    std::string why;
+    value = tensorToAttr(ctx, a.t(), why);
+    if (!value)
+      return nc.fail("attribute 'value' " + why);
+  } else if (a.name() == "value_float" && a.type() == onnx::AttributeProto::FLOAT) {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, f32), a.f());
+  } else if (a.name() == "value_floats" &&
+             a.type() == onnx::AttributeProto::FLOATS) {
+    SmallVector<float> v(a.floats().begin(), a.floats().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(v.size())}, f32),
+        ArrayRef(v));
+  } else if (a.name() == "value_int" && a.type() == onnx::AttributeProto::INT) {
+    value = DenseElementsAttr::get(RankedTensorType::get({}, i64),
+                                   static_cast<int64_t>(a.i()));
+  } else if (a.name() == "value_ints" && a.type() == onnx::AttributeProto::INTS) {
+    SmallVector<int64_t> v(a.ints().begin(), a.ints().end());
+    value = DenseElementsAttr::get(
+        RankedTensorType::get({static_cast<int64_t>(v.size())}, i64),
+        ArrayRef(v));
+  } else {
+    return nc.fail("attribute '" + a.name() +
+                   "' of this type is not supported (sparse and string "
+                   "constants are not)");
+  }
+  nc.setOutput(0, nc.constant(value));
+  return success();
+}
+
+LogicalResult convertConstantOfShape(NodeContext &nc) {
+  TRY(shape, nc.constantInts(0, "input"));
+  for (int64_t d : shape)
+    if (d < 0)
+      return nc.fail("shape entry " + Twine(d) + " is negative");
+  MLIRContext *ctx = nc.getContext();
+  Attribute element = FloatAttr::get(Float32Type::get(ctx), 0.0);
+  if (const onnx::AttributeProto *a = nc.attr("value")) {
+    if (a->type() != onnx::AttributeProto::TENSOR)
+      return nc.fail("attribute 'value' must be a tensor");
+    std::string why;
+    DenseElementsAttr v = tensorToAttr(ctx, a->t(), why);
+    if (!v)
+      return nc.fail("attribute 'value' " + why);
+    if (v.getNumElements() != 1)
+      return nc.fail("attribute 'value' must hold exactly one element");
+    element = *v.getValues<Attribute>().begin();
+  }
+  auto type = RankedTensorType::get(shape, cast<TypedAttr>(element).getType());
+  nc.setOutput(0, nc.constant(DenseElementsAttr::get(type, element)));
+  return success();
+}
+
+//===--- The table --------------------------------------------------------===//
+
+LogicalResult convertMaxPool(NodeContext &nc) { return convertPool(nc, true); }
+LogicalResult convertAveragePool(NodeContext &nc) {
+  return convertPool(nc, false);
+}
+LogicalResult convertReduceSum(NodeContext &nc) {
+  return convertReduce<fg::ReduceSumOp>(nc, /*axesAsInput=*/true);
+}
+LogicalResult convertReduceMean(NodeContext &nc) {
+  return convertReduce<fg::ReduceMeanOp>(nc, /*axesAsInput=*/false);
+}
+LogicalResult convertReduceMax(NodeContext &nc) {
+  return convertReduce<fg::ReduceMaxOp>(nc, /*axesAsInput=*/false);
+}
+
+} // namespace
+
+ArrayRef<OpConverter> onnximport::getOpConverters() {
+  static const SmallVector<OpConverter> table = {
+      {"Abs", {}, "", convertUnary<fg::AbsOp>},
+      {"Add", {}, "", convertBinary<fg::AddOp>},
+      {"AveragePool",
+       {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads",
+        "strides"},
+       "",
+       convertAveragePool},
+      {"BatchNormalization",
+       {"epsilon", "momentum", "training_mode"},
+       "inference form only (training_mode = 0, one output)",
+       convertBatchNorm},
+      {"Cast", {"to"}, "to FLOAT, DOUBLE or INT64", convertCast},
+      {"Concat", {"axis"}, "", convertConcat},
+      {"Constant",
+       {"value", "value_float", "value_floats", "value_int", "value_ints"},
+       "no sparse or string values",
+       convertConstant},
+      {"ConstantOfShape", {"value"}, "shape must be constant",
+       convertConstantOfShape},
+      {"Conv",
+       {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
+       "1-D, 2-D and 3-D",
+       convertConv},
+      {"Div", {}, "", convertBinary<fg::DivOp>},
+      {"Dropout", {"seed"}, "inference form only (no training_mode, no mask)",
+       convertDropout},
+      {"Erf", {}, "", convertUnary<fg::ErfOp>},
+      {"Exp", {}, "", convertUnary<fg::ExpOp>},
+      {"Flatten", {"axis"}, "", convertFlatten},
+      {"Gather", {"axis"}, "INT64 indices", convertGather},
+      {"Gemm", {"alpha", "beta", "transA", "transB"}, "", convertGemm},
+      {"GlobalAveragePool", {}, "", convertGlobalAveragePool},
+      {"Identity", {}, "", convertIdentity},
+      {"LayerNormalization",
+       {"axis", "epsilon", "stash_type"},
+       "stash_type = 1; an empty Scale (PyTorch quirk) means Scale = 1",
+       convertLayerNorm},
+      {"LeakyRelu", {"alpha"}, "", convertLeakyRelu},
+      {"Log", {}, "", convertUnary<fg::LogOp>},
+      {"LogSoftmax", {"axis"}, "", convertSoftmax<fg::LogSoftmaxOp>},
+      {"MatMul", {}, "", convertMatMul},
+      {"MaxPool",
+       {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
+        "storage_order", "strides"},
+       "storage_order = 0; no Indices output",
+       convertMaxPool},
+      {"Mul", {}, "", convertBinary<fg::MulOp>},
+      {"Neg", {}, "", convertUnary<fg::NegOp>},
+      {"Pow", {}, "base and exponent of the same type", convertBinary<fg::PowOp>},
+      {"ReduceMax", {"axes", "keepdims"}, "", convertReduceMax},
+      {"ReduceMean", {"axes", "keepdims"}, "floating-point input",
+       convertReduceMean},
+      {"ReduceSum", {"keepdims", "noop_with_empty_axes"},
+       "axes input must be constant", convertReduceSum},
+      {"Relu", {}, "", convertUnary<fg::ReluOp>},
+      {"Reshape", {"allowzero"}, "shape must be constant", convertReshape},
+      {"Shape", {"end", "start"}, "", convertShape},
+      {"Sigmoid", {}, "", convertUnary<fg::SigmoidOp>},
+      {"Slice", {}, "starts/ends/axes/steps must be constant", convertSlice},
+      {"Softmax", {"axis"}, "", convertSoftmax<fg::SoftmaxOp>},
+      {"Split", {"axis"}, "split input must be constant", convertSplit},
+      {"Sqrt", {}, "", convertUnary<fg::SqrtOp>},
+      {"Squeeze", {}, "axes input must be constant", convertSqueeze},
+      {"Sub", {}, "", convertBinary<fg::SubOp>},
+      {"Tanh", {}, "", convertUnary<fg::TanhOp>},
+      {"Transpose", {"perm"}, "", convertTranspose},
+      {"Unsqueeze", {}, "axes input must be constant", convertUnsqueeze},
+  };
+  return table;
+}
