@@ -47,6 +47,10 @@ LogicalResult convertBinary(NodeContext &nc) {
                    str(typeOf(lhs).getElementType()) + " and " +
                    str(typeOf(rhs).getElementType()) +
                    "); mixed-type operands are not supported");
+  if (std::is_same_v<OpTy, fg::PowOp> &&
+      !isa<FloatType>(typeOf(lhs).getElementType()))
+    return nc.fail("integer Pow is not supported (operands must be FLOAT or "
+                   "DOUBLE)");
   return setResult(nc, nc.create<OpTy>({lhs, rhs}));
 }
 

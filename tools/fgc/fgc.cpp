@@ -33,7 +33,7 @@ cl::SubCommand importCmd("import",
                          "Import an ONNX model and print its fg dialect IR");
 
 cl::opt<std::string> importInput(cl::Positional, cl::desc("<model.onnx|model.onnxtxt|->"),
-                                 cl::Required, cl::sub(importCmd),
+                                 cl::sub(importCmd),
                                  cl::cat(fgcCategory));
 cl::opt<std::string> importOutput("o", cl::desc("Write the IR to <file> "
                                                 "(default: standard output)"),
@@ -105,6 +105,9 @@ int runImport() {
     }
     return 0;
   }
+  if (importInput.empty())
+    return error("import: no model given (usage: fgc import MODEL [-o "
+                 "OUT.mlir] ...)");
   fgc::ImportOptions options;
   if (batchSize.getNumOccurrences()) {
     if (batchSize <= 0)
