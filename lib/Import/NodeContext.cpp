@@ -121,10 +121,18 @@ Location NodeContext::locationFor(MLIRContext *ctx,
   return NameLoc::get(StringAttr::get(ctx, name));
 }
 
+std::string NodeContext::describe(const onnx::NodeProto &node) {
+  if (!node.name().empty())
+    return "node '" + node.name() + "'";
+  for (const std::string &out : node.output())
+    if (!out.empty())
+      return "node producing '" + out + "'";
+  return "unnamed node";
+}
+
 LogicalResult NodeContext::fail(const Twine &message) {
   if (error.empty()) {
-    std::string name = node.name().empty() ? "" : "'" + node.name() + "' ";
-    error = "node " + name + "(" + node.op_type() + ", domain '" +
+    error = describe(node) + " (" + node.op_type() + ", domain '" +
             (node.domain().empty() ? "ai.onnx" : node.domain()) +
             "', opset " + std::to_string(opset) + "): " + message.str();
   }

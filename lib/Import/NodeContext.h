@@ -166,6 +166,10 @@ public:
   mlir::FailureOr<int64_t> normalizeAxis(int64_t axis, int64_t rank,
                                          llvm::StringRef what = "axis");
 
+  /// "node 'name'", or "node producing 'out'" for unnamed nodes (as the
+  /// ONNX text syntax writes them).
+  static std::string describe(const onnx::NodeProto &node);
+
   static mlir::Location locationFor(mlir::MLIRContext *ctx,
                                     const onnx::NodeProto &node);
 

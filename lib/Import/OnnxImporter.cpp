@@ -177,10 +177,9 @@ LogicalResult GraphImporter::declareInitializers(const onnx::GraphProto &graph) 
 }
 
 LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node) {
-  std::string label = node.name().empty() ? node.op_type() : node.name();
   for (const std::string &in : node.input())
     if (!in.empty() && !values.count(in))
-      return fail("node '" + label + "' (" + node.op_type() +
+      return fail(NodeContext::describe(node) + " (" + node.op_type() +
                   ") uses undefined value '" + in + "'");
   NodeContext nc(builder, node, opset, values, result.error, result.warnings);
   if (!node.domain().empty() && node.domain() != "ai.onnx")
