@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Configures and builds fgc (Release, clang-22, Ninja) into build/.
+#   ./build.sh              set up packages if needed, configure once, build
+#   ./build.sh --sanitize   the same with AddressSanitizer + UBSan, into build-asan/
+#   ./build.sh --debug      a Debug build into build-debug/
+set -euo pipefail
+cd "$(dirname "$0")"
+./setup.sh
+
+dir=build
+args=(-DCMAKE_BUILD_TYPE=Release)
+case "${1:-}" in
+  "") ;;
+  --sanitize) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFGC_ENABLE_SANITIZERS=ON) ;;
+  --debug) dir=build-debug; args=(-DCMAKE_BUILD_TYPE=Debug) ;;
+  -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "build.sh: unknown option '$1' (try --help)" >&2; exit 1 ;;
+esac
+
+if [ ! -f "$dir/build.ninja" ]; then
+  CC=clang-22 CXX=clang++-22 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null
+fi
+cmake --build "$dir" -- -j"$(nproc)" | grep -v '^\[' || true
+test "${PIPESTATUS[0]}" -eq 0
