@@ -63,8 +63,8 @@ static DenseElementsAttr fromField(RankedTensorType type, const Field &field,
 }
 
 DenseElementsAttr onnximport::tensorToAttr(MLIRContext *ctx,
-                                       const onnx::TensorProto &tensor,
-                                       std::string &error) {
+                                           const onnx::TensorProto &tensor,
+                                           std::string &error) {
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL ||
       tensor.external_data_size() > 0) {
     error = "uses external data, which is not supported (save the model "
@@ -78,7 +78,8 @@ DenseElementsAttr onnximport::tensorToAttr(MLIRContext *ctx,
   Type elt = convertElementType(ctx, tensor.data_type());
   if (!elt) {
     error = "has unsupported element type " +
-            elementTypeName(tensor.data_type()) + " (supported: FLOAT, "
+            elementTypeName(tensor.data_type()) +
+            " (supported: FLOAT, "
             "DOUBLE, INT64)";
     return nullptr;
   }
@@ -133,8 +134,8 @@ std::string NodeContext::describe(const onnx::NodeProto &node) {
 LogicalResult NodeContext::fail(const Twine &message) {
   if (error.empty()) {
     error = describe(node) + " (" + node.op_type() + ", domain '" +
-            (node.domain().empty() ? "ai.onnx" : node.domain()) +
-            "', opset " + std::to_string(opset) + "): " + message.str();
+            (node.domain().empty() ? "ai.onnx" : node.domain()) + "', opset " +
+            std::to_string(opset) + "): " + message.str();
   }
   return failure();
 }
@@ -204,8 +205,7 @@ FailureOr<double> NodeContext::attrFloat(StringRef name, double dflt) {
   return fg::shortestDouble(APFloat(a->f()));
 }
 
-FailureOr<std::string> NodeContext::attrString(StringRef name,
-                                               StringRef dflt) {
+FailureOr<std::string> NodeContext::attrString(StringRef name, StringRef dflt) {
   const onnx::AttributeProto *a = attr(name);
   if (!a)
     return dflt.str();

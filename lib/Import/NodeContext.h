@@ -25,8 +25,7 @@ namespace fgc::onnximport {
 class NodeContext;
 
 /// Prints an MLIR type or attribute (or anything printable) for a message.
-template <typename T>
-std::string str(const T &value) {
+template <typename T> std::string str(const T &value) {
   std::string s;
   llvm::raw_string_ostream os(s);
   os << value;
@@ -100,10 +99,11 @@ public:
   mlir::LogicalResult rejectOutputsFrom(int first, llvm::StringRef why);
 
   /// The values of a constant i64 input, failing when it is not constant.
-  mlir::FailureOr<llvm::SmallVector<int64_t>> constantInts(int i,
-                                                           llvm::StringRef what);
+  mlir::FailureOr<llvm::SmallVector<int64_t>>
+  constantInts(int i, llvm::StringRef what);
 
-  //===--- Attributes ------------------------------------------------------===//
+  //===--- Attributes
+  //------------------------------------------------------===//
 
   const onnx::AttributeProto *attr(llvm::StringRef name) const;
   mlir::FailureOr<int64_t> attrInt(llvm::StringRef name, int64_t dflt);
@@ -114,7 +114,8 @@ public:
   mlir::FailureOr<std::optional<llvm::SmallVector<int64_t>>>
   attrInts(llvm::StringRef name);
 
-  //===--- Building ops ----------------------------------------------------===//
+  //===--- Building ops
+  //----------------------------------------------------===//
 
   /// Creates an op whose result types are inferred, then folds it. Fails
   /// (with the inference diagnostic as the message) when the operands and
@@ -179,10 +180,9 @@ public:
 
 private:
   mlir::LogicalResult failInference();
-  mlir::FailureOr<mlir::Value> finish(llvm::StringRef opName,
-                                      mlir::ValueRange operands,
-                                      llvm::ArrayRef<mlir::NamedAttribute> attrs,
-                                      mlir::TypeRange types);
+  mlir::FailureOr<mlir::Value>
+  finish(llvm::StringRef opName, mlir::ValueRange operands,
+         llvm::ArrayRef<mlir::NamedAttribute> attrs, mlir::TypeRange types);
 
   llvm::StringMap<mlir::Value> &values;
   std::string &error;

@@ -112,8 +112,10 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
     }
   } else {
     if (!tensor.has_shape())
-      return fail("graph input '" + name + "' has no shape; give one with "
-                  "--input-shape " + name + "=DxDx...");
+      return fail("graph input '" + name +
+                  "' has no shape; give one with "
+                  "--input-shape " +
+                  name + "=DxDx...");
     for (int i = 0; i < tensor.shape().dim_size(); ++i) {
       const auto &dim = tensor.shape().dim(i);
       if (dim.has_dim_value() && dim.dim_value() > 0) {
@@ -126,8 +128,8 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
       }
       std::string symbol =
           dim.has_dim_param() ? " ('" + dim.dim_param() + "')" : "";
-      return fail("graph input '" + name + "' dimension " + Twine(i) +
-                  symbol + " is dynamic; fix it with " +
+      return fail("graph input '" + name + "' dimension " + Twine(i) + symbol +
+                  " is dynamic; fix it with " +
                   (i == 0 ? "--batch-size N or " : "") + "--input-shape " +
                   name + "=DxDx...");
     }
@@ -139,7 +141,8 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
   return RankedTensorType::get(shape, elt);
 }
 
-LogicalResult GraphImporter::declareInitializers(const onnx::GraphProto &graph) {
+LogicalResult
+GraphImporter::declareInitializers(const onnx::GraphProto &graph) {
   SymbolTable symbols(module);
   for (const onnx::TensorProto &init : graph.initializer()) {
     if (init.name().empty())
@@ -169,9 +172,9 @@ LogicalResult GraphImporter::declareInitializers(const onnx::GraphProto &graph) 
                   "another symbol");
     builder.setInsertionPointToEnd(
         &cast<func::FuncOp>(module.lookupSymbol("forward")).front());
-    values[init.name()] = fg::ParamOp::create(
-        builder, loc, param.getType(),
-        FlatSymbolRefAttr::get(param.getSymNameAttr()));
+    values[init.name()] =
+        fg::ParamOp::create(builder, loc, param.getType(),
+                            FlatSymbolRefAttr::get(param.getSymNameAttr()));
   }
   return success();
 }
@@ -357,7 +360,8 @@ ImportResult fgc::importOnnx(MLIRContext &context, StringRef bytes,
   if (text || !model.ParseFromArray(bytes.data(), bytes.size())) {
     model.Clear();
     if (!text && !looksLikeText(bytes)) {
-      result.error = sourceName.str() + ": not an ONNX model (the bytes are "
+      result.error = sourceName.str() +
+                     ": not an ONNX model (the bytes are "
                      "neither a binary ModelProto nor ONNX text)";
       return result;
     }
@@ -386,8 +390,8 @@ ImportResult fgc::importOnnxFile(MLIRContext &context, StringRef path,
   auto buffer = llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/false);
   if (!buffer) {
     ImportResult result;
-    result.error = path.str() + ": cannot read file: " +
-                   buffer.getError().message();
+    result.error =
+        path.str() + ": cannot read file: " + buffer.getError().message();
     return result;
   }
   return importOnnx(context, (*buffer)->getBuffer(), path, options);

@@ -38,8 +38,7 @@ LogicalResult setResult(NodeContext &nc, FailureOr<Value> v) {
 
 //===--- Elementwise ------------------------------------------------------===//
 
-template <typename OpTy>
-LogicalResult convertBinary(NodeContext &nc) {
+template <typename OpTy> LogicalResult convertBinary(NodeContext &nc) {
   TRY(lhs, nc.input(0));
   TRY(rhs, nc.input(1));
   if (typeOf(lhs).getElementType() != typeOf(rhs).getElementType())
@@ -54,12 +53,12 @@ LogicalResult convertBinary(NodeContext &nc) {
   return setResult(nc, nc.create<OpTy>({lhs, rhs}));
 }
 
-template <typename OpTy>
-LogicalResult convertUnary(NodeContext &nc) {
+template <typename OpTy> LogicalResult convertUnary(NodeContext &nc) {
   TRY(x, nc.input(0));
   if (!OpTy::template hasTrait<OpTrait::SameOperandsAndResultType>())
     return failure();
-  bool intOk = std::is_same_v<OpTy, fg::NegOp> || std::is_same_v<OpTy, fg::AbsOp>;
+  bool intOk =
+      std::is_same_v<OpTy, fg::NegOp> || std::is_same_v<OpTy, fg::AbsOp>;
   if (!intOk && !isa<FloatType>(typeOf(x).getElementType()))
     return nc.fail("input must be a floating-point tensor, got " +
                    str(typeOf(x)));
@@ -127,11 +126,11 @@ LogicalResult convertGemm(NodeContext &nc) {
   SmallVector<Value> operands = {a, b};
   if (Value c = nc.optionalInput(2))
     operands.push_back(c);
-  return setResult(nc, nc.create<fg::GemmOp>(
-                           operands, {nc.namedF64("alpha", alpha),
-                                      nc.namedF64("beta", beta),
-                                      nc.namedBool("trans_a", transA != 0),
-                                      nc.namedBool("trans_b", transB != 0)}));
+  return setResult(
+      nc, nc.create<fg::GemmOp>(
+              operands, {nc.namedF64("alpha", alpha), nc.namedF64("beta", beta),
+                         nc.namedBool("trans_a", transA != 0),
+                         nc.namedBool("trans_b", transB != 0)}));
 }
 
 /// Strides, dilations and explicit pads of a Conv/pool node over `n`
@@ -218,11 +217,12 @@ LogicalResult convertConv(NodeContext &nc) {
   SmallVector<Value> operands = {x, weight};
   if (Value bias = nc.optionalInput(2))
     operands.push_back(bias);
-  return setResult(nc, nc.create<fg::ConvOp>(
-                           operands, {nc.namedArray("strides", window.strides),
-                                      nc.namedArray("pads", window.pads),
-                                      nc.namedArray("dilations", window.dilations),
-                                      nc.namedI64("group", group)}));
+  return setResult(
+      nc, nc.create<fg::ConvOp>(operands,
+                                {nc.namedArray("strides", window.strides),
+                                 nc.namedArray("pads", window.pads),
+                                 nc.namedArray("dilations", window.dilations),
+                                 nc.namedI64("group", group)}));
 }
 
 LogicalResult convertPool(NodeContext &nc, bool isMax) {
@@ -235,8 +235,7 @@ LogicalResult convertPool(NodeContext &nc, bool isMax) {
     return nc.fail("attribute 'kernel_shape' is required");
   if (static_cast<int64_t>(kernel->size()) != xt.getRank() - 2)
     return nc.fail("attribute 'kernel_shape' has " + Twine(kernel->size()) +
-                   " entries for " + Twine(xt.getRank() - 2) +
-                   " spatial axes");
+                   " entries for " + Twine(xt.getRank() - 2) + " spatial axes");
   for (int64_t k : *kernel)
     if (k < 1)
       return nc.fail("attribute 'kernel_shape' entries must be >= 1");
@@ -269,15 +268,14 @@ LogicalResult convertGlobalAveragePool(NodeContext &nc) {
   SmallVector<int64_t> axes;
   for (int64_t d = 2; d < rank; ++d)
     axes.push_back(d);
-  return setResult(nc, nc.create<fg::ReduceMeanOp>(
-                           {x}, {nc.namedArray("axes", axes),
-                                 nc.namedBool("keepdims", true)}));
+  return setResult(
+      nc, nc.create<fg::ReduceMeanOp>({x}, {nc.namedArray("axes", axes),
+                                            nc.namedBool("keepdims", true)}));
 }
 
 //===--- Normalisation and softmax ----------------------------------------===//
 
-template <typename OpTy>
-LogicalResult convertSoftmax(NodeContext &nc) {
+template <typename OpTy> LogicalResult convertSoftmax(NodeContext &nc) {
   TRY(x, nc.input(0));
   TRY(axisAttr, nc.attrInt("axis", -1));
   TRY(axis, nc.normalizeAxis(axisAttr, typeOf(x).getRank()));
@@ -365,8 +363,8 @@ LogicalResult convertBatchNorm(NodeContext &nc) {
   if (failed(nc.rejectOutputsFrom(1, "running statistics exist only in "
                                      "training mode")))
     return failure();
-  return setResult(nc, nc.create<fg::BatchNormOp>(
-                           operands, {nc.namedF64("epsilon", eps)}));
+  return setResult(
+      nc, nc.create<fg::BatchNormOp>(operands, {nc.namedF64("epsilon", eps)}));
 }
 
 //===--- Reductions -------------------------------------------------------===//
@@ -404,9 +402,9 @@ LogicalResult convertReduce(NodeContext &nc, bool axesAsInput) {
   if (!isa<FloatType>(typeOf(x).getElementType()) &&
       std::is_same_v<OpTy, fg::ReduceMeanOp>)
     return nc.fail("ReduceMean of integer tensors is not supported");
-  return setResult(nc, nc.create<OpTy>({x}, {nc.namedArray("axes", normalized),
-                                             nc.namedBool("keepdims",
-                                                          keepdims != 0)}));
+  return setResult(
+      nc, nc.create<OpTy>({x}, {nc.namedArray("axes", normalized),
+                                nc.namedBool("keepdims", keepdims != 0)}));
 }
 
 //===--- Shape and data movement ------------------------------------------===//
@@ -440,9 +438,9 @@ LogicalResult convertReshape(NodeContext &nc) {
   }
   if (inferred >= 0) {
     if (known == 0 || xt.getNumElements() % known != 0)
-      return nc.fail("cannot infer the -1 entry: " +
-                     Twine(xt.getNumElements()) +
-                     " elements do not divide into the other dimensions");
+      return nc.fail(
+          "cannot infer the -1 entry: " + Twine(xt.getNumElements()) +
+          " elements do not divide into the other dimensions");
     shape[inferred] = xt.getNumElements() / known;
   }
   return setResult(nc, nc.reshape(x, shape));
@@ -522,8 +520,8 @@ LogicalResult convertTranspose(NodeContext &nc) {
   else
     for (int64_t d = typeOf(x).getRank() - 1; d >= 0; --d)
       perm.push_back(d);
-  return setResult(nc,
-                   nc.create<fg::TransposeOp>({x}, {nc.namedArray("perm", perm)}));
+  return setResult(
+      nc, nc.create<fg::TransposeOp>({x}, {nc.namedArray("perm", perm)}));
 }
 
 LogicalResult convertConcat(NodeContext &nc) {
@@ -539,8 +537,8 @@ LogicalResult convertConcat(NodeContext &nc) {
     return nc.fail("attribute 'axis' is required");
   TRY(axisValue, nc.attrInt("axis", 0));
   TRY(axis, nc.normalizeAxis(axisValue, typeOf(inputs[0]).getRank()));
-  return setResult(nc,
-                   nc.create<fg::ConcatOp>(inputs, {nc.namedI64("axis", axis)}));
+  return setResult(
+      nc, nc.create<fg::ConcatOp>(inputs, {nc.namedI64("axis", axis)}));
 }
 
 LogicalResult convertSplit(NodeContext &nc) {
@@ -563,8 +561,8 @@ LogicalResult convertSplit(NodeContext &nc) {
       total += s;
     }
     if (total != size)
-      return nc.fail("input 'split' sums to " + Twine(total) +
-                     " but axis " + Twine(axis) + " has size " + Twine(size));
+      return nc.fail("input 'split' sums to " + Twine(total) + " but axis " +
+                     Twine(axis) + " has size " + Twine(size));
   } else {
     if (outputs == 0 || size % outputs != 0)
       return nc.fail("axis size " + Twine(size) +
@@ -639,9 +637,10 @@ LogicalResult convertSlice(NodeContext &nc) {
       ends[axis] = std::min(ends[axis], dim - 1);
     steps[axis] = step;
   }
-  return setResult(nc, nc.create<fg::SliceOp>({x}, {nc.namedArray("starts", starts),
-                                                    nc.namedArray("ends", ends),
-                                                    nc.namedArray("steps", steps)}));
+  return setResult(
+      nc, nc.create<fg::SliceOp>({x}, {nc.namedArray("starts", starts),
+                                       nc.namedArray("ends", ends),
+                                       nc.namedArray("steps", steps)}));
 }
 
 LogicalResult convertGather(NodeContext &nc) {
@@ -660,8 +659,8 @@ LogicalResult convertGather(NodeContext &nc) {
         return nc.fail("index " + Twine(i) + " is out of range for axis " +
                        Twine(axis) + " of size " + Twine(size));
   }
-  return setResult(nc, nc.create<fg::GatherOp>({x, indices},
-                                               {nc.namedI64("axis", axis)}));
+  return setResult(
+      nc, nc.create<fg::GatherOp>({x, indices}, {nc.namedI64("axis", axis)}));
 }
 
 LogicalResult convertShape(NodeContext &nc) {
@@ -697,7 +696,8 @@ LogicalResult convertConstant(NodeContext &nc) {
     value = tensorToAttr(ctx, a.t(), why);
     if (!value)
       return nc.fail("attribute 'value' " + why);
-  } else if (a.name() == "value_float" && a.type() == onnx::AttributeProto::FLOAT) {
+  } else if (a.name() == "value_float" &&
+             a.type() == onnx::AttributeProto::FLOAT) {
     value = DenseElementsAttr::get(RankedTensorType::get({}, f32), a.f());
   } else if (a.name() == "value_floats" &&
              a.type() == onnx::AttributeProto::FLOATS) {
@@ -708,7 +708,8 @@ LogicalResult convertConstant(NodeContext &nc) {
   } else if (a.name() == "value_int" && a.type() == onnx::AttributeProto::INT) {
     value = DenseElementsAttr::get(RankedTensorType::get({}, i64),
                                    static_cast<int64_t>(a.i()));
-  } else if (a.name() == "value_ints" && a.type() == onnx::AttributeProto::INTS) {
+  } else if (a.name() == "value_ints" &&
+             a.type() == onnx::AttributeProto::INTS) {
     SmallVector<int64_t> v(a.ints().begin(), a.ints().end());
     value = DenseElementsAttr::get(
         RankedTensorType::get({static_cast<int64_t>(v.size())}, i64),
@@ -782,14 +783,18 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        {"value", "value_float", "value_floats", "value_int", "value_ints"},
        "no sparse or string values",
        convertConstant},
-      {"ConstantOfShape", {"value"}, "shape must be constant",
+      {"ConstantOfShape",
+       {"value"},
+       "shape must be constant",
        convertConstantOfShape},
       {"Conv",
        {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
        "1-D, 2-D and 3-D",
        convertConv},
       {"Div", {}, "", convertBinary<fg::DivOp>},
-      {"Dropout", {"seed"}, "inference form only (no training_mode, no mask)",
+      {"Dropout",
+       {"seed"},
+       "inference form only (no training_mode, no mask)",
        convertDropout},
       {"Erf", {}, "", convertUnary<fg::ErfOp>},
       {"Exp", {}, "", convertUnary<fg::ExpOp>},
@@ -813,12 +818,19 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        convertMaxPool},
       {"Mul", {}, "", convertBinary<fg::MulOp>},
       {"Neg", {}, "", convertUnary<fg::NegOp>},
-      {"Pow", {}, "base and exponent of the same type", convertBinary<fg::PowOp>},
+      {"Pow",
+       {},
+       "base and exponent of the same type",
+       convertBinary<fg::PowOp>},
       {"ReduceMax", {"axes", "keepdims"}, "", convertReduceMax},
-      {"ReduceMean", {"axes", "keepdims"}, "floating-point input",
+      {"ReduceMean",
+       {"axes", "keepdims"},
+       "floating-point input",
        convertReduceMean},
-      {"ReduceSum", {"keepdims", "noop_with_empty_axes"},
-       "axes input must be constant", convertReduceSum},
+      {"ReduceSum",
+       {"keepdims", "noop_with_empty_axes"},
+       "axes input must be constant",
+       convertReduceSum},
       {"Relu", {}, "", convertUnary<fg::ReluOp>},
       {"Reshape", {"allowzero"}, "shape must be constant", convertReshape},
       {"Shape", {"end", "start"}, "", convertShape},

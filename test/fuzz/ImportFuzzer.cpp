@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fgc::ImportOptions options;
   options.batchSize = 2;
   llvm::StringRef bytes(reinterpret_cast<const char *>(data), size);
-  fgc::ImportResult result = fgc::importOnnx(context, bytes, "fuzz.onnx", options);
+  fgc::ImportResult result =
+      fgc::importOnnx(context, bytes, "fuzz.onnx", options);
   // Every failure must come with a message.
   if (!result.module && result.error.empty())
     std::abort();

@@ -87,12 +87,12 @@ TEST_F(FGBuilderTest, FoldsShapeArithmetic) {
   // shape(x)[1] * 2 folds to the constant 14.
   Value shape = builder.createOrFold<fg::ShapeOp>(loc, entry->getArgument(0));
   auto i64 = RankedTensorType::get({}, builder.getI64Type());
-  Value one = fg::ConstantOp::create(
-      builder, loc, DenseElementsAttr::get(i64, int64_t(1)));
+  Value one = fg::ConstantOp::create(builder, loc,
+                                     DenseElementsAttr::get(i64, int64_t(1)));
   Value dim = builder.createOrFold<fg::GatherOp>(loc, shape, one,
                                                  builder.getI64IntegerAttr(0));
-  Value two = fg::ConstantOp::create(
-      builder, loc, DenseElementsAttr::get(i64, int64_t(2)));
+  Value two = fg::ConstantOp::create(builder, loc,
+                                     DenseElementsAttr::get(i64, int64_t(2)));
   Value product = builder.createOrFold<fg::MulOp>(loc, dim, two);
   DenseIntElementsAttr value;
   auto constant = product.getDefiningOp<fg::ConstantOp>();

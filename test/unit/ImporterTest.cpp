@@ -39,8 +39,7 @@ func::FuncOp forward(ImportResult &r) {
   return cast<func::FuncOp>(r.module->lookupSymbol("forward"));
 }
 
-template <typename OpTy>
-size_t count(ImportResult &r) {
+template <typename OpTy> size_t count(ImportResult &r) {
   size_t n = 0;
   r.module->walk([&](OpTy) { ++n; });
   return n;
@@ -135,8 +134,8 @@ g (float[2] x) => (float[2] y) { y = Relu (x) }
 }
 
 TEST_F(ImporterTest, NotAModel) {
-  ImportResult r = importOnnx(ctx, StringRef("\x08\x96\x01\xff\xfe", 5),
-                              "junk.onnx");
+  ImportResult r =
+      importOnnx(ctx, StringRef("\x08\x96\x01\xff\xfe", 5), "junk.onnx");
   ASSERT_FALSE(r.module);
   EXPECT_NE(r.error.find("junk.onnx: not an ONNX model"), std::string::npos)
       << r.error;
@@ -259,13 +258,48 @@ TEST(SupportedOps, CoversTheSubsetSorted) {
     if (i)
       EXPECT_LT(ops[i - 1].opType, ops[i].opType);
   }
-  for (StringRef op :
-       {"Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Sqrt", "Neg",
-        "Exp", "Log", "Erf", "Abs", "Relu", "LeakyRelu", "Sigmoid", "Tanh",
-        "Softmax", "LogSoftmax", "ReduceMean", "ReduceSum", "ReduceMax",
-        "LayerNormalization", "BatchNormalization", "Conv", "MaxPool",
-        "AveragePool", "GlobalAveragePool", "Flatten", "Reshape", "Transpose",
-        "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "Shape",
-        "Constant", "ConstantOfShape", "Identity", "Dropout", "Cast"})
+  for (StringRef op : {"Gemm",
+                       "MatMul",
+                       "Add",
+                       "Sub",
+                       "Mul",
+                       "Div",
+                       "Pow",
+                       "Sqrt",
+                       "Neg",
+                       "Exp",
+                       "Log",
+                       "Erf",
+                       "Abs",
+                       "Relu",
+                       "LeakyRelu",
+                       "Sigmoid",
+                       "Tanh",
+                       "Softmax",
+                       "LogSoftmax",
+                       "ReduceMean",
+                       "ReduceSum",
+                       "ReduceMax",
+                       "LayerNormalization",
+                       "BatchNormalization",
+                       "Conv",
+                       "MaxPool",
+                       "AveragePool",
+                       "GlobalAveragePool",
+                       "Flatten",
+                       "Reshape",
+                       "Transpose",
+                       "Squeeze",
+                       "Unsqueeze",
+                       "Concat",
+                       "Split",
+                       "Slice",
+                       "Gather",
+                       "Shape",
+                       "Constant",
+                       "ConstantOfShape",
+                       "Identity",
+                       "Dropout",
+                       "Cast"})
     EXPECT_TRUE(names.contains(op)) << op.str();
 }

@@ -32,11 +32,12 @@ cl::OptionCategory fgcCategory("fgc options");
 cl::SubCommand importCmd("import",
                          "Import an ONNX model and print its fg dialect IR");
 
-cl::opt<std::string> importInput(cl::Positional, cl::desc("<model.onnx|model.onnxtxt|->"),
-                                 cl::sub(importCmd),
-                                 cl::cat(fgcCategory));
-cl::opt<std::string> importOutput("o", cl::desc("Write the IR to <file> "
-                                                "(default: standard output)"),
+cl::opt<std::string> importInput(cl::Positional,
+                                 cl::desc("<model.onnx|model.onnxtxt|->"),
+                                 cl::sub(importCmd), cl::cat(fgcCategory));
+cl::opt<std::string> importOutput("o",
+                                  cl::desc("Write the IR to <file> "
+                                           "(default: standard output)"),
                                   cl::value_desc("file"), cl::init("-"),
                                   cl::sub(importCmd), cl::cat(fgcCategory));
 cl::opt<int64_t> batchSize(
@@ -52,14 +53,15 @@ cl::opt<bool> noFuseLayerNorm(
     "no-fuse-layer-norm",
     cl::desc("Keep decomposed layer norms (opset 13) as separate ops"),
     cl::init(false), cl::sub(importCmd), cl::cat(fgcCategory));
-cl::opt<bool> elideParams(
-    "elide-params",
-    cl::desc("Print parameter values as dense_resource<__elided__> "
-             "(readable, but not re-parseable)"),
-    cl::init(false), cl::sub(importCmd), cl::cat(fgcCategory));
+cl::opt<bool>
+    elideParams("elide-params",
+                cl::desc("Print parameter values as dense_resource<__elided__> "
+                         "(readable, but not re-parseable)"),
+                cl::init(false), cl::sub(importCmd), cl::cat(fgcCategory));
 cl::opt<bool> listOps("list-ops",
                       cl::desc("List the supported ONNX operators and exit"),
-                      cl::init(false), cl::sub(importCmd), cl::cat(fgcCategory));
+                      cl::init(false), cl::sub(importCmd),
+                      cl::cat(fgcCategory));
 
 int error(const Twine &message) {
   WithColor::error(errs(), "fgc") << message << "\n";
@@ -127,8 +129,7 @@ int runImport() {
   mlir::MLIRContext context(registry);
   // Import messages are returned as strings; nothing should print directly.
   context.printOpOnDiagnostic(false);
-  fgc::ImportResult result =
-      fgc::importOnnxFile(context, importInput, options);
+  fgc::ImportResult result = fgc::importOnnxFile(context, importInput, options);
   for (const std::string &w : result.warnings)
     WithColor::warning(errs(), "fgc") << w << "\n";
   if (!result.module)

@@ -38,7 +38,8 @@ static SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
 }
 
 /// Multi-index of a linear index.
-static SmallVector<int64_t> delinearize(int64_t index, ArrayRef<int64_t> shape) {
+static SmallVector<int64_t> delinearize(int64_t index,
+                                        ArrayRef<int64_t> shape) {
   SmallVector<int64_t> idx(shape.size());
   for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
     idx[d] = shape[d] ? index % shape[d] : 0;
@@ -100,7 +101,8 @@ static OpFoldResult foldBinary(Attribute lhsAttr, Attribute rhsAttr,
     Attribute a = l[broadcastIndex(idx, lhs.getType().getShape())];
     Attribute b = r[broadcastIndex(idx, rhs.getType().getShape())];
     if (auto ia = dyn_cast<IntegerAttr>(a)) {
-      std::optional<APInt> v = intFn(ia.getValue(), cast<IntegerAttr>(b).getValue());
+      std::optional<APInt> v =
+          intFn(ia.getValue(), cast<IntegerAttr>(b).getValue());
       if (!v)
         return {};
       out.push_back(IntegerAttr::get(ia.getType(), *v));

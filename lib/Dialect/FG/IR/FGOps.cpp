@@ -10,9 +10,9 @@
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallString.h"
 
@@ -57,8 +57,8 @@ std::string shapeStr(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-LogicalResult checkAxis(std::optional<Location> loc, int64_t axis,
-                        int64_t rank, StringRef what = "axis") {
+LogicalResult checkAxis(std::optional<Location> loc, int64_t axis, int64_t rank,
+                        StringRef what = "axis") {
   if (axis < 0 || axis >= rank)
     return emitInferError(loc, what, " ", axis, " is out of range for rank ",
                           rank);
@@ -80,8 +80,8 @@ LogicalResult checkArray(std::optional<Location> loc, StringRef name,
 
 } // namespace
 
-FailureOr<SmallVector<int64_t>> fgc::fg::broadcastShapes(ArrayRef<int64_t> lhs,
-                                                         ArrayRef<int64_t> rhs) {
+FailureOr<SmallVector<int64_t>>
+fgc::fg::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
   size_t rank = std::max(lhs.size(), rhs.size());
   SmallVector<int64_t> result(rank);
   for (size_t i = 0; i < rank; ++i) {
@@ -99,8 +99,8 @@ double fgc::fg::shortestDouble(const APFloat &value) {
     return value.convertToDouble();
   // std::to_chars gives the shortest decimal that round-trips the float.
   char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer),
-                                 value.convertToFloat());
+  auto [end, ec] =
+      std::to_chars(buffer, buffer + sizeof(buffer), value.convertToFloat());
   if (ec != std::errc())
     return value.convertToDouble();
   return std::strtod(std::string(buffer, end).c_str(), nullptr);
@@ -143,8 +143,7 @@ LogicalResult ParamOp::verifySymbolUses(SymbolTableCollection &symbolTable) {
     return emitOpError("'") << getName() << "' does not name an fg.parameter";
   if (param.getType() != getType())
     return emitOpError("type ")
-           << getType() << " does not match parameter type "
-           << param.getType();
+           << getType() << " does not match parameter type " << param.getType();
   return success();
 }
 
@@ -191,10 +190,9 @@ static LogicalResult inferBroadcast(std::optional<Location> loc, Value lhs,
 }
 
 #define FG_BINARY_INFER(OP)                                                    \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                         \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &types) {                                          \
     if (failed(verifyAdaptor(ctx, loc, adaptor)))                              \
       return failure();                                                        \
     return inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(), types);     \
@@ -211,9 +209,9 @@ FG_BINARY_INFER(PowOp)
 //===----------------------------------------------------------------------===//
 
 LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto l = staticTensor(adaptor.getLhs()), r = staticTensor(adaptor.getRhs());
@@ -227,14 +225,13 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
     a.insert(a.begin(), 1);
   if (vecR)
     b.push_back(1);
-  int64_t m = a[a.size() - 2], k = a.back(), k2 = b[b.size() - 2],
-          n = b.back();
+  int64_t m = a[a.size() - 2], k = a.back(), k2 = b[b.size() - 2], n = b.back();
   if (k != k2)
     return emitInferError(loc, "contracting dimensions differ: lhs ",
                           shapeStr(l.getShape()), " and rhs ",
                           shapeStr(r.getShape()));
-  auto batch = broadcastShapes(ArrayRef(a).drop_back(2),
-                               ArrayRef(b).drop_back(2));
+  auto batch =
+      broadcastShapes(ArrayRef(a).drop_back(2), ArrayRef(b).drop_back(2));
   if (failed(batch))
     return emitInferError(loc, "batch dimensions of ", shapeStr(l.getShape()),
                           " and ", shapeStr(r.getShape()),
@@ -249,9 +246,9 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto a = staticTensor(adaptor.getA()), b = staticTensor(adaptor.getB());
@@ -284,9 +281,9 @@ LogicalResult GemmOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                       std::optional<Location> loc,
+                                       Adaptor adaptor,
+                                       SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto x = staticTensor(adaptor.getInput()),
@@ -295,8 +292,9 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
     return failure();
   int64_t rank = x.getRank();
   if (rank < 3 || rank > 5)
-    return emitInferError(loc, "input must be [N, C, D1..Dn] with n in 1..3, "
-                               "got ",
+    return emitInferError(loc,
+                          "input must be [N, C, D1..Dn] with n in 1..3, "
+                          "got ",
                           shapeStr(x.getShape()));
   if (w.getRank() != rank)
     return emitInferError(loc, "weight rank ", w.getRank(),
@@ -341,7 +339,8 @@ LogicalResult ConvOp::inferReturnTypes(MLIRContext *ctx,
 
 static LogicalResult inferPool(std::optional<Location> loc, Value input,
                                ArrayRef<int64_t> kernel,
-                               ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                               ArrayRef<int64_t> strides,
+                               ArrayRef<int64_t> pads,
                                ArrayRef<int64_t> dilations, bool ceilMode,
                                SmallVectorImpl<Type> &types) {
   auto x = staticTensor(input);
@@ -360,9 +359,9 @@ static LogicalResult inferPool(std::optional<Location> loc, Value input,
   for (size_t i = 0; i < n; ++i) {
     if (pads[i] >= kernel[i] || pads[n + i] >= kernel[i])
       return emitInferError(loc, "padding must be smaller than the kernel");
-    int64_t out = slidingWindowOutputSize(x.getDimSize(2 + i), kernel[i],
-                                          strides[i], pads[i], pads[n + i],
-                                          dilations[i], ceilMode);
+    int64_t out =
+        slidingWindowOutputSize(x.getDimSize(2 + i), kernel[i], strides[i],
+                                pads[i], pads[n + i], dilations[i], ceilMode);
     if (out < 1)
       return emitInferError(loc, "kernel does not fit spatial axis ", i,
                             " of input ", shapeStr(x.getShape()));
@@ -373,9 +372,9 @@ static LogicalResult inferPool(std::optional<Location> loc, Value input,
 }
 
 LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   return inferPool(loc, adaptor.getInput(), adaptor.getKernelShape(),
@@ -384,9 +383,9 @@ LogicalResult MaxPoolOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult AvgPoolOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   SmallVector<int64_t> ones(adaptor.getKernelShape().size(), 1);
@@ -412,27 +411,27 @@ static LogicalResult inferSameWithAxis(std::optional<Location> loc, Value input,
 }
 
 LogicalResult SoftmaxOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   return inferSameWithAxis(loc, adaptor.getInput(), adaptor.getAxis(), types);
 }
 
 LogicalResult LogSoftmaxOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   return inferSameWithAxis(loc, adaptor.getInput(), adaptor.getAxis(), types);
 }
 
 LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto x = staticTensor(adaptor.getInput());
@@ -445,8 +444,9 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
     return emitInferError(loc, "epsilon must be non-negative");
   ArrayRef<int64_t> normalized = x.getShape().drop_front(axis);
   if (adaptor.getAffine().size() > 2)
-    return emitInferError(loc, "takes at most two affine operands (scale, "
-                               "bias), got ",
+    return emitInferError(loc,
+                          "takes at most two affine operands (scale, "
+                          "bias), got ",
                           adaptor.getAffine().size());
   for (auto [i, v] : llvm::enumerate(adaptor.getAffine())) {
     StringRef name = i == 0 ? "scale" : "bias";
@@ -466,9 +466,9 @@ LogicalResult LayerNormOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto x = staticTensor(adaptor.getInput());
@@ -485,8 +485,8 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
       return failure();
     if (t.getRank() != 1 || t.getDimSize(0) != c ||
         t.getElementType() != x.getElementType())
-      return emitInferError(loc, "statistics and affine operands must be [",
-                            c, "] of ", x.getElementType(), ", got ", t);
+      return emitInferError(loc, "statistics and affine operands must be [", c,
+                            "] of ", x.getElementType(), ", got ", t);
   }
   if (adaptor.getEpsilon().convertToDouble() < 0)
     return emitInferError(loc, "epsilon must be non-negative");
@@ -524,10 +524,9 @@ static LogicalResult inferReduce(std::optional<Location> loc, Value input,
 }
 
 #define FG_REDUCE_INFER(OP)                                                    \
-  LogicalResult OP::inferReturnTypes(MLIRContext *ctx,                         \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
+  LogicalResult OP::inferReturnTypes(                                          \
+      MLIRContext *ctx, std::optional<Location> loc, Adaptor adaptor,          \
+      SmallVectorImpl<Type> &types) {                                          \
     if (failed(verifyAdaptor(ctx, loc, adaptor)))                              \
       return failure();                                                        \
     return inferReduce(loc, adaptor.getInput(), adaptor.getAxes(),             \
@@ -546,16 +545,17 @@ LogicalResult ReshapeOp::verify() {
   if (getInput().getType().getNumElements() !=
       getResult().getType().getNumElements())
     return emitOpError("cannot reshape ")
-           << getInput().getType() << " (" << getInput().getType().getNumElements()
-           << " elements) to " << getResult().getType() << " ("
+           << getInput().getType() << " ("
+           << getInput().getType().getNumElements() << " elements) to "
+           << getResult().getType() << " ("
            << getResult().getType().getNumElements() << " elements)";
   return success();
 }
 
 LogicalResult TransposeOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto x = staticTensor(adaptor.getInput());
@@ -579,9 +579,9 @@ LogicalResult TransposeOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   if (adaptor.getInputs().empty())
@@ -614,9 +614,9 @@ LogicalResult ConcatOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto x = staticTensor(adaptor.getInput());
@@ -626,8 +626,9 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx,
   ArrayRef<int64_t> starts = adaptor.getStarts(), ends = adaptor.getEnds(),
                     steps = adaptor.getSteps();
   if (starts.size() != rank || ends.size() != rank || steps.size() != rank)
-    return emitInferError(loc, "starts, ends and steps need one entry per "
-                               "dimension (",
+    return emitInferError(loc,
+                          "starts, ends and steps need one entry per "
+                          "dimension (",
                           rank, ")");
   SmallVector<int64_t> shape;
   for (size_t d = 0; d < rank; ++d) {
@@ -648,9 +649,9 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto x = staticTensor(adaptor.getInput()),
@@ -668,9 +669,9 @@ LogicalResult GatherOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx,
-                                  std::optional<Location> loc,
-                                  Adaptor adaptor,
-                                  SmallVectorImpl<Type> &types) {
+                                        std::optional<Location> loc,
+                                        Adaptor adaptor,
+                                        SmallVectorImpl<Type> &types) {
   if (failed(verifyAdaptor(ctx, loc, adaptor)))
     return failure();
   auto x = staticTensor(adaptor.getInput());

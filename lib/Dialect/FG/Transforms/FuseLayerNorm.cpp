@@ -74,10 +74,9 @@ struct FuseDecomposedLayerNorm : OpRewritePattern<DivOp> {
     std::optional<int64_t> axis = trailingAxes(mean);
     if (!axis || axis != trailingAxes(var) || x.getType() != div.getType())
       return rewriter.notifyMatchFailure(div, "axes are not the trailing ones");
-    rewriter.replaceOpWithNewOp<LayerNormOp>(
-        div, x, /*affine=*/ValueRange(),
-        rewriter.getI64IntegerAttr(*axis),
-        rewriter.getF64FloatAttr(*eps));
+    rewriter.replaceOpWithNewOp<LayerNormOp>(div, x, /*affine=*/ValueRange(),
+                                             rewriter.getI64IntegerAttr(*axis),
+                                             rewriter.getF64FloatAttr(*eps));
     return success();
   }
 };
