@@ -98,17 +98,18 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
   auto it = options.inputShapes.find(name);
   if (it != options.inputShapes.end()) {
     shape.assign(it->second.begin(), it->second.end());
+    const std::string &flag = options.shapeFlag;
     if (tensor.has_shape() &&
         tensor.shape().dim_size() != static_cast<int>(shape.size()))
-      return fail("--input-shape for '" + name + "' has rank " +
+      return fail(flag + " for '" + name + "' has rank " +
                   Twine(shape.size()) + " but the model declares rank " +
                   Twine(tensor.shape().dim_size()));
     for (auto [i, d] : llvm::enumerate(shape)) {
       const auto &dim = tensor.shape().dim(i);
       if (dim.has_dim_value() && dim.dim_value() != d)
-        return fail("--input-shape for '" + name + "' sets dimension " +
-                    Twine(i) + " to " + Twine(d) +
-                    " but the model fixes it to " + Twine(dim.dim_value()));
+        return fail(flag + " for '" + name + "' sets dimension " + Twine(i) +
+                    " to " + Twine(d) + " but the model fixes it to " +
+                    Twine(dim.dim_value()));
     }
   } else {
     if (!tensor.has_shape())
@@ -271,6 +272,15 @@ LogicalResult GraphImporter::run(const onnx::ModelProto &model) {
     FailureOr<RankedTensorType> type = inputType(in);
     if (failed(type))
       return failure();
+    if (DenseElementsAttr value = options.constantInputs.lookup(in.name())) {
+      if (value.getType() != *type)
+        return fail("the constant given for input '" + in.name() + "' is " +
+                    str(value.getType()) + " but the input is " +
+                    str(*type));
+      builder.setInsertionPointToEnd(entry);
+      values[in.name()] = fg::ConstantOp::create(builder, loc, value);
+      continue;
+    }
     values[in.name()] = entry->addArgument(*type, loc);
     argTypes.push_back(*type);
     argNames.push_back(builder.getStringAttr(in.name()));

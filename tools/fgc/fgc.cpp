@@ -3,12 +3,13 @@
 // fgc compiles ONNX networks into programs that train them with forward
 // gradients and local losses. Subcommands:
 //
-//   fgc import MODEL [-o OUT.mlir] [--batch-size N] [--input-shape NAME=DxD..]
-//       Import an ONNX model (binary or ONNX text) and print its fg IR.
+//   fgc import MODEL   import an ONNX model and print its fg IR
+//   fgc compile MODEL  compile the forward pass; --emit picks the stage
+//   fgc run MODEL      compile and run the forward pass on input files
 //
 //===----------------------------------------------------------------------===//
 
-#include "fgc/Dialect/FG/IR/FGDialect.h"
+#include "fgc/Driver/Driver.h"
 #include "fgc/Import/OnnxImporter.h"
 
 #include "mlir/IR/AsmState.h"
@@ -17,13 +18,13 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace llvm;
+using fgc::driver::error;
 
 namespace {
 
@@ -31,42 +32,96 @@ cl::OptionCategory fgcCategory("fgc options");
 
 cl::SubCommand importCmd("import",
                          "Import an ONNX model and print its fg dialect IR");
+cl::SubCommand compileCmd(
+    "compile", "Compile a model's forward pass (see --emit for the stages)");
+cl::SubCommand runCmd(
+    "run", "Compile and run a model's forward pass on input tensor files");
 
-cl::opt<std::string> importInput(cl::Positional,
-                                 cl::desc("<model.onnx|model.onnxtxt|->"),
-                                 cl::sub(importCmd), cl::cat(fgcCategory));
-cl::opt<std::string> importOutput("o",
-                                  cl::desc("Write the IR to <file> "
-                                           "(default: standard output)"),
-                                  cl::value_desc("file"), cl::init("-"),
-                                  cl::sub(importCmd), cl::cat(fgcCategory));
+//===--- Shared by all subcommands ----------------------------------------===//
+
+cl::opt<std::string> modelPath(cl::Positional,
+                               cl::desc("<model.onnx|model.onnxtxt|->"),
+                               cl::sub(importCmd), cl::sub(compileCmd),
+                               cl::sub(runCmd), cl::cat(fgcCategory));
 cl::opt<int64_t> batchSize(
     "batch-size",
     cl::desc("Fix the symbolic leading (batch) dimension of every input"),
-    cl::value_desc("N"), cl::init(0), cl::sub(importCmd), cl::cat(fgcCategory));
+    cl::value_desc("N"), cl::init(0), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::cat(fgcCategory));
 cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Fix the whole shape of one input, e.g. image=128x1x28x28 "
              "(repeatable)"),
-    cl::value_desc("NAME=DxDx..."), cl::sub(importCmd), cl::cat(fgcCategory));
+    cl::value_desc("NAME=DxDx..."), cl::sub(importCmd), cl::sub(compileCmd),
+    cl::sub(runCmd), cl::cat(fgcCategory));
 cl::opt<bool> noFuseLayerNorm(
     "no-fuse-layer-norm",
     cl::desc("Keep decomposed layer norms (opset 13) as separate ops"),
+    cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
+    cl::cat(fgcCategory));
+
+//===--- import -------------------------------------------------------------===//
+
+cl::opt<std::string> outputFile("o",
+                                cl::desc("Output file (default: standard "
+                                         "output; <model>.o for --emit=obj)"),
+                                cl::value_desc("file"), cl::init(""),
+                                cl::sub(importCmd), cl::sub(compileCmd),
+                                cl::cat(fgcCategory));
+cl::opt<bool> elideParams(
+    "elide-params",
+    cl::desc("Print parameter values as dense_resource<__elided__> "
+             "(readable, but not re-parseable)"),
     cl::init(false), cl::sub(importCmd), cl::cat(fgcCategory));
-cl::opt<bool>
-    elideParams("elide-params",
-                cl::desc("Print parameter values as dense_resource<__elided__> "
-                         "(readable, but not re-parseable)"),
-                cl::init(false), cl::sub(importCmd), cl::cat(fgcCategory));
 cl::opt<bool> listOps("list-ops",
                       cl::desc("List the supported ONNX operators and exit"),
                       cl::init(false), cl::sub(importCmd),
                       cl::cat(fgcCategory));
 
-int error(const Twine &message) {
-  WithColor::error(errs(), "fgc") << message << "\n";
-  return 1;
-}
+//===--- compile / run ----------------------------------------------------===//
+
+cl::opt<std::string> emit(
+    "emit",
+    cl::desc("What to produce: fg (imported IR), linalg (tensor-level "
+             "linalg), mlir (LLVM-dialect MLIR), llvm (LLVM IR), obj "
+             "(object file, the default)"),
+    cl::value_desc("fg|linalg|mlir|llvm|obj"), cl::init("obj"),
+    cl::sub(compileCmd), cl::cat(fgcCategory));
+cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0..3 "
+                                         "(default 3)"),
+                           cl::Prefix, cl::init(3), cl::sub(compileCmd),
+                           cl::sub(runCmd), cl::cat(fgcCategory));
+cl::opt<std::string> mcpu("mcpu",
+                          cl::desc("Target CPU (default: host, the CPU fgc "
+                                   "runs on)"),
+                          cl::init("host"), cl::sub(compileCmd),
+                          cl::cat(fgcCategory));
+
+cl::list<std::string> runInputs(
+    "input",
+    cl::desc("A graph input's value from a .npy or ONNX TensorProto (.pb) "
+             "file (repeatable); its shape fixes dynamic dimensions"),
+    cl::value_desc("NAME=FILE"), cl::sub(runCmd), cl::cat(fgcCategory));
+cl::list<std::string> foldInputs(
+    "fold-input",
+    cl::desc("Compile this input's --input value into the code as a "
+             "constant (for shape-like inputs such as a Reshape's shape)"),
+    cl::value_desc("NAME"), cl::sub(runCmd), cl::cat(fgcCategory));
+cl::opt<std::string> outputDir(
+    "output-dir",
+    cl::desc("Where to write <output-name>.npy per graph output (default: .)"),
+    cl::value_desc("dir"), cl::init("."), cl::sub(runCmd),
+    cl::cat(fgcCategory));
+cl::opt<std::string> paramsFile(
+    "params",
+    cl::desc("Parameter values from an ONNX model's initializers, or from a "
+             "directory of <parameter>.npy/.pb files, instead of the model's"),
+    cl::value_desc("model.onnx|dir"), cl::init(""), cl::sub(runCmd),
+    cl::cat(fgcCategory));
+cl::opt<int> threads("threads",
+                     cl::desc("Threads for matrix products (default: "
+                              "OpenBLAS's choice)"),
+                     cl::init(0), cl::sub(runCmd), cl::cat(fgcCategory));
 
 /// Parses NAME=DxDx... into `options`.
 bool parseInputShape(StringRef spec, fgc::ImportOptions &options,
@@ -92,6 +147,44 @@ bool parseInputShape(StringRef spec, fgc::ImportOptions &options,
   return true;
 }
 
+/// The import options shared by every subcommand; false after an error.
+bool importOptions(fgc::ImportOptions &options) {
+  if (batchSize.getNumOccurrences()) {
+    if (batchSize <= 0) {
+      error("--batch-size must be a positive integer, got " +
+            Twine(batchSize));
+      return false;
+    }
+    options.batchSize = batchSize;
+  }
+  for (const std::string &spec : inputShapes) {
+    std::string why;
+    if (!parseInputShape(spec, options, why)) {
+      error("--input-shape: " + why);
+      return false;
+    }
+  }
+  options.fuseLayerNorm = !noFuseLayerNorm;
+  return true;
+}
+
+bool cpuOptions(fgc::CPUOptions &options) {
+  if (optLevel > 3) {
+    error("-O" + Twine(optLevel) + ": the level must be 0, 1, 2 or 3");
+    return false;
+  }
+  options.optLevel = optLevel;
+  options.cpu = mcpu;
+  return true;
+}
+
+bool requireModel(StringRef command) {
+  if (!modelPath.empty())
+    return true;
+  error(command + ": no model given (see 'fgc " + command + " --help')");
+  return false;
+}
+
 int runImport() {
   if (listOps) {
     for (const fgc::OpSupport &op : fgc::getSupportedOps()) {
@@ -107,29 +200,14 @@ int runImport() {
     }
     return 0;
   }
-  if (importInput.empty())
-    return error("import: no model given (usage: fgc import MODEL [-o "
-                 "OUT.mlir] ...)");
   fgc::ImportOptions options;
-  if (batchSize.getNumOccurrences()) {
-    if (batchSize <= 0)
-      return error("--batch-size must be a positive integer, got " +
-                   Twine(batchSize));
-    options.batchSize = batchSize;
-  }
-  for (const std::string &spec : inputShapes) {
-    std::string why;
-    if (!parseInputShape(spec, options, why))
-      return error("--input-shape: " + why);
-  }
-  options.fuseLayerNorm = !noFuseLayerNorm;
-
+  if (!requireModel("import") || !importOptions(options))
+    return 1;
   mlir::DialectRegistry registry;
   fgc::registerImportDialects(registry);
   mlir::MLIRContext context(registry);
-  // Import messages are returned as strings; nothing should print directly.
   context.printOpOnDiagnostic(false);
-  fgc::ImportResult result = fgc::importOnnxFile(context, importInput, options);
+  fgc::ImportResult result = fgc::importOnnxFile(context, modelPath, options);
   for (const std::string &w : result.warnings)
     WithColor::warning(errs(), "fgc") << w << "\n";
   if (!result.module)
@@ -137,19 +215,64 @@ int runImport() {
 
   // The output file is only created once the import succeeded, and is
   // removed again unless the whole IR was written.
+  std::string path = outputFile.empty() ? "-" : outputFile.getValue();
   std::string errorMessage;
-  auto output = mlir::openOutputFile(importOutput, &errorMessage);
+  auto output = mlir::openOutputFile(path, &errorMessage);
   if (!output)
-    return error(importOutput + ": " + errorMessage);
+    return error(path + ": " + errorMessage);
   mlir::OpPrintingFlags flags;
   if (elideParams)
     flags.elideLargeElementsAttrs(16);
   result.module->print(output->os(), flags);
   output->os().flush();
   if (output->os().has_error())
-    return error(importOutput + ": write failed");
+    return error(path + ": write failed");
   output->keep();
   return 0;
+}
+
+int runCompile() {
+  fgc::driver::CompileOptions options;
+  if (!requireModel("compile") || !importOptions(options.import) ||
+      !cpuOptions(options.cpu))
+    return 1;
+  if (!fgc::driver::parseEmitStage(emit, options.emit))
+    return error("--emit=" + emit +
+                 ": expected one of fg, linalg, mlir, llvm, obj");
+  options.model = modelPath;
+  options.output = outputFile;
+  if (options.output.empty())
+    options.output =
+        options.emit == fgc::driver::EmitStage::Object
+            ? (StringRef(modelPath).rsplit('/').second.empty()
+                   ? StringRef(modelPath)
+                   : StringRef(modelPath).rsplit('/').second)
+                      .rsplit('.')
+                      .first.str() +
+                  ".o"
+            : "-";
+  return fgc::driver::compile(options);
+}
+
+int runRun() {
+  fgc::driver::RunOptions options;
+  if (!requireModel("run") || !importOptions(options.import) ||
+      !cpuOptions(options.cpu))
+    return 1;
+  options.model = modelPath;
+  for (const std::string &spec : runInputs) {
+    auto [name, file] = StringRef(spec).split('=');
+    if (name.empty() || file.empty())
+      return error("--input: expected NAME=FILE, got '" + spec + "'");
+    options.inputs.emplace_back(name.str(), file.str());
+  }
+  options.foldInputs.assign(foldInputs.begin(), foldInputs.end());
+  options.outputDir = outputDir;
+  options.params = paramsFile;
+  if (threads < 0)
+    return error("--threads must be >= 0, got " + Twine(threads));
+  options.threads = threads;
+  return fgc::driver::run(options);
 }
 
 } // namespace
@@ -165,11 +288,19 @@ int main(int argc, char **argv) {
           argc, argv,
           "fgc: compile ONNX networks into forward-gradient trainers\n\n"
           "  fgc import MODEL [-o OUT.mlir] [--batch-size N] "
-          "[--input-shape NAME=DxD...]\n",
+          "[--input-shape NAME=DxD...]\n"
+          "  fgc compile MODEL --emit=fg|linalg|mlir|llvm|obj [-o OUT] "
+          "[-O0..3] [--mcpu=CPU]\n"
+          "  fgc run MODEL --input NAME=FILE... [--output-dir DIR] "
+          "[--params FILE]\n",
           &errs()))
     return 1;
   if (importCmd)
     return runImport();
+  if (compileCmd)
+    return runCompile();
+  if (runCmd)
+    return runRun();
   errs() << "fgc: no subcommand given; run 'fgc --help'\n";
   return 1;
 }

@@ -10,6 +10,7 @@
 #ifndef FGC_IMPORT_ONNXIMPORTER_H
 #define FGC_IMPORT_ONNXIMPORTER_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OwningOpRef.h"
@@ -30,6 +31,12 @@ struct ImportOptions {
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
   /// Run fg-fuse-layer-norm on the result (opset-13 style decomposed LNs).
   bool fuseLayerNorm = true;
+  /// Graph inputs replaced by these constant values (e.g. a Reshape's shape
+  /// or Slice's starts given as an input): they are not arguments.
+  llvm::StringMap<mlir::DenseElementsAttr> constantInputs;
+  /// How messages name the source of inputShapes ("--input-shape" for
+  /// `fgc import`, "--input" for `fgc run`, which takes shapes from files).
+  std::string shapeFlag = "--input-shape";
 };
 
 /// The outcome of an import. On failure `module` is null and `error` is one

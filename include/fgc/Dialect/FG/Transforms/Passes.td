@@ -28,4 +28,18 @@ def FGFuseLayerNorm : Pass<"fg-fuse-layer-norm"> {
   }];
 }
 
+def FGParamsToArgs : Pass<"fg-params-to-args", "::mlir::ModuleOp"> {
+  let summary = "Turn fg.param reads into function arguments";
+  let description = [{
+    Code generation passes parameters to compiled functions as buffers
+    rather than baking their values into the code: that is what lets a
+    trainer update them and `fgc run --params` replace them. This pass
+    appends one argument per parameter a function reads (in the order of
+    the `fg.parameter` declarations), tags it with `fg.param = "<name>"`,
+    marks it read-only for bufferization (`bufferization.writable = false`)
+    and replaces the `fg.param` ops with it. The `fg.parameter` declarations
+    stay in the module as the record of names, types and initial values.
+  }];
+}
+
 #endif // FGC_DIALECT_FG_TRANSFORMS_PASSES_TD

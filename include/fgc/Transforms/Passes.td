@@ -1,0 +1,26 @@
+//===- Passes.td - fgc transforms on upstream dialects ----*- tablegen -*-===//
+
+#ifndef FGC_TRANSFORMS_PASSES_TD
+#define FGC_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def FuseElementwise : Pass<"fgc-fuse-elementwise", "::mlir::func::FuncOp"> {
+  let summary = "Fuse chains of elementwise linalg.generic ops into one loop nest";
+  let description = [{
+    Applies linalg's producer-consumer fusion of elementwise ops: a
+    `linalg.generic` producer with only parallel loops is inlined into the
+    `linalg.generic` that consumes it when it has no other user, so a chain
+    such as add-bias -> layer-norm arithmetic -> ReLU becomes one loop nest
+    that reads and writes memory once.
+
+    Unlike upstream `linalg-fuse-elementwise-ops`, it never fuses into or
+    generalises named ops (`linalg.matmul`, `linalg.batch_matmul`): those
+    must stay recognisable for `convert-linalg-to-blas`. It also does not
+    propagate reshapes, which would turn named matrix products into
+    generics.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+#endif // FGC_TRANSFORMS_PASSES_TD

@@ -1,0 +1,358 @@
+//===- Driver.cpp - The fgc subcommands -----------------------------------===//
+
+#include "fgc/Driver/Driver.h"
+
+#include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Runtime/Call.h"
+#include "fgc/Runtime/TensorIO.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/WithColor.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace fgc::driver {
+
+int error(const llvm::Twine &message) {
+  llvm::WithColor::error(llvm::errs(), "fgc") << message << "\n";
+  return 1;
+}
+
+bool parseEmitStage(llvm::StringRef text, EmitStage &stage) {
+  std::optional<EmitStage> s = llvm::StringSwitch<std::optional<EmitStage>>(text)
+                                   .Case("fg", EmitStage::FG)
+                                   .Case("linalg", EmitStage::Linalg)
+                                   .Case("mlir", EmitStage::MLIR)
+                                   .Case("llvm", EmitStage::LLVM)
+                                   .Case("obj", EmitStage::Object)
+                                   .Default(std::nullopt);
+  if (s)
+    stage = *s;
+  return s.has_value();
+}
+
+namespace {
+
+/// A context with everything the pipeline needs; import messages come back
+/// as strings, so diagnostics are not printed with the op.
+std::unique_ptr<MLIRContext> makeContext() {
+  DialectRegistry registry;
+  registerImportDialects(registry);
+  registerCPUPipelineDialects(registry);
+  auto ctx = std::make_unique<MLIRContext>(registry);
+  ctx->printOpOnDiagnostic(false);
+  ctx->loadAllAvailableDialects();
+  return ctx;
+}
+
+OwningOpRef<ModuleOp> importModel(MLIRContext &ctx, const std::string &path,
+                                  const ImportOptions &options) {
+  ImportResult result = importOnnxFile(ctx, path, options);
+  for (const std::string &w : result.warnings)
+    llvm::WithColor::warning(llvm::errs(), "fgc") << w << "\n";
+  if (!result.module)
+    error(result.error);
+  return std::move(result.module);
+}
+
+bool writeOutput(const std::string &path,
+                 llvm::function_ref<void(llvm::raw_ostream &)> print,
+                 bool binary) {
+  std::string message;
+  auto out = openOutputFile(path, &message);
+  if (!out) {
+    error(path + ": " + message);
+    return false;
+  }
+  print(out->os());
+  out->os().flush();
+  if (out->os().has_error()) {
+    error(path + ": write failed");
+    return false;
+  }
+  (void)binary;
+  out->keep();
+  return true;
+}
+
+rt::DType dtypeOf(Type elt) {
+  if (elt.isF32())
+    return rt::DType::F32;
+  if (elt.isF64())
+    return rt::DType::F64;
+  return rt::DType::I64;
+}
+
+rt::Tensor tensorFromAttr(DenseElementsAttr attr) {
+  auto type = cast<RankedTensorType>(attr.getType());
+  rt::Tensor t(dtypeOf(type.getElementType()),
+               std::vector<int64_t>(type.getShape().begin(),
+                                    type.getShape().end()));
+  size_t elementBytes = rt::dtypeSize(t.dtype());
+  ArrayRef<char> raw = attr.getRawData();
+  if (attr.isSplat()) {
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      std::memcpy(static_cast<char *>(t.data()) + i * elementBytes, raw.data(),
+                  elementBytes);
+  } else {
+    std::memcpy(t.data(), raw.data(), t.byteSize());
+  }
+  return t;
+}
+
+DenseElementsAttr attrFromTensor(MLIRContext &ctx, const rt::Tensor &t) {
+  Type elt = t.dtype() == rt::DType::F32   ? Type(Float32Type::get(&ctx))
+             : t.dtype() == rt::DType::F64 ? Type(Float64Type::get(&ctx))
+                                           : Type(IntegerType::get(&ctx, 64));
+  auto type = RankedTensorType::get(t.shape(), elt);
+  return DenseElementsAttr::getFromRawBuffer(
+      type, ArrayRef<char>(static_cast<const char *>(t.data()), t.byteSize()));
+}
+
+/// Replaces parameter values from `source`: an ONNX model (initializers by
+/// name) or a directory of <name>.npy / <name>.pb files.
+bool overrideParams(MLIRContext &ctx, const std::string &source,
+                    std::map<std::string, rt::Tensor> &params) {
+  auto check = [&](const std::string &name, rt::Tensor &t,
+                   const std::string &from) {
+    auto it = params.find(name);
+    if (it == params.end()) {
+      error(from + ": the model has no parameter '" + name + "'");
+      return false;
+    }
+    if (t.dtype() != it->second.dtype() || t.shape() != it->second.shape()) {
+      error(from + ": parameter '" + name + "' must be " +
+            it->second.typeString() + ", got " + t.typeString());
+      return false;
+    }
+    it->second = std::move(t);
+    return true;
+  };
+  if (llvm::sys::fs::is_directory(source)) {
+    std::error_code ec;
+    size_t used = 0;
+    for (llvm::sys::fs::directory_iterator it(source, ec), end;
+         it != end && !ec; it.increment(ec)) {
+      llvm::StringRef file = it->path();
+      llvm::StringRef ext = llvm::sys::path::extension(file);
+      if (ext != ".npy" && ext != ".pb")
+        continue;
+      rt::Tensor t;
+      std::string why;
+      if (!rt::readTensorFile(file.str(), t, why)) {
+        error(file + ": " + why);
+        return false;
+      }
+      if (!check(llvm::sys::path::stem(file).str(), t, file.str()))
+        return false;
+      ++used;
+    }
+    if (ec) {
+      error(source + ": " + ec.message());
+      return false;
+    }
+    if (!used) {
+      error(source + ": no <parameter>.npy or <parameter>.pb files");
+      return false;
+    }
+    return true;
+  }
+  // An ONNX model: import it and take its fg.parameter values.
+  ImportResult other = importOnnxFile(ctx, source, ImportOptions());
+  if (!other.module) {
+    // Models with dynamic inputs need a batch size to import; the
+    // parameters do not depend on it.
+    ImportOptions withBatch;
+    withBatch.batchSize = 1;
+    other = importOnnxFile(ctx, source, withBatch);
+  }
+  if (!other.module) {
+    error("--params: " + other.error);
+    return false;
+  }
+  for (auto p : other.module->getOps<fg::ParameterOp>()) {
+    rt::Tensor t = tensorFromAttr(cast<DenseElementsAttr>(p.getValue()));
+    if (!check(p.getSymName().str(), t, source))
+      return false;
+  }
+  return true;
+}
+
+/// A file name for an output: path separators and odd characters become _.
+std::string outputFileName(const std::string &name) {
+  std::string s;
+  for (char c : name)
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+          c == '-' || c == '_')
+             ? c
+             : '_';
+  if (s.empty() || s[0] == '.')
+    s = "_" + s;
+  return s + ".npy";
+}
+
+} // namespace
+
+int compile(const CompileOptions &options) {
+  std::unique_ptr<MLIRContext> ctx = makeContext();
+  OwningOpRef<ModuleOp> module = importModel(*ctx, options.model, options.import);
+  if (!module)
+    return 1;
+  auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
+  std::string output = options.output;
+  if (options.emit == EmitStage::FG)
+    return writeOutput(output, printModule, false) ? 0 : 1;
+
+  std::string why;
+  if (failed(lowerToLinalg(*module, "forward", why)))
+    return error(options.model + ": " + why);
+  if (options.emit == EmitStage::Linalg)
+    return writeOutput(output, printModule, false) ? 0 : 1;
+  if (failed(lowerToLLVMDialect(*module, "forward", why)))
+    return error(options.model + ": " + why);
+  if (options.emit == EmitStage::MLIR)
+    return writeOutput(output, printModule, false) ? 0 : 1;
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateToLLVMIR(*module, llvmContext, options.cpu, why);
+  if (!llvmModule)
+    return error(options.model + ": " + why);
+  if (options.emit == EmitStage::LLVM)
+    return writeOutput(
+               output,
+               [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); },
+               false)
+               ? 0
+               : 1;
+
+  if (output == "-")
+    return error("-o: an object file cannot be written to standard output");
+  std::string message;
+  auto out = openOutputFile(output, &message);
+  if (!out)
+    return error(output + ": " + message);
+  if (!emitObjectFile(*llvmModule, options.cpu, out->os(), why))
+    return error(why);
+  out->keep();
+  return 0;
+}
+
+int run(const RunOptions &options) {
+  // Inputs first: their shapes fix the model's dynamic dimensions.
+  std::map<std::string, rt::Tensor> inputs;
+  ImportOptions importOptions = options.import;
+  importOptions.shapeFlag = "--input";
+  std::unique_ptr<MLIRContext> ctx = makeContext();
+  for (const auto &[name, file] : options.inputs) {
+    rt::Tensor t;
+    std::string why;
+    if (!rt::readTensorFile(file, t, why))
+      return error("--input " + name + "=" + file + ": " + why);
+    if (inputs.count(name))
+      return error("--input " + name + " is given twice");
+    if (!importOptions.inputShapes.count(name))
+      importOptions.inputShapes[name] =
+          llvm::SmallVector<int64_t>(t.shape().begin(), t.shape().end());
+    inputs.emplace(name, std::move(t));
+  }
+  for (const std::string &name : options.foldInputs) {
+    auto it = inputs.find(name);
+    if (it == inputs.end())
+      return error("--fold-input " + name + ": no --input gives its value");
+    importOptions.constantInputs[name] = attrFromTensor(*ctx, it->second);
+  }
+
+  OwningOpRef<ModuleOp> module = importModel(*ctx, options.model, importOptions);
+  if (!module)
+    return 1;
+  std::map<std::string, rt::Tensor> params;
+  for (auto p : module->getOps<fg::ParameterOp>())
+    params.emplace(p.getSymName().str(),
+                   tensorFromAttr(cast<DenseElementsAttr>(p.getValue())));
+  if (!options.params.empty() && !overrideParams(*ctx, options.params, params))
+    return 1;
+
+  std::string why;
+  FailureOr<FunctionSignature> sig = lowerToLinalg(*module, "forward", why);
+  if (failed(sig))
+    return error(options.model + ": " + why);
+  // Every given input must exist; every model input must be given.
+  for (const auto &entry : inputs) {
+    bool known = llvm::is_contained(options.foldInputs, entry.first);
+    for (const rt::ArgSpec &a : sig->args)
+      known |= a.kind == rt::ArgSpec::Kind::Input && a.name == entry.first;
+    if (!known) {
+      std::string names;
+      for (const rt::ArgSpec &a : sig->args)
+        if (a.kind == rt::ArgSpec::Kind::Input)
+          names += (names.empty() ? "" : ", ") + a.name;
+      return error("--input " + entry.first + ": the model has no input '" +
+                   entry.first + "' (inputs: " + names + ")");
+    }
+  }
+  std::vector<rt::Tensor> outputs;
+  std::vector<rt::Tensor *> args;
+  outputs.reserve(sig->args.size());
+  for (const rt::ArgSpec &a : sig->args) {
+    switch (a.kind) {
+    case rt::ArgSpec::Kind::Input: {
+      auto it = inputs.find(a.name);
+      if (it == inputs.end())
+        return error("missing --input for model input '" + a.name +
+                     "' (expected " + a.typeString() + ")");
+      if (it->second.dtype() != a.dtype || it->second.shape() != a.shape)
+        return error("--input " + a.name + ": expected " + a.typeString() +
+                     ", the file holds " + it->second.typeString());
+      args.push_back(&it->second);
+      break;
+    }
+    case rt::ArgSpec::Kind::Parameter:
+      args.push_back(&params.at(a.name));
+      break;
+    case rt::ArgSpec::Kind::Output:
+      outputs.emplace_back(a.dtype, a.shape);
+      args.push_back(&outputs.back());
+      break;
+    }
+  }
+
+  if (failed(lowerToLLVMDialect(*module, "forward", why)))
+    return error(options.model + ": " + why);
+  std::unique_ptr<JitModule> jit = JitModule::create(*module, options.cpu, why);
+  if (!jit)
+    return error(options.model + ": " + why);
+  rt::PackedFunction fn = jit->lookup("forward", why);
+  if (!fn)
+    return error(why);
+  rt::setNumThreads(options.threads);
+  rt::callPacked(fn, args);
+
+  if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
+    return error("--output-dir " + options.outputDir + ": " + ec.message());
+  std::vector<std::string> written;
+  size_t o = 0;
+  for (const rt::ArgSpec &a : sig->args) {
+    if (a.kind != rt::ArgSpec::Kind::Output)
+      continue;
+    llvm::SmallString<256> path(options.outputDir);
+    llvm::sys::path::append(path, outputFileName(a.name));
+    if (!rt::writeTensorFile(path.str().str(), outputs[o++], why)) {
+      for (const std::string &w : written)
+        llvm::sys::fs::remove(w);
+      return error(path + ": " + why);
+    }
+    written.push_back(path.str().str());
+  }
+  return 0;
+}
+
+} // namespace fgc::driver

@@ -1,0 +1,128 @@
+//===- Blas.cpp - Matrix-product entry points for generated code ----------===//
+//
+// convert-linalg-to-blas turns linalg.matmul / linalg.batch_matmul into
+// calls of these functions; each memref operand arrives as its unpacked
+// descriptor (allocated, aligned, offset, sizes..., strides...). They
+// compute C += A x B, the semantics of the linalg ops, with OpenBLAS when
+// the layouts allow it (unit stride in one dimension of A and B, in the
+// column dimension of C) and with plain loops otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fgc/Runtime/Blas.h"
+
+#include <cblas.h>
+#include <cstdint>
+
+namespace {
+
+/// A strided matrix view.
+template <typename T> struct Mat {
+  T *data;
+  int64_t rows, cols, rowStride, colStride;
+  T &at(int64_t r, int64_t c) const {
+    return data[r * rowStride + c * colStride];
+  }
+};
+
+/// BLAS operand description of a view: row-major with leading dimension
+/// `ld`, possibly transposed. False when neither stride is unit.
+template <typename T>
+bool blasLayout(const Mat<T> &m, CBLAS_TRANSPOSE &trans, int64_t &ld) {
+  int64_t rs = m.rows == 1 ? m.cols : m.rowStride;
+  int64_t cs = m.cols == 1 ? 1 : m.colStride;
+  if (cs == 1 && rs >= (m.cols > 1 ? m.cols : 1)) {
+    trans = CblasNoTrans;
+    ld = rs;
+    return true;
+  }
+  rs = m.rows == 1 ? 1 : m.rowStride;
+  cs = m.cols == 1 ? m.rows : m.colStride;
+  if (rs == 1 && cs >= (m.rows > 1 ? m.rows : 1)) {
+    trans = CblasTrans;
+    ld = cs;
+    return true;
+  }
+  return false;
+}
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
+          int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
+          float *c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c,
+              ldc);
+}
+
+void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
+          int64_t k, const double *a, int64_t lda, const double *b,
+          int64_t ldb, double *c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 1.0, c,
+              ldc);
+}
+
+template <typename T>
+void matmulAccumulate(const Mat<T> &a, const Mat<T> &b, const Mat<T> &c) {
+  int64_t m = c.rows, n = c.cols, k = a.cols;
+  if (m == 0 || n == 0 || k == 0)
+    return;
+  CBLAS_TRANSPOSE ta, tb, tc;
+  int64_t lda, ldb, ldc;
+  if (blasLayout(a, ta, lda) && blasLayout(b, tb, ldb) &&
+      blasLayout(c, tc, ldc) && tc == CblasNoTrans) {
+    gemm(ta, tb, m, n, k, a.data, lda, b.data, ldb, c.data, ldc);
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t p = 0; p < k; ++p) {
+      T x = a.at(i, p);
+      for (int64_t j = 0; j < n; ++j)
+        c.at(i, j) += x * b.at(p, j);
+    }
+}
+
+#define FGC_MAT2(T, name)                                                      \
+  T *name##Alloc, T *name##Data, int64_t name##Off, int64_t name##R,           \
+      int64_t name##C, int64_t name##RS, int64_t name##CS
+#define FGC_VIEW2(T, name)                                                     \
+  Mat<T> { name##Data + name##Off, name##R, name##C, name##RS, name##CS }
+#define FGC_MAT3(T, name)                                                      \
+  T *name##Alloc, T *name##Data, int64_t name##Off, int64_t name##B,           \
+      int64_t name##R, int64_t name##C, int64_t name##BS, int64_t name##RS,    \
+      int64_t name##CS
+#define FGC_VIEW3(T, name, batch)                                              \
+  Mat<T> {                                                                     \
+    name##Data + name##Off + (batch) * name##BS, name##R, name##C, name##RS,   \
+        name##CS                                                               \
+  }
+
+} // namespace
+
+extern "C" {
+
+void fgc_blas_sgemm(FGC_MAT2(float, a), FGC_MAT2(float, b),
+                    FGC_MAT2(float, c)) {
+  matmulAccumulate(FGC_VIEW2(float, a), FGC_VIEW2(float, b),
+                   FGC_VIEW2(float, c));
+}
+
+void fgc_blas_dgemm(FGC_MAT2(double, a), FGC_MAT2(double, b),
+                    FGC_MAT2(double, c)) {
+  matmulAccumulate(FGC_VIEW2(double, a), FGC_VIEW2(double, b),
+                   FGC_VIEW2(double, c));
+}
+
+void fgc_blas_sgemm_batched(FGC_MAT3(float, a), FGC_MAT3(float, b),
+                            FGC_MAT3(float, c)) {
+  for (int64_t i = 0; i < cB; ++i)
+    matmulAccumulate(FGC_VIEW3(float, a, i), FGC_VIEW3(float, b, i),
+                     FGC_VIEW3(float, c, i));
+}
+
+void fgc_blas_dgemm_batched(FGC_MAT3(double, a), FGC_MAT3(double, b),
+                            FGC_MAT3(double, c)) {
+  for (int64_t i = 0; i < cB; ++i)
+    matmulAccumulate(FGC_VIEW3(double, a, i), FGC_VIEW3(double, b, i),
+                     FGC_VIEW3(double, c, i));
+}
+
+} // extern "C"
