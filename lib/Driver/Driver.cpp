@@ -274,6 +274,8 @@ int run(const RunOptions &options) {
   OwningOpRef<ModuleOp> module = importModel(*ctx, options.model, importOptions);
   if (!module)
     return 1;
+  if (options.importOnly)
+    return 0;
   std::map<std::string, rt::Tensor> params;
   for (auto p : module->getOps<fg::ParameterOp>())
     params.emplace(p.getSymName().str(),

@@ -118,6 +118,11 @@ cl::opt<std::string> paramsFile(
              "directory of <parameter>.npy/.pb files, instead of the model's"),
     cl::value_desc("model.onnx|dir"), cl::init(""), cl::sub(runCmd),
     cl::cat(fgcCategory));
+cl::opt<bool> importOnly(
+    "import-only",
+    cl::desc("Stop after reading the inputs and importing the model (for "
+             "test drivers)"),
+    cl::init(false), cl::Hidden, cl::sub(runCmd), cl::cat(fgcCategory));
 cl::opt<int> threads("threads",
                      cl::desc("Threads for matrix products (default: "
                               "OpenBLAS's choice)"),
@@ -272,6 +277,7 @@ int runRun() {
   if (threads < 0)
     return error("--threads must be >= 0, got " + Twine(threads));
   options.threads = threads;
+  options.importOnly = importOnly;
   return fgc::driver::run(options);
 }
 

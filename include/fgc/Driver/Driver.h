@@ -46,6 +46,9 @@ struct RunOptions {
   ImportOptions import;
   CPUOptions cpu;
   int threads = 0;
+  /// Stop after reading the inputs and importing (exit 0 if that worked):
+  /// lets test drivers tell import failures from compile failures.
+  bool importOnly = false;
 };
 
 int run(const RunOptions &options);

@@ -259,31 +259,57 @@ struct ConcatLowering : OpConversionPattern<fg::ConcatOp> {
   }
 };
 
-/// Slice as a generic whose input map is start + i * step per dimension
-/// (negative steps included).
+/// Slice: tensor.extract_slice when every step is positive; otherwise a
+/// generic over the result that extracts input[start + i * step]. (An
+/// indexing map start + i * step on the input would make linalg infer the
+/// loop ranges from the input's shape.)
 struct SliceLowering : OpConversionPattern<fg::SliceOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
   matchAndRewrite(fg::SliceOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     auto type = cast<RankedTensorType>(op.getType());
-    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    Value input = adaptor.getInput();
     unsigned rank = type.getRank();
-    SmallVector<AffineExpr> exprs;
-    for (unsigned d = 0; d < rank; ++d)
-      exprs.push_back(getAffineDimExpr(d, ctx) * op.getSteps()[d] +
-                      op.getStarts()[d]);
-    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, exprs, ctx),
-                                   AffineMap::getMultiDimIdentityMap(rank, ctx)};
-    Value init = empty(rewriter, op.getLoc(), type.getShape(),
-                       type.getElementType());
+    ArrayRef<int64_t> starts = op.getStarts(), steps = op.getSteps();
+    if (type.getNumElements() == 0) {
+      // An empty slice may start at the end of a dimension.
+      rewriter.replaceOp(
+          op, empty(rewriter, loc, type.getShape(), type.getElementType()));
+      return success();
+    }
+    if (llvm::all_of(steps, [](int64_t s) { return s > 0; })) {
+      auto attrs = [&](ArrayRef<int64_t> v) {
+        return llvm::to_vector(llvm::map_range(
+            v, [&](int64_t x) -> OpFoldResult {
+              return rewriter.getIndexAttr(x);
+            }));
+      };
+      rewriter.replaceOpWithNewOp<tensor::ExtractSliceOp>(
+          op, type, input, attrs(starts), attrs(type.getShape()),
+          attrs(steps));
+      return success();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    Value init = empty(rewriter, loc, type.getShape(), type.getElementType());
     SmallVector<utils::IteratorType> iterators(rank,
                                                utils::IteratorType::parallel);
     auto generic = linalg::GenericOp::create(
-        rewriter, op.getLoc(), TypeRange{type}, ValueRange{adaptor.getInput()},
-        ValueRange{init}, maps, iterators,
-        [](OpBuilder &b, Location loc, ValueRange args) {
-          linalg::YieldOp::create(b, loc, args[0]);
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        AffineMap::getMultiDimIdentityMap(rank, ctx), iterators,
+        [&](OpBuilder &b, Location l, ValueRange) {
+          SmallVector<Value> coords;
+          for (unsigned d = 0; d < rank; ++d) {
+            Value i = linalg::IndexOp::create(b, l, d);
+            Value scaled = arith::MulIOp::create(
+                b, l, i, arith::ConstantIndexOp::create(b, l, steps[d]));
+            coords.push_back(arith::AddIOp::create(
+                b, l, scaled, arith::ConstantIndexOp::create(b, l, starts[d])));
+          }
+          linalg::YieldOp::create(b, l,
+                                  tensor::ExtractOp::create(b, l, input, coords)
+                                      .getResult());
         });
     rewriter.replaceOp(op, generic.getResult(0));
     return success();
