@@ -11,7 +11,7 @@ config.suffixes = [".mlir", ".onnxtxt", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.fgc_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "fuzz",
-                   "Inputs", "onnx_sweep.py"]
+                   "Inputs", "e2e", "onnx_backend.py"]
 
 config.substitutions.append(("%models", os.path.join(config.fgc_src_root, "models")))
 config.substitutions.append(("%genmodels", os.path.join(config.fgc_obj_root, "models")))

@@ -27,6 +27,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <onnx/defs/parser.h>
+#include <onnx/version_converter/convert.h>
 
 using namespace mlir;
 using namespace fgc;
@@ -378,6 +379,29 @@ ImportResult fgc::importOnnx(MLIRContext &context, StringRef bytes,
     if (!parseText(bytes, model, why)) {
       result.error = sourceName.str() + ": not an ONNX model: " + why;
       return result;
+    }
+  }
+  if (options.upgradeOpset) {
+    int64_t version = 0;
+    for (const onnx::OperatorSetIdProto &id : model.opset_import())
+      if (id.domain().empty() || id.domain() == "ai.onnx")
+        version = id.version();
+    if (version > 0 && version < kMinOpset) {
+      try {
+        model = onnx::version_conversion::ConvertVersion(model, kMinOpset);
+      } catch (const std::exception &e) {
+        std::string why = e.what();
+        std::replace(why.begin(), why.end(), '\n', ' ');
+        result.error = sourceName.str() +
+                       ": ONNX's version converter could not convert opset " +
+                       std::to_string(version) + " to " +
+                       std::to_string(kMinOpset) + ": " + why;
+        return result;
+      }
+      result.warnings.push_back("converted from opset " +
+                                std::to_string(version) + " to " +
+                                std::to_string(kMinOpset) +
+                                " with ONNX's version converter");
     }
   }
   try {

@@ -60,6 +60,13 @@ cl::opt<bool> noFuseLayerNorm(
     cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
     cl::cat(fgcCategory));
 
+cl::opt<bool> upgradeOpset(
+    "upgrade-opset",
+    cl::desc("Convert models below opset 13 with ONNX's version converter "
+             "instead of rejecting them"),
+    cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
+    cl::cat(fgcCategory));
+
 //===--- import -------------------------------------------------------------===//
 
 cl::opt<std::string> outputFile("o",
@@ -170,6 +177,7 @@ bool importOptions(fgc::ImportOptions &options) {
     }
   }
   options.fuseLayerNorm = !noFuseLayerNorm;
+  options.upgradeOpset = upgradeOpset;
   return true;
 }
 

@@ -31,6 +31,9 @@ struct ImportOptions {
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
   /// Run fg-fuse-layer-norm on the result (opset-13 style decomposed LNs).
   bool fuseLayerNorm = true;
+  /// Convert models below opset 13 to opset 13 with ONNX's version
+  /// converter instead of rejecting them.
+  bool upgradeOpset = false;
   /// Graph inputs replaced by these constant values (e.g. a Reshape's shape
   /// or Slice's starts given as an input): they are not arguments.
   llvm::StringMap<mlir::DenseElementsAttr> constantInputs;
