@@ -145,13 +145,14 @@ struct CastLowering : ElementwiseLowering<fg::CastOp, CastLowering> {
 /// reduced axes as size 1 with keepdims.
 template <typename Op>
 Value lowerReduction(ConversionPatternRewriter &rewriter, Op op, Value input,
-                     TypedAttr init, CombineFn combine) {
+                     TypedAttr init, CombineFn combine, bool wide = false) {
   RankedTensorType type = tensorType(input);
   SmallVector<int64_t> axes(op.getAxes());
   if (axes.empty())
     for (int64_t d = 0; d < type.getRank(); ++d)
       axes.push_back(d);
-  Value reduced = reduce(rewriter, op.getLoc(), input, axes, init, combine);
+  Value reduced =
+      reduce(rewriter, op.getLoc(), input, axes, init, combine, wide);
   return reshape(rewriter, op.getLoc(), reduced,
                  cast<RankedTensorType>(op.getType()).getShape());
 }
@@ -163,7 +164,8 @@ struct ReduceSumLowering : OpConversionPattern<fg::ReduceSumOp> {
                   ConversionPatternRewriter &rewriter) const override {
     Type elt = tensorType(adaptor.getInput()).getElementType();
     rewriter.replaceOp(op, lowerReduction(rewriter, op, adaptor.getInput(),
-                                          scalarAttr(elt, 0), add));
+                                          scalarAttr(elt, 0), add,
+                                          /*wide=*/true));
     return success();
   }
 };
@@ -188,7 +190,7 @@ struct ReduceMeanLowering : OpConversionPattern<fg::ReduceMeanOp> {
     RankedTensorType in = tensorType(adaptor.getInput());
     Type elt = in.getElementType();
     Value sum = lowerReduction(rewriter, op, adaptor.getInput(),
-                               scalarAttr(elt, 0), add);
+                               scalarAttr(elt, 0), add, /*wide=*/true);
     auto out = cast<RankedTensorType>(op.getType());
     double count = static_cast<double>(in.getNumElements()) /
                    static_cast<double>(out.getNumElements());

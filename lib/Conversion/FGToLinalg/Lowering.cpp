@@ -73,9 +73,13 @@ Value elementwise(OpBuilder &b, Location loc, ArrayRef<int64_t> resultShape,
 }
 
 Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
-             TypedAttr init, CombineFn combine) {
+             TypedAttr init, CombineFn combine, bool wide) {
   MLIRContext *ctx = b.getContext();
   ArrayRef<int64_t> shape = tensorType(input).getShape();
+  Type elt = tensorType(input).getElementType();
+  Type accType = wide && elt.isF32() ? Type(b.getF64Type()) : elt;
+  if (accType != elt)
+    init = FloatAttr::get(accType, cast<FloatAttr>(init).getValueAsDouble());
   SmallVector<int64_t> outShape;
   SmallVector<AffineExpr> outExprs;
   SmallVector<utils::IteratorType> iterators;
@@ -95,9 +99,18 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{acc.getType()}, ValueRange{input}, ValueRange{acc},
       maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
-        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[1], args[0]));
+        Value x = args[0];
+        if (accType != elt)
+          x = arith::ExtFOp::create(nb, nloc, accType, x);
+        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[1], x));
       });
-  return generic.getResult(0);
+  Value result = generic.getResult(0);
+  if (accType == elt)
+    return result;
+  return elementwise(b, loc, outShape, elt, result,
+                     [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                       return arith::TruncFOp::create(nb, nloc, elt, args[0]);
+                     });
 }
 
 SmallVector<int64_t> keptShape(ArrayRef<int64_t> shape,

@@ -57,10 +57,13 @@ mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
                         BodyFn body);
 
 /// Reduces `input` over `axes` (sorted) with `combine`, starting from
-/// `init`; the reduced dimensions are dropped from the result.
+/// `init`; the reduced dimensions are dropped from the result. With `wide`,
+/// f32 inputs are accumulated in f64 and the result rounded back: sums
+/// over thousands of channels (layer norms, softmax) then stay as accurate
+/// as the pairwise sums of PyTorch.
 mlir::Value reduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                    llvm::ArrayRef<int64_t> axes, mlir::TypedAttr init,
-                   CombineFn combine);
+                   CombineFn combine, bool wide = false);
 
 /// The shape of `shape` with `axes` set to 1 (keepdims).
 llvm::SmallVector<int64_t> keptShape(llvm::ArrayRef<int64_t> shape,

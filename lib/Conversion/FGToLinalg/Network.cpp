@@ -396,9 +396,10 @@ struct SoftmaxLowering : OpConversionPattern<Op> {
                                 b, l, arith::SubFOp::create(b, l, args[0],
                                                             args[1]));
                           });
-    Value s = reshape(
-        rewriter, loc,
-        reduce(rewriter, loc, e, {axis}, scalarAttr(elt, 0), add), kept);
+    Value s = reshape(rewriter, loc,
+                      reduce(rewriter, loc, e, {axis}, scalarAttr(elt, 0), add,
+                             /*wide=*/true),
+                      kept);
     Value y;
     if (isLog)
       y = elementwise(rewriter, loc, t.getShape(), elt, {x, m, s},
@@ -436,7 +437,8 @@ struct LayerNormLowering : OpConversionPattern<fg::LayerNormOp> {
     double n = static_cast<double>(product(t.getShape().drop_front(op.getAxis())));
     double eps = op.getEpsilon().convertToDouble();
     Value sum = reshape(rewriter, loc,
-                        reduce(rewriter, loc, x, axes, scalarAttr(elt, 0), add),
+                        reduce(rewriter, loc, x, axes, scalarAttr(elt, 0), add,
+                               /*wide=*/true),
                         kept);
     Value d = elementwise(rewriter, loc, t.getShape(), elt, {x, sum},
                           [&](OpBuilder &b, Location l, ValueRange args) {
@@ -449,7 +451,8 @@ struct LayerNormLowering : OpConversionPattern<fg::LayerNormOp> {
                               [](OpBuilder &b, Location l, Value acc, Value v) {
                                 return arith::AddFOp::create(
                                     b, l, acc, arith::MulFOp::create(b, l, v, v));
-                              }),
+                              },
+                              /*wide=*/true),
                        kept);
     SmallVector<Value> inputs = {d, sq};
     llvm::append_range(inputs, adaptor.getAffine());
