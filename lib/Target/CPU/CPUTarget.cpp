@@ -122,7 +122,7 @@ createTargetMachine(const CPUOptions &options, std::string &error) {
       features += (features.empty() ? "" : ",") +
                   std::string(f.second ? "+" : "-") + f.first().str();
   } else if (!std::unique_ptr<llvm::MCSubtargetInfo>(
-                  target->createMCSubtargetInfo(triple, cpu, ""))
+                  target->createMCSubtargetInfo(triple, "", ""))
                   ->isCPUStringValid(cpu)) {
     error = "unknown --mcpu '" + cpu + "' for " + triple.str();
     return nullptr;

@@ -1,0 +1,42 @@
+// RUN: fgc-opt %s -convert-linalg-to-blas -split-input-file | FileCheck %s
+
+// f32 matmul on memrefs: a call with the operands cast to dynamic strided
+// memrefs; the runtime function is declared once.
+// CHECK: func.func private @fgc_blas_sgemm(memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>, memref<?x?xf32, strided<[?, ?], offset: ?>>)
+// CHECK-LABEL: func.func @matmul
+// CHECK: %[[A:.*]] = memref.cast %arg0 : memref<8x4xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: %[[B:.*]] = memref.cast %arg1 : memref<4x3xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: %[[C:.*]] = memref.cast %arg2 : memref<8x3xf32> to memref<?x?xf32, strided<[?, ?], offset: ?>>
+// CHECK: call @fgc_blas_sgemm(%[[A]], %[[B]], %[[C]])
+// CHECK: call @fgc_blas_sgemm(
+// CHECK-NOT: linalg.matmul
+func.func @matmul(%a: memref<8x4xf32>, %b: memref<4x3xf32>, %c: memref<8x3xf32>) {
+  linalg.matmul ins(%a, %b : memref<8x4xf32>, memref<4x3xf32>) outs(%c : memref<8x3xf32>)
+  linalg.matmul ins(%a, %b : memref<8x4xf32>, memref<4x3xf32>) outs(%c : memref<8x3xf32>)
+  return
+}
+
+// -----
+
+// f64 batch_matmul, also on a strided view.
+// CHECK-LABEL: func.func @batched
+// CHECK: call @fgc_blas_dgemm_batched(%{{.*}}, %{{.*}}, %{{.*}}) : (memref<?x?x?xf64, strided<[?, ?, ?], offset: ?>>
+func.func @batched(%a: memref<2x8x4xf64>, %b: memref<2x4x3xf64, strided<[24, 6, 2]>>, %c: memref<2x8x3xf64>) {
+  linalg.batch_matmul ins(%a, %b : memref<2x8x4xf64>, memref<2x4x3xf64, strided<[24, 6, 2]>>) outs(%c : memref<2x8x3xf64>)
+  return
+}
+
+// -----
+
+// Left alone: tensors (not bufferized yet), integer types, and matmuls
+// with non-default indexing maps.
+// CHECK-LABEL: func.func @not_blas
+// CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<8x4xf32>, tensor<4x3xf32>)
+// CHECK: linalg.matmul ins(%arg3, %arg4 : memref<8x4xi64>, memref<4x3xi64>)
+// CHECK-NOT: call
+func.func @not_blas(%a: tensor<8x4xf32>, %b: tensor<4x3xf32>, %c: tensor<8x3xf32>,
+                    %ia: memref<8x4xi64>, %ib: memref<4x3xi64>, %ic: memref<8x3xi64>) -> tensor<8x3xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x3xf32>) outs(%c : tensor<8x3xf32>) -> tensor<8x3xf32>
+  linalg.matmul ins(%ia, %ib : memref<8x4xi64>, memref<4x3xi64>) outs(%ic : memref<8x3xi64>)
+  return %0 : tensor<8x3xf32>
+}
