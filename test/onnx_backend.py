@@ -138,7 +138,7 @@ def conform_one(fgc, folder, test, model, inputs, outputs):
     return "passed", ""
 
 
-def write_docs(path, ops, per_op):
+def write_docs(path, ops, per_op, per_folder):
     lines = [
         "# Supported ONNX operators",
         "",
@@ -154,6 +154,23 @@ def write_docs(path, ops, per_op):
         "(compiled, run, and every output within",
         f"rtol {RTOL:g} / atol {ATOL:g} of the reference). Tests that do not import mostly",
         "use element types other than FLOAT, DOUBLE, INT64 or ops outside the list.",
+        "",
+        "## Conformance by source folder",
+        "",
+        "| Folder | Models | Import as is | Imported with inputs | Compiled | Passed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for folder in FOLDERS:
+        c = per_folder[folder]
+        lines.append(f"| {folder} | {c['models']} | {c['imported']} | {c['run-imported']} | "
+                     f"{c['compiled']} | {c['passed']} |")
+    lines += [
+        "",
+        "*Import as is*: `fgc import model.onnx` with no options (opsets 13-17, static",
+        "shapes). *Imported with inputs*: `fgc run --upgrade-opset` with the test's input",
+        "files (which fix dynamic shapes; shape-like inputs folded with `--fold-input`).",
+        "",
+        "## Operators",
         "",
         "| Op | Attributes | Notes | Node tests | Imported | Passed |",
         "|---|---|---|---|---|---|",
@@ -268,7 +285,7 @@ def main():
                                           "message": results.get(t, ("", sweep[t][1]))[1]}
                        for t in tests}, f, indent=1, sort_keys=True)
     if args.write_docs:
-        write_docs(args.write_docs, ops, per_op)
+        write_docs(args.write_docs, ops, per_op, per_folder)
         print(f"wrote {args.write_docs}")
     if failures:
         print(f"{len(failures)} problems:")
