@@ -5,6 +5,7 @@
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
 #include "mlir/Transforms/DialectConversion.h"
+#include "llvm/ADT/StringSwitch.h"
 
 using namespace mlir;
 using namespace fgc;
@@ -118,6 +119,46 @@ FG_ELEMENTWISE(
             args[0]),
         args[0]))
 #undef FG_ELEMENTWISE
+
+struct CompareLowering : ElementwiseLowering<fg::CompareOp, CompareLowering> {
+  using ElementwiseLowering::ElementwiseLowering;
+  static Value build(OpBuilder &b, Location loc, fg::CompareOp op,
+                     ValueRange args) {
+    auto predicate = llvm::StringSwitch<arith::CmpFPredicate>(op.getPredicate())
+                         .Case("eq", arith::CmpFPredicate::OEQ)
+                         .Case("ne", arith::CmpFPredicate::UNE)
+                         .Case("lt", arith::CmpFPredicate::OLT)
+                         .Case("le", arith::CmpFPredicate::OLE)
+                         .Case("gt", arith::CmpFPredicate::OGT)
+                         .Default(arith::CmpFPredicate::OGE);
+    Type elt = args[0].getType();
+    Value cond = arith::CmpFOp::create(b, loc, predicate, args[0], args[1]);
+    return arith::SelectOp::create(b, loc, cond, scalar(b, loc, elt, 1.0),
+                                   scalar(b, loc, elt, 0.0));
+  }
+};
+
+struct StopGradientLowering : OpConversionPattern<fg::StopGradientOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::StopGradientOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+struct BroadcastToLowering : OpConversionPattern<fg::BroadcastToOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::BroadcastToOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, broadcastTo(rewriter, op.getLoc(),
+                                       adaptor.getInput(),
+                                       op.getType().getShape()));
+    return success();
+  }
+};
 
 struct CastLowering : ElementwiseLowering<fg::CastOp, CastLowering> {
   using ElementwiseLowering::ElementwiseLowering;
@@ -381,6 +422,7 @@ void fgc::lowering::populateElementwiseAndShapePatterns(
                TanhLowering, ReluLowering, SigmoidLowering, LeakyReluLowering,
                CastLowering, ReduceSumLowering, ReduceMaxLowering,
                ReduceMeanLowering, ReshapeLowering, TransposeLowering,
-               ConcatLowering, SliceLowering, GatherLowering>(
+               ConcatLowering, SliceLowering, GatherLowering, CompareLowering,
+               StopGradientLowering, BroadcastToLowering>(
       patterns.getContext());
 }

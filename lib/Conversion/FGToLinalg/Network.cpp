@@ -308,6 +308,92 @@ struct MaxPoolLowering : OpConversionPattern<fg::MaxPoolOp> {
   }
 };
 
+/// The tangent of max pooling: a window generic with two accumulators,
+/// (running max, tangent there), updated only on a strictly larger value so
+/// that the first maximum wins; padding is -inf for x and 0 for t. An extra
+/// leading K dimension of the tangent is one more parallel loop that x's
+/// map ignores.
+struct MaxPoolJvpLowering : OpConversionPattern<fg::MaxPoolJvpOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::MaxPoolJvpOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    RankedTensorType xt = tensorType(adaptor.getInput());
+    RankedTensorType tt = tensorType(adaptor.getTangent());
+    auto result = cast<RankedTensorType>(op.getType());
+    Type elt = xt.getElementType();
+    ArrayRef<int64_t> kernel = op.getKernelShape(), strides = op.getStrides(),
+                      dilations = op.getDilations(), pads = op.getPads();
+    int64_t ns = kernel.size(), lead = tt.getRank() - xt.getRank();
+    SmallVector<int64_t> high =
+        endPadding(xt.getShape().drop_front(2),
+                   result.getShape().drop_front(2 + lead), kernel, strides,
+                   dilations, pads);
+    Value xp = padSpatial(rewriter, loc, adaptor.getInput(),
+                          pads.take_front(ns), high, lowestAttr(elt));
+    Value tp = adaptor.getTangent();
+    if (lead) {
+      // Pad the tangent as [K*N, C, ..] so padSpatial's layout applies.
+      SmallVector<int64_t> folded(tt.getShape().drop_front());
+      folded[0] *= tt.getDimSize(0);
+      Value f = reshape(rewriter, loc, tp, folded);
+      f = padSpatial(rewriter, loc, f, pads.take_front(ns), high,
+                     scalarAttr(elt, 0));
+      SmallVector<int64_t> unfolded = {tt.getDimSize(0)};
+      llvm::append_range(unfolded, tensorType(f).getShape());
+      unfolded[1] /= tt.getDimSize(0);
+      tp = reshape(rewriter, loc, f, unfolded);
+    } else {
+      tp = padSpatial(rewriter, loc, tp, pads.take_front(ns), high,
+                      scalarAttr(elt, 0));
+    }
+    // Loops: (k?, n, c, o.., w..).
+    unsigned rank = lead + 2 + 2 * ns;
+    auto dim = [&](int64_t d) { return getAffineDimExpr(d, ctx); };
+    SmallVector<AffineExpr> xExprs = {dim(lead), dim(lead + 1)};
+    SmallVector<AffineExpr> winExprs, outExprs;
+    for (int64_t d = 0; d < lead + 2; ++d)
+      outExprs.push_back(dim(d));
+    for (int64_t i = 0; i < ns; ++i) {
+      xExprs.push_back(dim(lead + 2 + i) * strides[i] +
+                       dim(lead + 2 + ns + i) * dilations[i]);
+      winExprs.push_back(dim(lead + 2 + ns + i));
+      outExprs.push_back(dim(lead + 2 + i));
+    }
+    SmallVector<AffineExpr> tExprs;
+    if (lead)
+      tExprs.push_back(dim(0));
+    llvm::append_range(tExprs, xExprs);
+    SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, xExprs, ctx),
+                                   AffineMap::get(rank, 0, tExprs, ctx),
+                                   AffineMap::get(rank, 0, winExprs, ctx),
+                                   AffineMap::get(rank, 0, outExprs, ctx),
+                                   AffineMap::get(rank, 0, outExprs, ctx)};
+    SmallVector<utils::IteratorType> iterators(lead + 2 + ns,
+                                               utils::IteratorType::parallel);
+    iterators.append(ns, utils::IteratorType::reduction);
+    Value window = empty(rewriter, loc, kernel, elt);
+    Value best = filled(rewriter, loc, result.getShape(), lowestAttr(elt));
+    Value picked = filled(rewriter, loc, result.getShape(), scalarAttr(elt, 0));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{best.getType(), picked.getType()},
+        ValueRange{xp, tp, window}, ValueRange{best, picked}, maps, iterators,
+        [](OpBuilder &b, Location l, ValueRange args) {
+          Value larger = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               args[0], args[3]);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, larger, args[0], args[3]),
+                         arith::SelectOp::create(b, l, larger, args[1],
+                                                 args[4])});
+        });
+    rewriter.replaceOp(op, generic.getResult(1));
+    return success();
+  }
+};
+
 /// Average pooling: a window sum divided by a compile-time constant that
 /// holds, per output position, the number of taps that count (inside the
 /// input, or also inside the explicit padding with count_include_pad).
@@ -509,6 +595,7 @@ struct BatchNormLowering : OpConversionPattern<fg::BatchNormOp> {
 
 void fgc::lowering::populateNetworkPatterns(RewritePatternSet &patterns) {
   patterns.add<MatMulLowering, GemmLowering, ConvLowering, MaxPoolLowering,
+               MaxPoolJvpLowering,
                AvgPoolLowering, SoftmaxLowering<fg::SoftmaxOp, false>,
                SoftmaxLowering<fg::LogSoftmaxOp, true>, LayerNormLowering,
                BatchNormLowering>(patterns.getContext());

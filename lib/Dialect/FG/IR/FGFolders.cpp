@@ -328,3 +328,9 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
   }
   return DenseElementsAttr::get(type, out);
 }
+
+OpFoldResult BroadcastToOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  return {};
+}

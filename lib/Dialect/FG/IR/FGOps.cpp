@@ -682,5 +682,61 @@ LogicalResult ShapeOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+//===----------------------------------------------------------------------===//
+// Ops for differentiation
+//===----------------------------------------------------------------------===//
+
+LogicalResult BroadcastToOp::verify() {
+  auto in = getInput().getType(), out = getResult().getType();
+  auto shape = broadcastShapes(in.getShape(), out.getShape());
+  if (failed(shape) || ArrayRef(*shape) != out.getShape())
+    return emitOpError("cannot broadcast ")
+           << in << " to " << out;
+  return success();
+}
+
+LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  if (failed(verifyAdaptor(ctx, loc, adaptor)))
+    return failure();
+  StringRef p = adaptor.getPredicate();
+  if (!llvm::is_contained({"eq", "ne", "lt", "le", "gt", "ge"}, p))
+    return emitInferError(loc, "predicate '", p,
+                          "' is not one of eq, ne, lt, le, gt, ge");
+  return inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(), types);
+}
+
+LogicalResult MaxPoolJvpOp::inferReturnTypes(MLIRContext *ctx,
+                                             std::optional<Location> loc,
+                                             Adaptor adaptor,
+                                             SmallVectorImpl<Type> &types) {
+  if (failed(verifyAdaptor(ctx, loc, adaptor)))
+    return failure();
+  auto x = staticTensor(adaptor.getInput()),
+       t = staticTensor(adaptor.getTangent());
+  if (!x || !t)
+    return failure();
+  ArrayRef<int64_t> lead = t.getShape().take_front(t.getRank() - x.getRank());
+  if (t.getRank() < x.getRank() || t.getRank() > x.getRank() + 1 ||
+      t.getShape().drop_front(lead.size()) != x.getShape())
+    return emitInferError(loc, "tangent ", shapeStr(t.getShape()),
+                          " must have the input's shape ",
+                          shapeStr(x.getShape()),
+                          ", optionally with one leading dimension");
+  SmallVector<Type> pooled;
+  if (failed(inferPool(loc, adaptor.getInput(), adaptor.getKernelShape(),
+                       adaptor.getStrides(), adaptor.getPads(),
+                       adaptor.getDilations(), adaptor.getCeilMode(), pooled)))
+    return failure();
+  SmallVector<int64_t> shape(lead);
+  llvm::append_range(shape, cast<RankedTensorType>(pooled[0]).getShape());
+  types.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}
+
+#include "fgc/Dialect/FG/IR/FGInterfaces.cpp.inc"
+
 #define GET_OP_CLASSES
 #include "fgc/Dialect/FG/IR/FGOps.cpp.inc"

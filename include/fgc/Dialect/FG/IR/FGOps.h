@@ -13,6 +13,12 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+namespace fgc::fg {
+class JvpBuilder;
+} // namespace fgc::fg
+
+#include "fgc/Dialect/FG/IR/FGInterfaces.h.inc"
+
 #define GET_OP_CLASSES
 #include "fgc/Dialect/FG/IR/FGOps.h.inc"
 

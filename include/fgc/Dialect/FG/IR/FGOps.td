@@ -11,6 +11,7 @@
 #define FGC_DIALECT_FG_IR_FGOPS_TD
 
 include "fgc/Dialect/FG/IR/FGDialect.td"
+include "fgc/Dialect/FG/IR/FGInterfaces.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/SymbolInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -25,7 +26,8 @@ def FG_FloatTensor : StaticShapeTensorOf<[F32, F64]>;
 def FG_IndexTensor : StaticShapeTensorOf<[I64]>;
 
 class FG_Op<string mnemonic, list<Trait> traits = []>
-    : Op<FG_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+    : Op<FG_Dialect, mnemonic, !listconcat(traits, [Pure,
+        DeclareOpInterfaceMethods<JvpOpInterface>])>;
 
 /// An op whose result types follow from operands and attributes.
 class FG_InferOp<string mnemonic, list<Trait> traits = []>
@@ -388,6 +390,65 @@ def FG_CastOp : FG_Op<"cast", [SameOperandsAndResultShape]> {
   let results = (outs FG_Tensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
   let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Ops for differentiation
+//===----------------------------------------------------------------------===//
+
+def FG_StopGradientOp : FG_Op<"stop_gradient", [SameOperandsAndResultType]> {
+  let summary = "Identity on values; cuts tangents (and gradients)";
+  let description = [{
+    Returns its operand unchanged; its result has a zero tangent whatever
+    the operand's. Local-loss training cuts the network into blocks with
+    it.
+  }];
+  let arguments = (ins FG_Tensor:$input);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def FG_BroadcastToOp : FG_Op<"broadcast_to", [AllElementTypesMatch<["input", "result"]>]> {
+  let summary = "Broadcasts a tensor to a larger shape (NumPy rules)";
+  let arguments = (ins FG_Tensor:$input);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def FG_CompareOp : FG_InferOp<"compare", [AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+  let summary = "Elementwise comparison as 1.0 / 0.0 of the operands' type";
+  let description = [{
+    `predicate` is one of eq, ne, lt, le, gt, ge; operands broadcast. Used
+    by derivative rules for masks (ReLU, max). Piecewise constant, so its
+    tangent is zero.
+  }];
+  let arguments = (ins FG_FloatTensor:$lhs, FG_FloatTensor:$rhs,
+                   StrAttr:$predicate);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+}
+
+def FG_MaxPoolJvpOp : FG_InferOp<"max_pool_jvp", [AllElementTypesMatch<["input", "tangent", "result"]>]> {
+  let summary = "The tangent of max pooling: each window's tangent at its argmax";
+  let description = [{
+    For every window of `input` (attributes as fg.max_pool), the value of
+    `tangent` at the first position where `input` attains the window's
+    maximum (padding never wins). `tangent` has the shape of `input`, or an
+    extra leading dimension of K tangent directions, which the result
+    keeps. Linear in `tangent`.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, FG_FloatTensor:$tangent,
+                   DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                   DefaultValuedAttr<BoolAttr, "false">:$ceil_mode);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $tangent attr-dict `:` functional-type(operands, results)
+  }];
 }
 
 #endif // FGC_DIALECT_FG_IR_FGOPS_TD

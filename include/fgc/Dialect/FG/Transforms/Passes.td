@@ -42,4 +42,43 @@ def FGParamsToArgs : Pass<"fg-params-to-args", "::mlir::ModuleOp"> {
   }];
 }
 
+def FGJvp : Pass<"fg-jvp", "::mlir::ModuleOp"> {
+  let summary = "Forward-mode differentiation: build <function>_jvp";
+  let description = [{
+    Builds `<function>_jvp`, which takes the function's arguments followed by
+    one tangent per differentiated value (an input argument or a parameter),
+    and returns the function's results followed by their tangents (the
+    directional derivatives along the given tangents). With `tangents=K`
+    (K > 1) every tangent has a leading dimension of K directions, all
+    propagated at once.
+
+    The pass knows no op: each op's rule comes from `JvpOpInterface`
+    (lib/Dialect/FG/IR/FGJvp.cpp). Values that do not depend on a
+    differentiated value (constants, other arguments, results of
+    `fg.stop_gradient`, integer data) have symbolic zero tangents: no zero
+    tensor is materialised and ops whose operand tangents are all zero get
+    no tangent code. A zero tangent is only materialised where a rule needs
+    one (concatenating active and inactive values) or for a returned value
+    whose tangent is zero. Where only the left operand of a matrix product
+    is active, its rule computes the primal and the K tangents with one
+    stacked product [x; dx] W.
+
+    `wrt` lists what to differentiate: `inputs` (every floating-point
+    argument, the default), `params` (every floating-point parameter the
+    function reads), or argument names (`fg.name`), parameter names, or
+    argument indices. An op without a rule, an unknown name, an integer
+    value or `tangents` < 1 is an error naming it.
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The function to differentiate">,
+    ListOption<"wrt", "wrt", "std::string",
+               "What to differentiate with respect to: inputs, params, or "
+               "names/indices">,
+    Option<"tangents", "tangents", "int64_t", /*default=*/"1",
+           "Number K of tangent directions (K > 1 adds a leading [K] "
+           "dimension to every tangent)">
+  ];
+}
+
 #endif // FGC_DIALECT_FG_TRANSFORMS_PASSES_TD
