@@ -110,7 +110,7 @@ int main(int argc, char **argv) {
     std::string error;
     auto sig = fgc::lowerToLinalg(*module, "forward", error);
     if (mlir::failed(sig) ||
-        mlir::failed(fgc::lowerToLLVMDialect(*module, "forward", error))) {
+        mlir::failed(fgc::lowerToLLVMDialect(*module, error))) {
       std::fprintf(stderr, "fgc-gemm-bench: %s\n", error.c_str());
       return 1;
     }

@@ -3,10 +3,14 @@
 #include "fgc/Driver/Driver.h"
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Dialect/FG/Transforms/Passes.h"
 #include "fgc/Runtime/Call.h"
 #include "fgc/Runtime/TensorIO.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringSet.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -216,7 +220,7 @@ int compile(const CompileOptions &options) {
     return error(options.model + ": " + why);
   if (options.emit == EmitStage::Linalg)
     return writeOutput(output, printModule, false) ? 0 : 1;
-  if (failed(lowerToLLVMDialect(*module, "forward", why)))
+  if (failed(lowerToLLVMDialect(*module, why)))
     return error(options.model + ": " + why);
   if (options.emit == EmitStage::MLIR)
     return writeOutput(output, printModule, false) ? 0 : 1;
@@ -246,93 +250,130 @@ int compile(const CompileOptions &options) {
   return 0;
 }
 
-int run(const RunOptions &options) {
-  // Inputs first: their shapes fix the model's dynamic dimensions.
+namespace {
+
+/// What `fgc run` and `fgc jvp` share: the inputs read from files, the
+/// imported module and the parameter values.
+struct Session {
+  std::unique_ptr<MLIRContext> ctx;
   std::map<std::string, rt::Tensor> inputs;
+  OwningOpRef<ModuleOp> module;
+  std::map<std::string, rt::Tensor> params;
+};
+
+/// Reads the inputs (their shapes fix dynamic dimensions), imports the
+/// model and collects its parameters. False after reporting an error.
+bool prepare(const RunOptions &options, Session &s) {
   ImportOptions importOptions = options.import;
   importOptions.shapeFlag = "--input";
-  std::unique_ptr<MLIRContext> ctx = makeContext();
+  s.ctx = makeContext();
   for (const auto &[name, file] : options.inputs) {
     rt::Tensor t;
     std::string why;
     if (!rt::readTensorFile(file, t, why))
-      return error("--input " + name + "=" + file + ": " + why);
-    if (inputs.count(name))
-      return error("--input " + name + " is given twice");
+      return error("--input " + name + "=" + file + ": " + why), false;
+    if (s.inputs.count(name))
+      return error("--input " + name + " is given twice"), false;
     if (!importOptions.inputShapes.count(name))
       importOptions.inputShapes[name] =
           llvm::SmallVector<int64_t>(t.shape().begin(), t.shape().end());
-    inputs.emplace(name, std::move(t));
+    s.inputs.emplace(name, std::move(t));
   }
   for (const std::string &name : options.foldInputs) {
-    auto it = inputs.find(name);
-    if (it == inputs.end())
-      return error("--fold-input " + name + ": no --input gives its value");
-    importOptions.constantInputs[name] = attrFromTensor(*ctx, it->second);
+    auto it = s.inputs.find(name);
+    if (it == s.inputs.end())
+      return error("--fold-input " + name + ": no --input gives its value"),
+             false;
+    importOptions.constantInputs[name] = attrFromTensor(*s.ctx, it->second);
   }
+  s.module = importModel(*s.ctx, options.model, importOptions);
+  if (!s.module)
+    return false;
+  for (auto p : s.module->getOps<fg::ParameterOp>())
+    s.params.emplace(p.getSymName().str(),
+                     tensorFromAttr(cast<DenseElementsAttr>(p.getValue())));
+  if (!options.params.empty() &&
+      !overrideParams(*s.ctx, options.params, s.params))
+    return false;
+  return true;
+}
 
-  OwningOpRef<ModuleOp> module = importModel(*ctx, options.model, importOptions);
-  if (!module)
-    return 1;
-  if (options.importOnly)
-    return 0;
-  std::map<std::string, rt::Tensor> params;
-  for (auto p : module->getOps<fg::ParameterOp>())
-    params.emplace(p.getSymName().str(),
-                   tensorFromAttr(cast<DenseElementsAttr>(p.getValue())));
-  if (!options.params.empty() && !overrideParams(*ctx, options.params, params))
-    return 1;
-
+/// Compiles `entry`, runs it on the session's inputs (and `tangents` for
+/// the arguments named "<x>.tangent"; zeros when not given) and writes one
+/// .npy per output.
+int execute(Session &s, StringRef entry, const RunOptions &options,
+            std::map<std::string, rt::Tensor> *tangents = nullptr) {
   std::string why;
-  FailureOr<FunctionSignature> sig = lowerToLinalg(*module, "forward", why);
+  FailureOr<FunctionSignature> sig = lowerToLinalg(*s.module, entry, why);
   if (failed(sig))
     return error(options.model + ": " + why);
-  // Every given input must exist; every model input must be given.
-  for (const auto &entry : inputs) {
-    bool known = llvm::is_contained(options.foldInputs, entry.first);
+  for (const auto &entryInput : s.inputs) {
+    bool known = llvm::is_contained(options.foldInputs, entryInput.first);
     for (const rt::ArgSpec &a : sig->args)
-      known |= a.kind == rt::ArgSpec::Kind::Input && a.name == entry.first;
+      known |= a.kind == rt::ArgSpec::Kind::Input && a.name == entryInput.first;
     if (!known) {
       std::string names;
       for (const rt::ArgSpec &a : sig->args)
-        if (a.kind == rt::ArgSpec::Kind::Input)
+        if (a.kind == rt::ArgSpec::Kind::Input &&
+            !StringRef(a.name).ends_with(".tangent"))
           names += (names.empty() ? "" : ", ") + a.name;
-      return error("--input " + entry.first + ": the model has no input '" +
-                   entry.first + "' (inputs: " + names + ")");
+      return error("--input " + entryInput.first +
+                   ": the model has no input '" + entryInput.first +
+                   "' (inputs: " + names + ")");
     }
   }
-  std::vector<rt::Tensor> outputs;
+  std::vector<rt::Tensor> owned;
+  owned.reserve(sig->args.size());
   std::vector<rt::Tensor *> args;
-  outputs.reserve(sig->args.size());
+  std::vector<size_t> outputs;
   for (const rt::ArgSpec &a : sig->args) {
     switch (a.kind) {
     case rt::ArgSpec::Kind::Input: {
-      auto it = inputs.find(a.name);
-      if (it == inputs.end())
+      rt::Tensor *t = nullptr;
+      auto it = s.inputs.find(a.name);
+      if (it != s.inputs.end()) {
+        t = &it->second;
+      } else if (tangents && StringRef(a.name).ends_with(".tangent")) {
+        auto tt = tangents->find(a.name);
+        if (tt != tangents->end()) {
+          t = &tt->second;
+        } else {
+          owned.emplace_back(a.dtype, a.shape);
+          std::memset(owned.back().data(), 0, owned.back().byteSize());
+          t = &owned.back();
+        }
+      } else {
         return error("missing --input for model input '" + a.name +
                      "' (expected " + a.typeString() + ")");
-      if (it->second.dtype() != a.dtype || it->second.shape() != a.shape)
-        return error("--input " + a.name + ": expected " + a.typeString() +
-                     ", the file holds " + it->second.typeString());
-      args.push_back(&it->second);
+      }
+      if (t->dtype() != a.dtype || t->shape() != a.shape) {
+        bool tangent = StringRef(a.name).ends_with(".tangent");
+        std::string flag =
+            tangent ? "--tangent " + a.name.substr(0, a.name.size() - 8)
+                    : "--input " + a.name;
+        return error(flag + ": expected " + a.typeString() +
+                     ", the file holds " + t->typeString());
+      }
+      args.push_back(t);
       break;
     }
     case rt::ArgSpec::Kind::Parameter:
-      args.push_back(&params.at(a.name));
+      args.push_back(&s.params.at(a.name));
       break;
     case rt::ArgSpec::Kind::Output:
-      outputs.emplace_back(a.dtype, a.shape);
-      args.push_back(&outputs.back());
+      owned.emplace_back(a.dtype, a.shape);
+      outputs.push_back(args.size());
+      args.push_back(&owned.back());
       break;
     }
   }
 
-  if (failed(lowerToLLVMDialect(*module, "forward", why)))
+  if (failed(lowerToLLVMDialect(*s.module, why)))
     return error(options.model + ": " + why);
-  std::unique_ptr<JitModule> jit = JitModule::create(*module, options.cpu, why);
+  std::unique_ptr<JitModule> jit = JitModule::create(*s.module, options.cpu, why);
   if (!jit)
     return error(options.model + ": " + why);
-  rt::PackedFunction fn = jit->lookup("forward", why);
+  rt::PackedFunction fn = jit->lookup(entry, why);
   if (!fn)
     return error(why);
   rt::setNumThreads(options.threads);
@@ -347,7 +388,7 @@ int run(const RunOptions &options) {
       continue;
     llvm::SmallString<256> path(options.outputDir);
     llvm::sys::path::append(path, outputFileName(a.name));
-    if (!rt::writeTensorFile(path.str().str(), outputs[o++], why)) {
+    if (!rt::writeTensorFile(path.str().str(), *args[outputs[o++]], why)) {
       for (const std::string &w : written)
         llvm::sys::fs::remove(w);
       return error(path + ": " + why);
@@ -355,6 +396,69 @@ int run(const RunOptions &options) {
     written.push_back(path.str().str());
   }
   return 0;
+}
+
+} // namespace
+
+int run(const RunOptions &options) {
+  Session s;
+  if (!prepare(options, s))
+    return 1;
+  if (options.importOnly)
+    return 0;
+  return execute(s, "forward", options);
+}
+
+int jvp(const JvpOptions &options) {
+  if (options.numTangents < 1)
+    return error("--tangents must be at least 1, got " +
+                 llvm::Twine(options.numTangents));
+  Session s;
+  if (!prepare(options, s))
+    return 1;
+  std::map<std::string, rt::Tensor> tangents;
+  for (const auto &[name, file] : options.tangents) {
+    rt::Tensor t;
+    std::string why;
+    if (!rt::readTensorFile(file, t, why))
+      return error("--tangent " + name + "=" + file + ": " + why);
+    tangents[name + ".tangent"] = std::move(t);
+  }
+  std::string why;
+  {
+    PassManager pm(s.ctx.get());
+    fg::FGJvpOptions jvpOptions;
+    jvpOptions.function = "forward";
+    jvpOptions.wrt.assign(options.wrt.begin(), options.wrt.end());
+    jvpOptions.tangents = options.numTangents;
+    pm.addPass(fg::createFGJvp(jvpOptions));
+    ScopedDiagnosticHandler handler(s.ctx.get(), [&](Diagnostic &diag) {
+      if (diag.getSeverity() == DiagnosticSeverity::Error && why.empty())
+        why = diag.str();
+      return success();
+    });
+    if (failed(pm.run(*s.module)))
+      return error(options.model + ": " +
+                   (why.empty() ? std::string("fg-jvp failed") : why));
+  }
+  // Only the derivative is compiled.
+  if (auto primal = s.module->lookupSymbol<func::FuncOp>("forward"))
+    primal.erase();
+  auto jvpFunc = s.module->lookupSymbol<func::FuncOp>("forward_jvp");
+  std::string differentiated;
+  llvm::StringSet<> seeds;
+  for (unsigned i = 0; i < jvpFunc.getNumArguments(); ++i)
+    if (auto of = jvpFunc.getArgAttrOfType<StringAttr>(i, "fg.tangent_of")) {
+      seeds.insert(of.getValue());
+      differentiated += (differentiated.empty() ? "" : ", ") + of.str();
+    }
+  for (const auto &entry : options.tangents)
+    if (!seeds.contains(entry.first))
+      return error("--tangent " + entry.first + ": '" + entry.first +
+                   "' is not differentiated (--wrt gives: " +
+                   (differentiated.empty() ? "nothing" : differentiated) +
+                   ")");
+  return execute(s, "forward_jvp", options, &tangents);
 }
 
 } // namespace fgc::driver

@@ -36,36 +36,38 @@ cl::SubCommand compileCmd(
     "compile", "Compile a model's forward pass (see --emit for the stages)");
 cl::SubCommand runCmd(
     "run", "Compile and run a model's forward pass on input tensor files");
+cl::SubCommand jvpCmd(
+    "jvp", "Compile and run a forward-mode derivative (JVP) of a model");
 
 //===--- Shared by all subcommands ----------------------------------------===//
 
 cl::opt<std::string> modelPath(cl::Positional,
                                cl::desc("<model.onnx|model.onnxtxt|->"),
                                cl::sub(importCmd), cl::sub(compileCmd),
-                               cl::sub(runCmd), cl::cat(fgcCategory));
+                               cl::sub(runCmd), cl::sub(jvpCmd), cl::cat(fgcCategory));
 cl::opt<int64_t> batchSize(
     "batch-size",
     cl::desc("Fix the symbolic leading (batch) dimension of every input"),
     cl::value_desc("N"), cl::init(0), cl::sub(importCmd), cl::sub(compileCmd),
-    cl::sub(runCmd), cl::cat(fgcCategory));
+    cl::sub(runCmd), cl::sub(jvpCmd), cl::cat(fgcCategory));
 cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Fix the whole shape of one input, e.g. image=128x1x28x28 "
              "(repeatable)"),
     cl::value_desc("NAME=DxDx..."), cl::sub(importCmd), cl::sub(compileCmd),
-    cl::sub(runCmd), cl::cat(fgcCategory));
+    cl::sub(runCmd), cl::sub(jvpCmd), cl::cat(fgcCategory));
 cl::opt<bool> noFuseLayerNorm(
     "no-fuse-layer-norm",
     cl::desc("Keep decomposed layer norms (opset 13) as separate ops"),
     cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
-    cl::cat(fgcCategory));
+    cl::sub(jvpCmd), cl::cat(fgcCategory));
 
 cl::opt<bool> upgradeOpset(
     "upgrade-opset",
     cl::desc("Convert models below opset 13 with ONNX's version converter "
              "instead of rejecting them"),
     cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
-    cl::cat(fgcCategory));
+    cl::sub(jvpCmd), cl::cat(fgcCategory));
 
 //===--- import -------------------------------------------------------------===//
 
@@ -97,7 +99,8 @@ cl::opt<std::string> emit(
 cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimisation level 0..3 "
                                          "(default 3)"),
                            cl::Prefix, cl::init(3), cl::sub(compileCmd),
-                           cl::sub(runCmd), cl::cat(fgcCategory));
+                           cl::sub(runCmd), cl::sub(jvpCmd),
+                           cl::cat(fgcCategory));
 cl::opt<std::string> mcpu("mcpu",
                           cl::desc("Target CPU (default: host, the CPU fgc "
                                    "runs on)"),
@@ -108,23 +111,25 @@ cl::list<std::string> runInputs(
     "input",
     cl::desc("A graph input's value from a .npy or ONNX TensorProto (.pb) "
              "file (repeatable); its shape fixes dynamic dimensions"),
-    cl::value_desc("NAME=FILE"), cl::sub(runCmd), cl::cat(fgcCategory));
+    cl::value_desc("NAME=FILE"), cl::sub(runCmd), cl::sub(jvpCmd),
+    cl::cat(fgcCategory));
 cl::list<std::string> foldInputs(
     "fold-input",
     cl::desc("Compile this input's --input value into the code as a "
              "constant (for shape-like inputs such as a Reshape's shape)"),
-    cl::value_desc("NAME"), cl::sub(runCmd), cl::cat(fgcCategory));
+    cl::value_desc("NAME"), cl::sub(runCmd), cl::sub(jvpCmd),
+    cl::cat(fgcCategory));
 cl::opt<std::string> outputDir(
     "output-dir",
     cl::desc("Where to write <output-name>.npy per graph output (default: .)"),
-    cl::value_desc("dir"), cl::init("."), cl::sub(runCmd),
+    cl::value_desc("dir"), cl::init("."), cl::sub(runCmd), cl::sub(jvpCmd),
     cl::cat(fgcCategory));
 cl::opt<std::string> paramsFile(
     "params",
     cl::desc("Parameter values from an ONNX model's initializers, or from a "
              "directory of <parameter>.npy/.pb files, instead of the model's"),
     cl::value_desc("model.onnx|dir"), cl::init(""), cl::sub(runCmd),
-    cl::cat(fgcCategory));
+    cl::sub(jvpCmd), cl::cat(fgcCategory));
 cl::opt<bool> importOnly(
     "import-only",
     cl::desc("Stop after reading the inputs and importing the model (for "
@@ -133,7 +138,25 @@ cl::opt<bool> importOnly(
 cl::opt<int> threads("threads",
                      cl::desc("Threads for matrix products (default: "
                               "OpenBLAS's choice)"),
-                     cl::init(0), cl::sub(runCmd), cl::cat(fgcCategory));
+                     cl::init(0), cl::sub(runCmd), cl::sub(jvpCmd),
+                     cl::cat(fgcCategory));
+
+cl::list<std::string> wrt(
+    "wrt",
+    cl::desc("What to differentiate with respect to: inputs (default), "
+             "params, or input/parameter names"),
+    cl::value_desc("inputs|params|NAME,..."), cl::CommaSeparated,
+    cl::sub(jvpCmd), cl::cat(fgcCategory));
+cl::list<std::string> tangentFiles(
+    "tangent",
+    cl::desc("The tangent of a differentiated input or parameter, .npy or "
+             ".pb, with a leading K dimension when --tangents K > 1 "
+             "(repeatable; zero when not given)"),
+    cl::value_desc("NAME=FILE"), cl::sub(jvpCmd), cl::cat(fgcCategory));
+cl::opt<int64_t> numTangents(
+    "tangents",
+    cl::desc("Number K of tangent directions propagated at once (default 1)"),
+    cl::value_desc("K"), cl::init(1), cl::sub(jvpCmd), cl::cat(fgcCategory));
 
 /// Parses NAME=DxDx... into `options`.
 bool parseInputShape(StringRef spec, fgc::ImportOptions &options,
@@ -267,24 +290,46 @@ int runCompile() {
   return fgc::driver::compile(options);
 }
 
-int runRun() {
-  fgc::driver::RunOptions options;
-  if (!requireModel("run") || !importOptions(options.import) ||
+/// Fills the options `fgc run` and `fgc jvp` share; false after an error.
+bool runOptions(StringRef command, fgc::driver::RunOptions &options) {
+  if (!requireModel(command) || !importOptions(options.import) ||
       !cpuOptions(options.cpu))
-    return 1;
+    return false;
   options.model = modelPath;
   for (const std::string &spec : runInputs) {
     auto [name, file] = StringRef(spec).split('=');
     if (name.empty() || file.empty())
-      return error("--input: expected NAME=FILE, got '" + spec + "'");
+      return error("--input: expected NAME=FILE, got '" + spec + "'"), false;
     options.inputs.emplace_back(name.str(), file.str());
   }
   options.foldInputs.assign(foldInputs.begin(), foldInputs.end());
   options.outputDir = outputDir;
   options.params = paramsFile;
   if (threads < 0)
-    return error("--threads must be >= 0, got " + Twine(threads));
+    return error("--threads must be >= 0, got " + Twine(threads)), false;
   options.threads = threads;
+  return true;
+}
+
+int runJvp() {
+  fgc::driver::JvpOptions options;
+  if (!runOptions("jvp", options))
+    return 1;
+  options.wrt.assign(wrt.begin(), wrt.end());
+  for (const std::string &spec : tangentFiles) {
+    auto [name, file] = StringRef(spec).split('=');
+    if (name.empty() || file.empty())
+      return error("--tangent: expected NAME=FILE, got '" + spec + "'");
+    options.tangents.emplace_back(name.str(), file.str());
+  }
+  options.numTangents = numTangents;
+  return fgc::driver::jvp(options);
+}
+
+int runRun() {
+  fgc::driver::RunOptions options;
+  if (!runOptions("run", options))
+    return 1;
   options.importOnly = importOnly;
   return fgc::driver::run(options);
 }
@@ -306,7 +351,9 @@ int main(int argc, char **argv) {
           "  fgc compile MODEL --emit=fg|linalg|mlir|llvm|obj [-o OUT] "
           "[-O0..3] [--mcpu=CPU]\n"
           "  fgc run MODEL --input NAME=FILE... [--output-dir DIR] "
-          "[--params FILE]\n",
+          "[--params FILE]\n"
+          "  fgc jvp MODEL --wrt=inputs|params|NAME,.. --input NAME=FILE... "
+          "--tangent NAME=FILE... [--tangents K]\n",
           &errs()))
     return 1;
   if (importCmd)
@@ -315,6 +362,8 @@ int main(int argc, char **argv) {
     return runCompile();
   if (runCmd)
     return runRun();
+  if (jvpCmd)
+    return runJvp();
   errs() << "fgc: no subcommand given; run 'fgc --help'\n";
   return 1;
 }

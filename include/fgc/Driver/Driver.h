@@ -53,6 +53,18 @@ struct RunOptions {
 
 int run(const RunOptions &options);
 
+struct JvpOptions : RunOptions {
+  /// "inputs", "params", or input/parameter names (fg-jvp's wrt).
+  std::vector<std::string> wrt;
+  /// NAME -> FILE: the tangent of a differentiated input or parameter
+  /// (leading [K] dimension when K > 1); zero when not given.
+  std::vector<std::pair<std::string, std::string>> tangents;
+  int64_t numTangents = 1;
+};
+
+/// Compiles <forward>_jvp and writes <output>.npy and <output>.tangent.npy.
+int jvp(const JvpOptions &options);
+
 /// Prints "fgc: error: <message>" and returns 1.
 int error(const llvm::Twine &message);
 

@@ -65,10 +65,13 @@ void registerCPUPipelineDialects(mlir::DialectRegistry &registry);
 mlir::FailureOr<FunctionSignature>
 lowerToLinalg(mlir::ModuleOp module, llvm::StringRef entry, std::string &error);
 
-/// Stage linalg -> LLVM dialect. `entry` gets a C interface
-/// (_mlir_ciface_<entry>); fg.parameter declarations are dropped.
+/// The signature of `entry` in a module lowered to linalg.
+mlir::FailureOr<FunctionSignature>
+getSignature(mlir::ModuleOp module, llvm::StringRef entry, std::string &error);
+
+/// Stage linalg -> LLVM dialect. Every public function gets a C interface
+/// (_mlir_ciface_<name>); fg.parameter declarations are dropped.
 mlir::LogicalResult lowerToLLVMDialect(mlir::ModuleOp module,
-                                       llvm::StringRef entry,
                                        std::string &error);
 
 /// Stage LLVM dialect -> optimised LLVM IR for the target.

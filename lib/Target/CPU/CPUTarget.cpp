@@ -183,7 +183,11 @@ FailureOr<FunctionSignature> lowerToLinalg(ModuleOp module, StringRef entry,
   fn.addPass(createCSEPass());
   if (failed(runPasses(module, pm, error, "fg-to-linalg")))
     return failure();
+  return getSignature(module, entry, error);
+}
 
+FailureOr<FunctionSignature> getSignature(ModuleOp module, StringRef entry,
+                                          std::string &error) {
   auto func = module.lookupSymbol<func::FuncOp>(entry);
   if (!func) {
     error = ("the module has no function '" + entry + "'").str();
@@ -230,12 +234,13 @@ FailureOr<FunctionSignature> lowerToLinalg(ModuleOp module, StringRef entry,
   return sig;
 }
 
-LogicalResult lowerToLLVMDialect(ModuleOp module, StringRef entry,
-                                 std::string &error) {
+LogicalResult lowerToLLVMDialect(ModuleOp module, std::string &error) {
   for (auto param : llvm::make_early_inc_range(module.getOps<fg::ParameterOp>()))
     param.erase();
-  if (auto func = module.lookupSymbol<func::FuncOp>(entry))
-    func->setAttr("llvm.emit_c_interface", UnitAttr::get(module.getContext()));
+  for (auto func : module.getOps<func::FuncOp>())
+    if (func.isPublic() && !func.isExternal())
+      func->setAttr("llvm.emit_c_interface",
+                    UnitAttr::get(module.getContext()));
 
   PassManager pm(module.getContext());
   bufferization::OneShotBufferizePassOptions bufferize;
