@@ -131,10 +131,13 @@ struct GemmLowering : OpConversionPattern<fg::GemmOp> {
   }
 };
 
-/// Convolution as im2col + one batched matrix product over the groups:
-///   cols[g, c, k.., n, o..] = xpad[n, g*Cg + c, o*s + k*d ..]
-///   y[g, mg, (n, o..)] = w[g, mg, (c, k..)] x cols[g, (c, k..), (n, o..)]
-/// then a generic that reorders to [N, M, O..] and adds the bias.
+/// Convolution as im2col + one batched matrix product per (sample, group):
+///   cols[n, g, c, k.., o..] = xpad[n, g*Cg + c, o*s + k*d ..]
+///   y[(n, g), mg, (o..)] = w[g, mg, (c, k..)] x cols[(n, g), (c, k..), (o..)]
+/// which is already [N, M, O..]; the bias is added in one generic. Every
+/// sample gets a product of the same shape, so results do not depend on
+/// the batch size (K tangent directions folded into the batch give the
+/// same bits as K separate runs).
 struct ConvLowering : OpConversionPattern<fg::ConvOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -160,18 +163,17 @@ struct ConvLowering : OpConversionPattern<fg::ConvOp> {
     llvm::append_range(xgShape, tensorType(xp).getShape().drop_front(2));
     Value xg = reshape(rewriter, loc, xp, xgShape);
 
-    // cols dims: g, c, k_1..k_ns, n, o_1..o_ns.
-    SmallVector<int64_t> colsShape = {group, cg};
+    // cols dims: n, g, c, k_1..k_ns, o_1..o_ns.
+    SmallVector<int64_t> colsShape = {batch, group, cg};
     llvm::append_range(colsShape, kernel);
-    colsShape.push_back(batch);
     llvm::append_range(colsShape, out);
     unsigned rank = colsShape.size();
-    SmallVector<AffineExpr> inExprs = {getAffineDimExpr(2 + ns, ctx),
-                                       getAffineDimExpr(0, ctx),
-                                       getAffineDimExpr(1, ctx)};
+    SmallVector<AffineExpr> inExprs = {getAffineDimExpr(0, ctx),
+                                       getAffineDimExpr(1, ctx),
+                                       getAffineDimExpr(2, ctx)};
     for (int64_t i = 0; i < ns; ++i)
       inExprs.push_back(getAffineDimExpr(3 + ns + i, ctx) * op.getStrides()[i] +
-                        getAffineDimExpr(2 + i, ctx) * op.getDilations()[i]);
+                        getAffineDimExpr(3 + i, ctx) * op.getDilations()[i]);
     SmallVector<AffineMap> maps = {AffineMap::get(rank, 0, inExprs, ctx),
                                    AffineMap::getMultiDimIdentityMap(rank, ctx)};
     SmallVector<utils::IteratorType> parallel(rank,
@@ -185,46 +187,25 @@ struct ConvLowering : OpConversionPattern<fg::ConvOp> {
               linalg::YieldOp::create(b, l, args[0]);
             })
             .getResult(0);
-    int64_t taps = cg * product(kernel), positions = batch * product(out);
-    Value cols3 = reshape(rewriter, loc, cols, {group, taps, positions});
-    Value w3 = reshape(rewriter, loc, w, {group, mg, taps});
+    int64_t taps = cg * product(kernel), positions = product(out);
+    Value cols3 =
+        reshape(rewriter, loc, cols, {batch * group, taps, positions});
+    // The weights, one copy per sample: [N*G, Mg, taps].
+    Value w3 = reshape(rewriter, loc, w, {1, group, mg, taps});
+    w3 = broadcastTo(rewriter, loc, w3, {batch, group, mg, taps});
+    w3 = reshape(rewriter, loc, w3, {batch * group, mg, taps});
     Value y = batchMatmul(rewriter, loc, w3, cols3);
-
-    // [G, Mg, N, O..] -> [N, G, Mg, O..] (+ bias[g, mg]) -> [N, M, O..].
-    SmallVector<int64_t> yShape = {group, mg, batch};
-    llvm::append_range(yShape, out);
-    Value y4 = reshape(rewriter, loc, y, yShape);
-    SmallVector<int64_t> outShape = {batch, group, mg};
-    llvm::append_range(outShape, out);
-    unsigned orank = outShape.size();
-    SmallVector<AffineExpr> yExprs = {getAffineDimExpr(1, ctx),
-                                      getAffineDimExpr(2, ctx),
-                                      getAffineDimExpr(0, ctx)};
-    for (int64_t i = 0; i < ns; ++i)
-      yExprs.push_back(getAffineDimExpr(3 + i, ctx));
-    SmallVector<Value> inputs = {y4};
-    SmallVector<AffineMap> omaps = {AffineMap::get(orank, 0, yExprs, ctx)};
+    Value o = reshape(rewriter, loc, y, result.getShape());
     if (Value bias = adaptor.getBias()) {
-      inputs.push_back(reshape(rewriter, loc, bias, {group, mg}));
-      omaps.push_back(AffineMap::get(
-          orank, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(2, ctx)},
-          ctx));
+      SmallVector<int64_t> biasShape(ns + 1, 1);
+      biasShape[0] = filters;
+      Value b = reshape(rewriter, loc, bias, biasShape);
+      o = elementwise(rewriter, loc, result.getShape(), elt, {o, b},
+                      [](OpBuilder &bb, Location l, ValueRange args) {
+                        return arith::AddFOp::create(bb, l, args[0], args[1]);
+                      });
     }
-    omaps.push_back(AffineMap::getMultiDimIdentityMap(orank, ctx));
-    Value outInit = empty(rewriter, loc, outShape, elt);
-    SmallVector<utils::IteratorType> oparallel(orank,
-                                               utils::IteratorType::parallel);
-    Value o = linalg::GenericOp::create(
-                  rewriter, loc, TypeRange{outInit.getType()}, inputs,
-                  ValueRange{outInit}, omaps, oparallel,
-                  [](OpBuilder &b, Location l, ValueRange args) {
-                    Value v = args[0];
-                    if (args.size() == 3)
-                      v = arith::AddFOp::create(b, l, v, args[1]);
-                    linalg::YieldOp::create(b, l, v);
-                  })
-                  .getResult(0);
-    rewriter.replaceOp(op, reshape(rewriter, loc, o, result.getShape()));
+    rewriter.replaceOp(op, o);
     return success();
   }
 };

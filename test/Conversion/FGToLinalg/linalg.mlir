@@ -44,16 +44,17 @@ func.func @gemm(%a: tensor<3x4xf32>, %b: tensor<5x4xf32>, %c: tensor<5xf32>) -> 
 // -----
 
 // Convolution: pad, im2col generic (input map o * stride + k * dilation),
-// one batch_matmul over the groups, then reorder + bias.
-// CHECK-DAG: #[[IM2COL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d4, d0, d1, d5 * 2 + d2, d6 * 2 + d3)>
+// the weights broadcast per sample, one batch_matmul over (sample, group)
+// whose result is already [N, M, O..], then the bias.
+// CHECK-DAG: #[[IM2COL:.*]] = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2, d5 * 2 + d3, d6 * 2 + d4)>
 // CHECK-LABEL: func.func @conv
 // CHECK: tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
 // CHECK: tensor.expand_shape {{.*}} into tensor<2x2x2x10x10xf32>
-// CHECK: linalg.generic {indexing_maps = [#[[IM2COL]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<2x2x2x10x10xf32>) outs(%{{.*}} : tensor<2x2x3x3x2x4x4xf32>)
-// CHECK: tensor.collapse_shape {{.*}} into tensor<2x18x32xf32>
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<2x3x18xf32>, tensor<2x18x32xf32>) outs(%{{.*}} : tensor<2x3x32xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[IM2COL]], #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}} : tensor<2x2x2x10x10xf32>) outs(%{{.*}} : tensor<2x2x2x3x3x4x4xf32>)
+// CHECK: tensor.collapse_shape {{.*}} into tensor<4x18x16xf32>
+// CHECK: linalg.batch_matmul ins(%{{.*}}, %{{.*}} : tensor<4x3x18xf32>, tensor<4x18x16xf32>) outs(%{{.*}} : tensor<4x3x16xf32>)
+// CHECK: tensor.expand_shape {{.*}} into tensor<2x6x4x4xf32>
 // CHECK: arith.addf
-// CHECK: tensor.collapse_shape {{.*}} into tensor<2x6x4x4xf32>
 func.func @conv(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<2x6x4x4xf32> {
   %0 = fg.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>
   return %0 : tensor<2x6x4x4xf32>

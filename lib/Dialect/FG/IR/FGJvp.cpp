@@ -371,30 +371,20 @@ LogicalResult ConvOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
     if (!jb.batched()) {
       t = jb.add(t, conv(getInput(), tw));
     } else {
-      // [K, G*Mg, Cg, k..] -> [G, K, Mg, Cg, k..] -> filters G*K*Mg: one
-      // grouped conv computes all K, then [N, G, K, Mg, o..] -> [K, N, M, o..].
-      int64_t k = jb.numTangents(), g = getGroup();
+      // One conv per direction (the convolution is linear in the weight):
+      // each is the product a K = 1 run computes, so K directions give the
+      // same bits as K separate runs.
+      int64_t k = jb.numTangents();
       RankedTensorType wt = typeOf(getWeight());
-      int64_t m = wt.getDimSize(0), mg = m / g;
-      SmallVector<int64_t> s5 = {k, g, mg};
-      llvm::append_range(s5, wt.getShape().drop_front());
-      Value v = jb.reshape(tw, s5);
-      SmallVector<int64_t> perm = {1, 0, 2};
-      for (int64_t d = 3; d < static_cast<int64_t>(s5.size()); ++d)
-        perm.push_back(d);
-      v = jb.create<TransposeOp>(v, jb.b.getDenseI64ArrayAttr(perm));
-      SmallVector<int64_t> flat = {g * k * mg};
-      llvm::append_range(flat, wt.getShape().drop_front());
-      Value y = conv(getInput(), jb.reshape(v, flat));
-      RankedTensorType yt = typeOf(y);
-      SmallVector<int64_t> split = {yt.getDimSize(0), g, k, mg};
-      llvm::append_range(split, yt.getShape().drop_front(2));
-      y = jb.reshape(y, split);
-      SmallVector<int64_t> back = {2, 0, 1, 3};
-      for (int64_t d = 4; d < static_cast<int64_t>(split.size()); ++d)
-        back.push_back(d);
-      y = jb.create<TransposeOp>(y, jb.b.getDenseI64ArrayAttr(back));
-      t = jb.add(t, jb.reshape(y, jb.tangentType(getType()).getShape()));
+      SmallVector<Value> parts;
+      for (int64_t d = 0; d < k; ++d) {
+        Value w = jb.reshape(leading(jb, tw, d, d + 1), wt.getShape());
+        Value y = conv(getInput(), w);
+        SmallVector<int64_t> one = {1};
+        llvm::append_range(one, typeOf(y).getShape());
+        parts.push_back(jb.reshape(y, one));
+      }
+      t = jb.add(t, jb.create<ConcatOp>(parts, jb.b.getI64IntegerAttr(0)));
     }
   }
   if (getBias())
