@@ -125,7 +125,7 @@ LogicalResult FGJvpPass::run() {
   MLIRContext *ctx = &getContext();
   if (tangents < 1)
     return module.emitError("fg-jvp: tangents must be at least 1, got ")
-           << tangents;
+           << static_cast<int64_t>(tangents);
   auto func = module.lookupSymbol<func::FuncOp>(function);
   if (!func || func.isExternal())
     return module.emitError("fg-jvp: no function named '")
@@ -142,7 +142,7 @@ LogicalResult FGJvpPass::run() {
   auto jvp = cast<func::FuncOp>(top.clone(*func));
   jvp.setName(jvpName);
   Block &entry = jvp.front();
-  int64_t k = tangents;
+  int64_t k = static_cast<int64_t>(tangents);
 
   // Tangent arguments, one per seed.
   OpBuilder b(ctx);
