@@ -205,6 +205,14 @@ std::string outputFileName(const std::string &name) {
 
 } // namespace
 
+std::map<std::string, rt::Tensor> parameterTensors(ModuleOp module) {
+  std::map<std::string, rt::Tensor> params;
+  for (auto p : module.getOps<fg::ParameterOp>())
+    params.emplace(p.getSymName().str(),
+                   tensorFromAttr(cast<DenseElementsAttr>(p.getValue())));
+  return params;
+}
+
 int compile(const CompileOptions &options) {
   std::unique_ptr<MLIRContext> ctx = makeContext();
   OwningOpRef<ModuleOp> module = importModel(*ctx, options.model, options.import);
@@ -289,9 +297,7 @@ bool prepare(const RunOptions &options, Session &s) {
   s.module = importModel(*s.ctx, options.model, importOptions);
   if (!s.module)
     return false;
-  for (auto p : s.module->getOps<fg::ParameterOp>())
-    s.params.emplace(p.getSymName().str(),
-                     tensorFromAttr(cast<DenseElementsAttr>(p.getValue())));
+  s.params = parameterTensors(*s.module);
   if (!options.params.empty() &&
       !overrideParams(*s.ctx, options.params, s.params))
     return false;

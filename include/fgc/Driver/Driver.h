@@ -65,6 +65,9 @@ struct JvpOptions : RunOptions {
 /// Compiles <forward>_jvp and writes <output>.npy and <output>.tangent.npy.
 int jvp(const JvpOptions &options);
 
+/// The values of a module's fg.parameter declarations.
+std::map<std::string, rt::Tensor> parameterTensors(mlir::ModuleOp module);
+
 /// Prints "fgc: error: <message>" and returns 1.
 int error(const llvm::Twine &message);
 

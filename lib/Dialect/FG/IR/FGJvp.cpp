@@ -298,6 +298,23 @@ LogicalResult MatMulOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   }
   promoteVector(jb, a, ta, /*isLhs=*/true);
   promoteVector(jb, b, tb, /*isLhs=*/false);
+  if (rankOf(b) == 2 && rankOf(a) > 2) {
+    // [..., M, Kd] x [Kd, N]: fold the leading dimensions into rows, so that
+    // K weight tangents [K, Kd, N] meet one [rows, Kd] matrix instead of a
+    // batch-broadcast copy of the weight tangent per leading index.
+    ArrayRef<int64_t> shape = typeOf(a).getShape();
+    int64_t rows = 1;
+    for (int64_t d : shape.drop_back())
+      rows *= d;
+    a = jb.reshape(a, {rows, shape.back()});
+    if (ta) {
+      SmallVector<int64_t> tshape;
+      if (jb.batched())
+        tshape.push_back(jb.numTangents());
+      tshape.append({rows, shape.back()});
+      ta = jb.reshape(ta, tshape);
+    }
+  }
   int64_t rank = std::max(rankOf(a), rankOf(b));
   ta = jb.align(ta, rankOf(a), rank);
   tb = jb.align(tb, rankOf(b), rank);
