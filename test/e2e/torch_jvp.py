@@ -6,7 +6,9 @@ random weights, inputs and tangents (seeded): `fgc jvp --wrt=inputs` and
 `fgc jvp --wrt=params` against functorch.jvp of the PyTorch reference
 module, comparing the output tangent:
     relative error = ||fgc - torch|| / ||torch|| < 1e-4 (float32).
-Then the same in float64 (the PyTorch definitions exported as f64 models,
+Then K = 3 tangent directions at once against three single-direction runs
+(f32, relative error < 1e-6), and the same JVPs in float64 (the PyTorch
+definitions exported as f64 models,
 L/8/64 excepted for size), where both sides must agree to 1e-9: this shows
 the derivative rules are exact, and that the f32 differences are rounding.
 
@@ -122,6 +124,43 @@ def check_f64(fgc, name, batch, seed, tmp):
     return float(np.linalg.norm(got - ref.numpy()) / np.linalg.norm(ref.numpy())), ""
 
 
+def check_k(fgc, path, name, batch, seed, k, tmp):
+    """K directions at once against K single-direction runs (f32)."""
+    model, in_shape = localmixer.build(name)
+    randomize(model, seed)  # random weights everywhere (the classifier too)
+    pdir = os.path.join(tmp, "params")
+    os.makedirs(pdir)
+    for pname, p in model.state_dict().items():
+        np.save(os.path.join(pdir, pname + ".npy"), p.numpy())
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch,) + tuple(in_shape), dtype=np.float32)
+    dirs = rng.standard_normal((k, batch) + tuple(in_shape)).astype(np.float32)
+    np.save(os.path.join(tmp, "x.npy"), x)
+    np.save(os.path.join(tmp, "all.npy"), dirs)
+
+    def run(tangent_file, out, extra):
+        proc = subprocess.run([fgc, "jvp", path, "--input", f"image={tmp}/x.npy",
+                               "--params", pdir, "--tangent", f"image={tangent_file}",
+                               "--output-dir", out, "--threads", "1"] + extra,
+                              capture_output=True,
+                              text=True, timeout=900)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+        return np.load(os.path.join(out, "logits.tangent.npy"))
+
+    stacked = run(os.path.join(tmp, "all.npy"), os.path.join(tmp, "outk"),
+                  ["--tangents", str(k)])
+    worst = 0.0
+    for d in range(k):
+        np.save(os.path.join(tmp, f"d{d}.npy"), dirs[d])
+        single = run(os.path.join(tmp, f"d{d}.npy"), os.path.join(tmp, f"o{d}"), [])
+        ref = np.linalg.norm(single)
+        if ref == 0:
+            raise RuntimeError(f"direction {d} has a zero tangent: nothing is compared")
+        worst = max(worst, float(np.linalg.norm(stacked[d] - single) / ref))
+    return worst
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fgc", required=True)
@@ -153,6 +192,20 @@ def main():
         failed += not ok
         results.append({"model": name, "opset": "f64", "wrt": "inputs",
                         "relative_error": rel, "ok": ok, "message": str(msg)})
+    for i, name in enumerate(MODELS):
+        if name == "l_8_64":
+            continue
+        path = next(os.path.join(d, f"{name}.opset17.onnx") for d in args.models
+                    if os.path.exists(os.path.join(d, f"{name}.opset17.onnx")))
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                rel, msg = check_k(args.fgc, path, name, args.batch, 300 + i, 3, tmp), ""
+            except RuntimeError as e:
+                rel, msg = None, str(e)
+        ok = rel is not None and rel < 1e-6
+        failed += not ok
+        results.append({"model": name, "opset": "K=3", "wrt": "inputs",
+                        "relative_error": rel, "ok": ok, "message": msg})
     print(f"{'model':<10}{'opset':>6}{'wrt':>8}{'rel. error':>14}  result")
     for r in results:
         err = "-" if r["relative_error"] is None else f"{r['relative_error']:.2e}"
