@@ -196,6 +196,20 @@ FailureOr<FunctionSignature> getSignature(ModuleOp module, StringRef entry,
   FunctionSignature sig;
   sig.name = entry.str();
   FunctionType type = func.getFunctionType();
+  // Completes `spec` with the dtype and shape of `t` and appends it.
+  auto addArg = [&](rt::ArgSpec &spec, Type t,
+                    StringRef what) -> LogicalResult {
+    FailureOr<rt::DType> dtype = dtypeOf(t);
+    if (failed(dtype)) {
+      error = (what + " '" + spec.name + "' has unsupported type").str();
+      return failure();
+    }
+    auto shape = cast<RankedTensorType>(t).getShape();
+    spec.dtype = *dtype;
+    spec.shape.assign(shape.begin(), shape.end());
+    sig.args.push_back(spec);
+    return success();
+  };
   for (unsigned i = 0; i < type.getNumInputs(); ++i) {
     rt::ArgSpec spec;
     if (auto name = func.getArgAttrOfType<StringAttr>(i, "fg.param")) {
@@ -206,30 +220,16 @@ FailureOr<FunctionSignature> getSignature(ModuleOp module, StringRef entry,
       auto argName = func.getArgAttrOfType<StringAttr>(i, "fg.name");
       spec.name = argName ? argName.str() : "arg" + std::to_string(i);
     }
-    auto t = cast<RankedTensorType>(type.getInput(i));
-    FailureOr<rt::DType> dtype = dtypeOf(t);
-    if (failed(dtype)) {
-      error = "argument '" + spec.name + "' has unsupported type";
+    if (failed(addArg(spec, type.getInput(i), "argument")))
       return failure();
-    }
-    spec.dtype = *dtype;
-    spec.shape.assign(t.getShape().begin(), t.getShape().end());
-    sig.args.push_back(spec);
   }
   for (unsigned i = 0; i < type.getNumResults(); ++i) {
     rt::ArgSpec spec;
     spec.kind = rt::ArgSpec::Kind::Output;
     auto name = func.getResultAttrOfType<StringAttr>(i, "fg.name");
     spec.name = name ? name.str() : "result" + std::to_string(i);
-    auto t = cast<RankedTensorType>(type.getResult(i));
-    FailureOr<rt::DType> dtype = dtypeOf(t);
-    if (failed(dtype)) {
-      error = "result '" + spec.name + "' has unsupported type";
+    if (failed(addArg(spec, type.getResult(i), "result")))
       return failure();
-    }
-    spec.dtype = *dtype;
-    spec.shape.assign(t.getShape().begin(), t.getShape().end());
-    sig.args.push_back(spec);
   }
   return sig;
 }
