@@ -68,8 +68,7 @@ OwningOpRef<ModuleOp> importModel(MLIRContext &ctx, const std::string &path,
 }
 
 bool writeOutput(const std::string &path,
-                 llvm::function_ref<void(llvm::raw_ostream &)> print,
-                 bool binary) {
+                 llvm::function_ref<void(llvm::raw_ostream &)> print) {
   std::string message;
   auto out = openOutputFile(path, &message);
   if (!out) {
@@ -82,7 +81,6 @@ bool writeOutput(const std::string &path,
     error(path + ": write failed");
     return false;
   }
-  (void)binary;
   out->keep();
   return true;
 }
@@ -221,17 +219,17 @@ int compile(const CompileOptions &options) {
   auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
   std::string output = options.output;
   if (options.emit == EmitStage::FG)
-    return writeOutput(output, printModule, false) ? 0 : 1;
+    return writeOutput(output, printModule) ? 0 : 1;
 
   std::string why;
   if (failed(lowerToLinalg(*module, "forward", why)))
     return error(options.model + ": " + why);
   if (options.emit == EmitStage::Linalg)
-    return writeOutput(output, printModule, false) ? 0 : 1;
+    return writeOutput(output, printModule) ? 0 : 1;
   if (failed(lowerToLLVMDialect(*module, why)))
     return error(options.model + ": " + why);
   if (options.emit == EmitStage::MLIR)
-    return writeOutput(output, printModule, false) ? 0 : 1;
+    return writeOutput(output, printModule) ? 0 : 1;
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -239,10 +237,10 @@ int compile(const CompileOptions &options) {
   if (!llvmModule)
     return error(options.model + ": " + why);
   if (options.emit == EmitStage::LLVM)
-    return writeOutput(
-               output,
-               [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); },
-               false)
+    return writeOutput(output,
+                       [&](llvm::raw_ostream &os) {
+                         llvmModule->print(os, nullptr);
+                       })
                ? 0
                : 1;
 

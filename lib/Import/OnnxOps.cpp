@@ -54,15 +54,14 @@ template <typename OpTy> LogicalResult convertBinary(NodeContext &nc) {
 }
 
 template <typename OpTy> LogicalResult convertUnary(NodeContext &nc) {
+  static_assert(OpTy::template hasTrait<OpTrait::SameOperandsAndResultType>(),
+                "convertUnary builds the result with the operand's type");
   TRY(x, nc.input(0));
-  if (!OpTy::template hasTrait<OpTrait::SameOperandsAndResultType>())
-    return failure();
   bool intOk =
       std::is_same_v<OpTy, fg::NegOp> || std::is_same_v<OpTy, fg::AbsOp>;
   if (!intOk && !isa<FloatType>(typeOf(x).getElementType()))
     return nc.fail("input must be a floating-point tensor, got " +
                    str(typeOf(x)));
-  OperationState state(nc.getLoc(), OpTy::getOperationName());
   return setResult(nc, nc.createTyped<OpTy>(x.getType(), x));
 }
 

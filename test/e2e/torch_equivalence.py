@@ -41,6 +41,15 @@ def randomize(model, seed):
             p.copy_(torch.randn(p.shape, generator=g) / np.sqrt(fan_in))
 
 
+def find_model(dirs, name, opset):
+    """The first <dir>/<name>.opset<opset>.onnx that exists, or None."""
+    for d in dirs:
+        path = os.path.join(d, f"{name}.opset{opset}.onnx")
+        if os.path.exists(path):
+            return path
+    return None
+
+
 def check(fgc, path, name, batch, seed):
     model, in_shape = localmixer.build(name)
     randomize(model, seed)
@@ -81,9 +90,7 @@ def main():
     rows, failed = [], 0
     for i, name in enumerate(MODELS):
         for opset in (13, 17):
-            path = next((os.path.join(d, f"{name}.opset{opset}.onnx") for d in args.models
-                         if os.path.exists(os.path.join(d, f"{name}.opset{opset}.onnx"))),
-                        None)
+            path = find_model(args.models, name, opset)
             if path is None:
                 print(f"{name} opset {opset}: not found in {args.models}")
                 failed += 1

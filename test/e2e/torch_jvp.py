@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
 sys.path.insert(0, HERE)
 import localmixer  # noqa: E402
-from torch_equivalence import MODELS, randomize  # noqa: E402
+from torch_equivalence import MODELS, find_model, randomize  # noqa: E402
 
 TOLERANCE = 1e-4
 
@@ -171,9 +171,7 @@ def main():
     results, failed = [], 0
     for i, name in enumerate(MODELS):
         for opset in (13, 17):
-            path = next((os.path.join(d, f"{name}.opset{opset}.onnx") for d in args.models
-                         if os.path.exists(os.path.join(d, f"{name}.opset{opset}.onnx"))),
-                        None)
+            path = find_model(args.models, name, opset)
             if path is None:
                 print(f"{name} opset {opset}: not found")
                 failed += 1
@@ -195,8 +193,7 @@ def main():
     for i, name in enumerate(MODELS):
         if name == "l_8_64":
             continue
-        path = next(os.path.join(d, f"{name}.opset17.onnx") for d in args.models
-                    if os.path.exists(os.path.join(d, f"{name}.opset17.onnx")))
+        path = find_model(args.models, name, 17)
         with tempfile.TemporaryDirectory() as tmp:
             try:
                 rel, msg = check_k(args.fgc, path, name, args.batch, 300 + i, 3, tmp), ""

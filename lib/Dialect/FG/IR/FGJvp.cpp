@@ -33,12 +33,12 @@ LogicalResult single(SmallVectorImpl<Value> &out, Value t) {
   return success();
 }
 
-/// The same op on the tangent: for ops linear in their (only) operand whose
-/// attributes do not mention axes.
+/// `op` rebuilt on `operands` with its attributes, through its type
+/// inference: the same linear op applied to tangents (avg_pool, conv).
 template <typename OpTy>
-Value sameOpOnTangent(JvpBuilder &jb, OpTy op, Value t) {
+Value sameOpOn(JvpBuilder &jb, OpTy op, ValueRange operands) {
   OperationState state(jb.loc, OpTy::getOperationName());
-  state.addOperands(t);
+  state.addOperands(operands);
   state.addAttributes(op->getAttrs());
   SmallVector<Type> types;
   if (failed(OpTy::inferReturnTypes(jb.b.getContext(), jb.loc, state.operands,
@@ -370,16 +370,7 @@ LogicalResult GemmOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
 
 LogicalResult ConvOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   auto conv = [&](Value x, Value w) {
-    SmallVector<NamedAttribute> attrs(getOperation()->getAttrs());
-    OperationState state(jb.loc, ConvOp::getOperationName());
-    state.addOperands({x, w});
-    state.addAttributes(attrs);
-    SmallVector<Type> types;
-    (void)ConvOp::inferReturnTypes(
-        jb.b.getContext(), jb.loc, state.operands,
-        state.attributes.getDictionary(jb.b.getContext()), nullptr, {}, types);
-    state.addTypes(types);
-    return jb.b.create(state)->getResult(0);
+    return sameOpOn(jb, *this, ValueRange{x, w});
   };
   Value t;
   if (Value tx = jb.tangent(0)) // K folds into the batch dimension.
@@ -447,7 +438,7 @@ LogicalResult MaxPoolJvpOp::buildJvp(JvpBuilder &jb,
 
 LogicalResult AvgPoolOp::buildJvp(JvpBuilder &jb,
                                   SmallVectorImpl<Value> &out) {
-  Value t = sameOpOnTangent(jb, *this, jb.foldK(jb.tangent(0), 0));
+  Value t = sameOpOn(jb, *this, jb.foldK(jb.tangent(0), 0));
   return single(out, jb.unfoldK(t, 0));
 }
 
