@@ -3,6 +3,7 @@
 #include "fgc/Driver/Driver.h"
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Dialect/FG/Transforms/Partition.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
 #include "fgc/Runtime/Call.h"
 #include "fgc/Runtime/TensorIO.h"
@@ -10,11 +11,13 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
-#include "llvm/ADT/StringSet.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
@@ -31,13 +34,16 @@ int error(const llvm::Twine &message) {
 }
 
 bool parseEmitStage(llvm::StringRef text, EmitStage &stage) {
-  std::optional<EmitStage> s = llvm::StringSwitch<std::optional<EmitStage>>(text)
-                                   .Case("fg", EmitStage::FG)
-                                   .Case("linalg", EmitStage::Linalg)
-                                   .Case("mlir", EmitStage::MLIR)
-                                   .Case("llvm", EmitStage::LLVM)
-                                   .Case("obj", EmitStage::Object)
-                                   .Default(std::nullopt);
+  std::optional<EmitStage> s =
+      llvm::StringSwitch<std::optional<EmitStage>>(text)
+          .Case("fg", EmitStage::FG)
+          .Case("local", EmitStage::Local)
+          .Case("train", EmitStage::Train)
+          .Case("linalg", EmitStage::Linalg)
+          .Case("mlir", EmitStage::MLIR)
+          .Case("llvm", EmitStage::LLVM)
+          .Case("obj", EmitStage::Object)
+          .Default(std::nullopt);
   if (s)
     stage = *s;
   return s.has_value();
@@ -95,9 +101,9 @@ rt::DType dtypeOf(Type elt) {
 
 rt::Tensor tensorFromAttr(DenseElementsAttr attr) {
   auto type = cast<RankedTensorType>(attr.getType());
-  rt::Tensor t(dtypeOf(type.getElementType()),
-               std::vector<int64_t>(type.getShape().begin(),
-                                    type.getShape().end()));
+  rt::Tensor t(
+      dtypeOf(type.getElementType()),
+      std::vector<int64_t>(type.getShape().begin(), type.getShape().end()));
   size_t elementBytes = rt::dtypeSize(t.dtype());
   ArrayRef<char> raw = attr.getRawData();
   if (attr.isSplat()) {
@@ -192,8 +198,8 @@ bool overrideParams(MLIRContext &ctx, const std::string &source,
 std::string outputFileName(const std::string &name) {
   std::string s;
   for (char c : name)
-    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-          c == '-' || c == '_')
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+          c == '_')
              ? c
              : '_';
   if (s.empty() || s[0] == '.')
@@ -211,9 +217,54 @@ std::map<std::string, rt::Tensor> parameterTensors(ModuleOp module) {
   return params;
 }
 
+bool buildTraining(ModuleOp module, const TrainOptions &options,
+                   TrainingStage stage, std::string &why) {
+  MLIRContext *ctx = module.getContext();
+  PassManager pm(ctx);
+  bool localize = stage != TrainingStage::TrainStep;
+  bool trainStep = stage != TrainingStage::Localize;
+  fg::FGLocalizeOptions local;
+  local.blocks.assign(options.blocks.begin(), options.blocks.end());
+  local.layouts.assign(options.layouts.begin(), options.layouts.end());
+  local.groups.assign(options.groups.begin(), options.groups.end());
+  local.global = !options.local();
+  local.spatialLoss = options.spatialLoss;
+  local.modularLoss = options.modularLoss;
+  local.headNorm = options.headNorm;
+  local.headInit = options.headInit;
+  local.seed = options.headSeed;
+  if (localize)
+    pm.addPass(fg::createFGLocalize(local));
+  if (trainStep) {
+    fg::FGTrainStepOptions step;
+    step.algo = options.algo;
+    step.tangents = options.tangents;
+    step.explicitTangents = options.explicitTangents;
+    step.optimizer = options.optimizer;
+    step.momentum = options.momentum;
+    step.weightDecay = options.weightDecay;
+    step.headLr = options.headLr;
+    step.lastLayerLr = options.lastLayerLr;
+    step.schedule = options.schedule;
+    pm.addPass(fg::createFGTrainStep(step));
+  }
+  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
+    if (diag.getSeverity() == DiagnosticSeverity::Error && why.empty())
+      why = diag.str();
+    return success();
+  });
+  if (failed(pm.run(module))) {
+    if (why.empty())
+      why = "building the training step failed";
+    return false;
+  }
+  return true;
+}
+
 int compile(const CompileOptions &options) {
   std::unique_ptr<MLIRContext> ctx = makeContext();
-  OwningOpRef<ModuleOp> module = importModel(*ctx, options.model, options.import);
+  OwningOpRef<ModuleOp> module =
+      importModel(*ctx, options.model, options.import);
   if (!module)
     return 1;
   auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
@@ -222,7 +273,21 @@ int compile(const CompileOptions &options) {
     return writeOutput(output, printModule) ? 0 : 1;
 
   std::string why;
-  if (failed(lowerToLinalg(*module, "forward", why)))
+  bool training = !options.train.algo.empty();
+  if (!training &&
+      (options.emit == EmitStage::Local || options.emit == EmitStage::Train))
+    return error("--emit=local and --emit=train need --algo");
+  if (training) {
+    if (!buildTraining(*module, options.train, TrainingStage::Localize, why))
+      return error(options.model + ": " + why);
+    if (options.emit == EmitStage::Local)
+      return writeOutput(output, printModule) ? 0 : 1;
+    if (!buildTraining(*module, options.train, TrainingStage::TrainStep, why))
+      return error(options.model + ": " + why);
+  }
+  if (options.emit == EmitStage::Train)
+    return writeOutput(output, printModule) ? 0 : 1;
+  if (failed(lowerToLinalg(*module, training ? "train_step" : "forward", why)))
     return error(options.model + ": " + why);
   if (options.emit == EmitStage::Linalg)
     return writeOutput(output, printModule) ? 0 : 1;
@@ -237,10 +302,9 @@ int compile(const CompileOptions &options) {
   if (!llvmModule)
     return error(options.model + ": " + why);
   if (options.emit == EmitStage::LLVM)
-    return writeOutput(output,
-                       [&](llvm::raw_ostream &os) {
-                         llvmModule->print(os, nullptr);
-                       })
+    return writeOutput(
+               output,
+               [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); })
                ? 0
                : 1;
 
@@ -296,7 +360,8 @@ bool prepare(const RunOptions &options, Session &s) {
   if (!s.module)
     return false;
   s.params = parameterTensors(*s.module);
-  if (!options.params.empty() &&
+  // With a training step the overrides wait for the local heads (run()).
+  if (options.train.algo.empty() && !options.params.empty() &&
       !overrideParams(*s.ctx, options.params, s.params))
     return false;
   return true;
@@ -337,9 +402,13 @@ int execute(Session &s, StringRef entry, const RunOptions &options,
       auto it = s.inputs.find(a.name);
       if (it != s.inputs.end()) {
         t = &it->second;
-      } else if (tangents && StringRef(a.name).ends_with(".tangent")) {
-        auto tt = tangents->find(a.name);
-        if (tt != tangents->end()) {
+      } else if ((tangents && StringRef(a.name).ends_with(".tangent")) ||
+                 StringRef(a.name).ends_with(".momentum") ||
+                 StringRef(a.name).ends_with(".adam_m") ||
+                 StringRef(a.name).ends_with(".adam_v")) {
+        // Tangents and optimizer state default to zero.
+        auto tt = tangents ? tangents->find(a.name) : s.inputs.end();
+        if (tangents && tt != tangents->end()) {
           t = &tt->second;
         } else {
           owned.emplace_back(a.dtype, a.shape);
@@ -374,14 +443,50 @@ int execute(Session &s, StringRef entry, const RunOptions &options,
 
   if (failed(lowerToLLVMDialect(*s.module, why)))
     return error(options.model + ": " + why);
-  std::unique_ptr<JitModule> jit = JitModule::create(*s.module, options.cpu, why);
+  std::unique_ptr<JitModule> jit =
+      JitModule::create(*s.module, options.cpu, why);
   if (!jit)
     return error(options.model + ": " + why);
   rt::PackedFunction fn = jit->lookup(entry, why);
   if (!fn)
     return error(why);
   rt::setNumThreads(options.threads);
-  rt::callPacked(fn, args);
+  // With --steps, outputs named like an argument (updated parameters and
+  // optimizer state) feed the next call, and "step" counts up.
+  std::vector<std::pair<size_t, size_t>> feedback; // output arg -> input arg
+  size_t stepArg = args.size();
+  for (size_t i = 0; i < sig->args.size(); ++i) {
+    const rt::ArgSpec &a = sig->args[i];
+    if (a.kind != rt::ArgSpec::Kind::Output) {
+      if (a.name == "step" && a.dtype == rt::DType::I64 && a.shape.empty())
+        stepArg = i;
+      continue;
+    }
+    for (size_t j = 0; j < sig->args.size(); ++j)
+      if (sig->args[j].kind != rt::ArgSpec::Kind::Output &&
+          sig->args[j].name == a.name && sig->args[j].shape == a.shape &&
+          sig->args[j].dtype == a.dtype)
+        feedback.push_back({i, j});
+  }
+  for (int64_t step = 0; step < std::max<int64_t>(options.steps, 1); ++step) {
+    rt::callPacked(fn, args);
+    if (options.steps <= 0)
+      break;
+    llvm::outs() << "step " << step;
+    for (size_t i = 0; i < sig->args.size(); ++i) {
+      const rt::ArgSpec &a = sig->args[i];
+      if (a.kind == rt::ArgSpec::Kind::Output && a.shape.empty() &&
+          a.dtype == rt::DType::F32)
+        llvm::outs() << " " << a.name << "=" << *args[i]->data<float>();
+    }
+    llvm::outs() << "\n";
+    if (step + 1 == options.steps)
+      break;
+    for (auto [from, to] : feedback)
+      std::memcpy(args[to]->data(), args[from]->data(), args[to]->byteSize());
+    if (stepArg < args.size())
+      ++*args[stepArg]->data<int64_t>();
+  }
 
   if (std::error_code ec = llvm::sys::fs::create_directories(options.outputDir))
     return error("--output-dir " + options.outputDir + ": " + ec.message());
@@ -410,7 +515,22 @@ int run(const RunOptions &options) {
     return 1;
   if (options.importOnly)
     return 0;
-  return execute(s, "forward", options);
+  if (!options.train.algo.empty()) {
+    std::string why;
+    if (!buildTraining(*s.module, options.train, TrainingStage::Both, why))
+      return error(options.model + ": " + why);
+    // The local heads are new parameters.
+    for (auto &[name, t] : parameterTensors(*s.module))
+      s.params.emplace(name, std::move(t));
+    if (!options.params.empty() &&
+        !overrideParams(*s.ctx, options.params, s.params))
+      return 1;
+  }
+  if (!s.module->lookupSymbol<func::FuncOp>(options.function))
+    return error("--function=" + options.function +
+                 ": no such function (forward; with --algo also "
+                 "local_losses, train_step, eval_step, learning_rate)");
+  return execute(s, options.function, options);
 }
 
 int jvp(const JvpOptions &options) {
@@ -460,9 +580,193 @@ int jvp(const JvpOptions &options) {
     if (!seeds.contains(entry.first))
       return error("--tangent " + entry.first + ": '" + entry.first +
                    "' is not differentiated (--wrt gives: " +
-                   (differentiated.empty() ? "nothing" : differentiated) +
-                   ")");
+                   (differentiated.empty() ? "nothing" : differentiated) + ")");
   return execute(s, "forward_jvp", options, &tangents);
+}
+
+} // namespace fgc::driver
+
+namespace fgc::driver {
+
+namespace {
+
+int64_t numElements(Type t) {
+  return cast<RankedTensorType>(t).getNumElements();
+}
+
+std::string typeString(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  auto rt = cast<RankedTensorType>(t);
+  llvm::interleave(rt.getShape(), os, "x");
+  return s;
+}
+
+} // namespace
+
+int inspect(const InspectOptions &options) {
+  std::unique_ptr<MLIRContext> ctx = makeContext();
+  OwningOpRef<ModuleOp> module =
+      importModel(*ctx, options.model, options.import);
+  if (!module)
+    return 1;
+  auto forward = module->lookupSymbol<func::FuncOp>("forward");
+  fg::PartitionOptions po;
+  po.boundaries.assign(options.train.blocks.begin(),
+                       options.train.blocks.end());
+  po.groups.assign(options.train.groups.begin(), options.train.groups.end());
+  po.layouts.assign(options.train.layouts.begin(), options.train.layouts.end());
+  std::string why;
+  FailureOr<fg::Partition> partition;
+  {
+    ScopedDiagnosticHandler handler(ctx.get(), [&](Diagnostic &diag) {
+      if (diag.getSeverity() == DiagnosticSeverity::Error && why.empty())
+        why = diag.str();
+      return success();
+    });
+    partition = fg::analyzePartition(forward, po);
+  }
+  if (failed(partition))
+    return error(options.model + ": " + why);
+  fg::Partition &p = *partition;
+  if (!p.readout)
+    return error(options.model + ": the model has no readout classifier (a "
+                                 "last linear layer whose output is the "
+                                 "result)");
+  int64_t classes =
+      cast<RankedTensorType>(p.readout->output.getType()).getDimSize(1);
+  int64_t modelParams = 0;
+  llvm::StringMap<int64_t> paramSize;
+  for (auto param : module->getOps<fg::ParameterOp>()) {
+    paramSize[param.getSymName()] = numElements(param.getType());
+    modelParams += numElements(param.getType());
+  }
+  bool local = options.train.algo.empty() || options.train.local();
+  int64_t headParams = 0;
+  llvm::json::Array blocks, points;
+  for (auto [b, block] : llvm::enumerate(p.blocks)) {
+    bool hasHead =
+        local && (options.train.modularLoss || b + 1 == p.blocks.size());
+    int64_t head = hasHead ? block.channels * classes + classes : 0;
+    headParams += head;
+    llvm::json::Array sites, nodes;
+    for (const std::string &n : block.nodes)
+      nodes.push_back(n);
+    for (unsigned i : block.layers) {
+      const fg::LinearLayer &l = p.layers[i];
+      int64_t params = paramSize.lookup(l.weightName) +
+                       (l.biasName.empty() ? 0 : paramSize.lookup(l.biasName));
+      for (Operation *c : l.chain)
+        for (Value v : c->getOperands())
+          if (auto pr = v.getDefiningOp<fg::ParamOp>())
+            params += paramSize.lookup(pr.getName());
+      llvm::json::Object site{
+          {"site", static_cast<int64_t>(i)},
+          {"layer", l.name},
+          {"node", fg::nodeName(l.op)},
+          {"kind", l.isConv()  ? "conv"
+                   : l.grouped ? "grouped"
+                               : "dense"},
+          {"shape", typeString(l.z.getType())},
+          {"activation",
+           l.activation
+               ? l.activation->getName().getStringRef().drop_front(3).str()
+               : "none"},
+          {"residual", static_cast<bool>(l.skip)},
+          {"params", params},
+          {"block", static_cast<int64_t>(b)}};
+      sites.push_back(llvm::json::Object(site));
+      points.push_back(std::move(site));
+    }
+    llvm::json::Object obj{
+        {"name", block.name},
+        {"nodes", std::move(nodes)},
+        {"output", fg::nodeName(block.output.getDefiningOp())},
+        {"output_shape", typeString(block.output.getType())},
+        {"layout", block.layout.letters},
+        {"patches", block.patches},
+        {"groups", block.groups},
+        {"channels", block.channels},
+        {"perturbation_points", std::move(sites)}};
+    if (hasHead)
+      obj["head"] = llvm::json::Object{
+          {"input", "[N, " + std::to_string(block.patches) + ", " +
+                        std::to_string(block.groups) + ", " +
+                        std::to_string(block.channels / block.groups) + "]"},
+          {"weight",
+           std::to_string(block.channels) + "x" + std::to_string(classes)},
+          {"params", head},
+          {"copies", block.patches * block.groups}};
+    else
+      obj["head"] = nullptr;
+    blocks.push_back(std::move(obj));
+  }
+  const fg::LinearLayer &r = *p.readout;
+  int64_t readoutParams =
+      paramSize.lookup(r.weightName) +
+      (r.biasName.empty() ? 0 : paramSize.lookup(r.biasName));
+  for (Operation *c : r.chain)
+    for (Value v : c->getOperands())
+      if (auto pr = v.getDefiningOp<fg::ParamOp>())
+        readoutParams += paramSize.lookup(pr.getName());
+  if (options.json) {
+    llvm::json::Object root{
+        {"model", options.model},
+        {"algorithm",
+         options.train.algo.empty() ? "lg-fg-a" : options.train.algo},
+        {"total_params", modelParams + headParams},
+        {"model_params", modelParams},
+        {"head_params", headParams},
+        {"classes", classes},
+        {"readout", llvm::json::Object{{"layer", r.name},
+                                       {"node", fg::nodeName(r.op)},
+                                       {"params", readoutParams}}},
+        {"blocks", std::move(blocks)},
+        {"perturbation_points", std::move(points)}};
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
+                 << "\n";
+    return 0;
+  }
+  llvm::raw_ostream &os = llvm::outs();
+  os << options.model << ": " << p.blocks.size() << " block(s), "
+     << p.layers.size() << " perturbation point(s), " << classes
+     << " classes\n";
+  for (auto [b, v] : llvm::enumerate(blocks)) {
+    const llvm::json::Object &o = *v.getAsObject();
+    const fg::LocalBlock &block = p.blocks[b];
+    os << "\n"
+       << block.name << ": output " << typeString(block.output.getType())
+       << " at '" << fg::nodeName(block.output.getDefiningOp()) << "', layout "
+       << block.layout.letters << ", P=" << block.patches
+       << ", G=" << block.groups << ", C=" << block.channels << "\n";
+    os << "  nodes: " << block.nodes.size() << " ("
+       << (block.nodes.empty() ? "" : block.nodes.front()) << " .. "
+       << (block.nodes.empty() ? "" : block.nodes.back()) << ")\n";
+    for (unsigned i : block.layers) {
+      const fg::LinearLayer &l = p.layers[i];
+      os << "  site " << i << ": " << l.name << " ("
+         << (l.isConv()  ? "conv"
+             : l.grouped ? "grouped"
+                         : "dense")
+         << ", at '" << fg::nodeName(l.op) << "'), perturbation "
+         << typeString(l.z.getType())
+         << (l.activation ? " before " + l.activation->getName()
+                                             .getStringRef()
+                                             .drop_front(3)
+                                             .str()
+                          : std::string())
+         << (l.skip ? ", before the residual add" : "") << "\n";
+    }
+    if (const llvm::json::Object *h = o.getObject("head"))
+      os << "  head: pool -> " << *h->getString("weight")
+         << " linear -> softmax CE, replicated " << *h->getInteger("copies")
+         << "x, " << *h->getInteger("params") << " parameters\n";
+  }
+  os << "\nreadout: " << r.name << " (" << readoutParams
+     << " parameters, exact gradient)\n";
+  os << "parameters: " << modelParams << " model + " << headParams
+     << " local heads = " << modelParams + headParams << "\n";
+  return 0;
 }
 
 } // namespace fgc::driver

@@ -8,6 +8,7 @@
 
 #include "fgc/Runtime/Blas.h"
 #include "fgc/Runtime/Call.h"
+#include "fgc/Runtime/Random.h"
 #include "fgc/Runtime/TensorIO.h"
 
 #include <onnx/onnx_pb.h>
@@ -259,4 +260,21 @@ TEST(MemRefCopy, CopiesStridedViews) {
   for (int r = 0; r < 4; ++r)
     for (int c = 0; c < 3; ++c)
       EXPECT_EQ(dst[r * 3 + c], src[c * 4 + r]);
+}
+
+/// Philox-4x32-10 against the known-answer vectors published with Random123
+/// (kat_vectors: philox4x32 10 rounds).
+TEST(Random, PhiloxKnownAnswers) {
+  using fgc::rt::philox4x32;
+  EXPECT_EQ(philox4x32({0, 0, 0, 0}, {0, 0}),
+            (fgc::rt::PhiloxBlock{0x6627e8d5, 0xe169c58d, 0xbc57ac4c,
+                                  0x9b00dbd8}));
+  EXPECT_EQ(philox4x32({0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+                       {0xffffffff, 0xffffffff}),
+            (fgc::rt::PhiloxBlock{0x408f276d, 0x41c83b0e, 0xa20bc7c6,
+                                  0x6d5451fd}));
+  EXPECT_EQ(philox4x32({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+                       {0xa4093822, 0x299f31d0}),
+            (fgc::rt::PhiloxBlock{0xd16cfe09, 0x94fdcceb, 0x5001e420,
+                                  0x24126ea1}));
 }

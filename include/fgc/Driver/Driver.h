@@ -19,13 +19,39 @@
 
 namespace fgc::driver {
 
-enum class EmitStage { FG, Linalg, MLIR, LLVM, Object };
+enum class EmitStage { FG, Local, Train, Linalg, MLIR, LLVM, Object };
 
-/// Parses "fg", "linalg", "mlir", "llvm", "obj".
+/// Parses "fg", "local", "train", "linalg", "mlir", "llvm", "obj".
 bool parseEmitStage(llvm::StringRef text, EmitStage &stage);
+
+/// What shapes the training step (fg-localize and fg-train-step options).
+struct TrainOptions {
+  /// lg-fg-a, fg-a, lg-fg-w, fg-w or readout; empty: no training step.
+  std::string algo;
+  std::vector<std::string> blocks, layouts;
+  std::vector<int64_t> groups;
+  bool spatialLoss = true, modularLoss = true, headNorm = true;
+  std::string headInit = "kaiming";
+  int64_t headSeed = 0;
+  int64_t tangents = 1;
+  bool explicitTangents = false;
+  std::string optimizer = "sgd";
+  double momentum = 0.9, weightDecay = 0.0, headLr = 1.0, lastLayerLr = 0.1;
+  std::string schedule = "linear";
+  /// Whether the algorithm uses local losses (lg-*).
+  bool local() const { return algo == "lg-fg-a" || algo == "lg-fg-w"; }
+};
+
+enum class TrainingStage { Localize, TrainStep, Both };
+
+/// Runs fg-localize and/or fg-train-step on an imported module. False with
+/// `why` set after an error.
+bool buildTraining(mlir::ModuleOp module, const TrainOptions &options,
+                   TrainingStage stage, std::string &why);
 
 struct CompileOptions {
   std::string model;
+  TrainOptions train;
   std::string output; // "-" for stdout (text stages)
   EmitStage emit = EmitStage::Object;
   ImportOptions import;
@@ -36,6 +62,10 @@ int compile(const CompileOptions &options);
 
 struct RunOptions {
   std::string model;
+  /// The function to run: forward, or with `train.algo` also train_step,
+  /// eval_step, learning_rate or local_losses.
+  std::string function = "forward";
+  TrainOptions train;
   /// NAME -> FILE (.npy or .pb).
   std::vector<std::pair<std::string, std::string>> inputs;
   /// Inputs folded into the compiled code as constants (their --input value).
@@ -46,6 +76,10 @@ struct RunOptions {
   ImportOptions import;
   CPUOptions cpu;
   int threads = 0;
+  /// Run the function this many times (0: once, quietly), feeding outputs
+  /// named like arguments back and counting "step" up; prints the scalar
+  /// outputs of each call.
+  int64_t steps = 0;
   /// Stop after reading the inputs and importing (exit 0 if that worked):
   /// lets test drivers tell import failures from compile failures.
   bool importOnly = false;
@@ -64,6 +98,16 @@ struct JvpOptions : RunOptions {
 
 /// Compiles <forward>_jvp and writes <output>.npy and <output>.tangent.npy.
 int jvp(const JvpOptions &options);
+
+struct InspectOptions {
+  std::string model;
+  ImportOptions import;
+  TrainOptions train;
+  bool json = false;
+};
+
+/// Prints the partition of a model into local-loss blocks.
+int inspect(const InspectOptions &options);
 
 /// The values of a module's fg.parameter declarations.
 std::map<std::string, rt::Tensor> parameterTensors(mlir::ModuleOp module);

@@ -28,6 +28,7 @@ struct ConvertFGToLinalgPass
     RewritePatternSet patterns(ctx);
     fgc::lowering::populateElementwiseAndShapePatterns(patterns);
     fgc::lowering::populateNetworkPatterns(patterns);
+    fgc::lowering::populateTrainingPatterns(patterns);
     if (failed(applyFullConversion(getOperation(), target,
                                    std::move(patterns))))
       signalPassFailure();

@@ -100,6 +100,7 @@ mlir::Value batchMatmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
 
 void populateElementwiseAndShapePatterns(mlir::RewritePatternSet &patterns);
 void populateNetworkPatterns(mlir::RewritePatternSet &patterns);
+void populateTrainingPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace fgc::lowering
 

@@ -371,3 +371,55 @@ func.func @cast_shape(%x: tensor<2x3xf32>) {
   %0 = fg.cast %x : tensor<2x3xf32> -> tensor<3x2xi64>
   return
 }
+
+// -----
+
+func.func @local_xent_rank(%x: tensor<2x3x8xf32>, %w: tensor<8x5xf32>, %b: tensor<5xf32>, %l: tensor<2xi64>) {
+  // expected-error @+2 {{input [2x3x8] must be [N, P, G, C/G]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = fg.local_xent %x, %w, %b, %l : (tensor<2x3x8xf32>, tensor<8x5xf32>, tensor<5xf32>, tensor<2xi64>) -> tensor<2x3x1xf32>
+  return
+}
+
+// -----
+
+func.func @local_xent_weight(%x: tensor<2x3x4x2xf32>, %w: tensor<6x5xf32>, %b: tensor<5xf32>, %l: tensor<2xi64>) {
+  // expected-error @+2 {{weight [6x5] must be [8, K] for input [2x3x4x2]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = fg.local_xent %x, %w, %b, %l : (tensor<2x3x4x2xf32>, tensor<6x5xf32>, tensor<5xf32>, tensor<2xi64>) -> tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @local_xent_labels(%x: tensor<2x3x4x2xf32>, %w: tensor<8x5xf32>, %b: tensor<5xf32>, %l: tensor<3xi64>) {
+  // expected-error @+2 {{labels [3] must be [2]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = fg.local_xent %x, %w, %b, %l : (tensor<2x3x4x2xf32>, tensor<8x5xf32>, tensor<5xf32>, tensor<3xi64>) -> tensor<2x3x4xf32>
+  return
+}
+
+// -----
+
+func.func @cross_entropy_shapes(%x: tensor<2x5xf32>, %l: tensor<3xi64>) {
+  // expected-error @+2 {{logits [2x5] and labels [3] must be [N, K] and [N]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = fg.cross_entropy %x, %l : tensor<2x5xf32>, tensor<3xi64> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @one_hot_shape(%l: tensor<3xi64>) {
+  // expected-error @+1 {{result 'tensor<2x5xf32>' must be the labels' shape [3] followed by the number of classes}}
+  %0 = fg.one_hot %l : tensor<3xi64> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @random_seed(%s: tensor<2xi64>, %t: tensor<i64>) {
+  // expected-error @+1 {{seed and step must be rank-0 i64 tensors}}
+  %0 = fg.random_normal %s, %t {site = 0} : (tensor<2xi64>, tensor<i64>) -> tensor<3xf32>
+  return
+}

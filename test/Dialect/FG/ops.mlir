@@ -126,3 +126,21 @@ func.func @data_movement(%x: tensor<2x3x4xf32>, %y: tensor<2x5x4xf32>, %idx: ten
   %8 = fg.constant dense<[1, 2]> : tensor<2xi64>
   return
 }
+
+// The local-loss training ops round-trip.
+// CHECK-LABEL: func.func @training_ops
+func.func @training_ops(%x: tensor<2x3x4x2xf32>, %w: tensor<8x5xf32>, %b: tensor<5xf32>, %l: tensor<2xi64>, %s: tensor<i64>) {
+  // CHECK: fg.perturb %arg0 {site = 3 : i64} : tensor<2x3x4x2xf32>
+  %0 = fg.perturb %x {site = 3} : tensor<2x3x4x2xf32>
+  // CHECK: fg.local_xent %0, %arg1, %arg2, %arg3 {spatial = false} : (tensor<2x3x4x2xf32>, tensor<8x5xf32>, tensor<5xf32>, tensor<2xi64>) -> tensor<2x1x4xf32>
+  %1 = fg.local_xent %0, %w, %b, %l {spatial = false} : (tensor<2x3x4x2xf32>, tensor<8x5xf32>, tensor<5xf32>, tensor<2xi64>) -> tensor<2x1x4xf32>
+  // CHECK: fg.random_normal %arg4, %arg4 {site = 1 : i64} : (tensor<i64>, tensor<i64>) -> tensor<2x5xf32>
+  %2 = fg.random_normal %s, %s {site = 1} : (tensor<i64>, tensor<i64>) -> tensor<2x5xf32>
+  // CHECK: fg.cross_entropy %2, %arg3 : tensor<2x5xf32>, tensor<2xi64> -> tensor<2xf32>
+  %3 = fg.cross_entropy %2, %l : tensor<2x5xf32>, tensor<2xi64> -> tensor<2xf32>
+  // CHECK: fg.argmax %2 {axis = 1 : i64} : tensor<2x5xf32> -> tensor<2xi64>
+  %4 = fg.argmax %2 {axis = 1} : tensor<2x5xf32> -> tensor<2xi64>
+  // CHECK: fg.one_hot %arg3 : tensor<2xi64> -> tensor<2x5xf32>
+  %5 = fg.one_hot %l : tensor<2xi64> -> tensor<2x5xf32>
+  return
+}

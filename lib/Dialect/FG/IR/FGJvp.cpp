@@ -41,10 +41,10 @@ Value sameOpOn(JvpBuilder &jb, OpTy op, ValueRange operands) {
   state.addOperands(operands);
   state.addAttributes(op->getAttrs());
   SmallVector<Type> types;
-  if (failed(OpTy::inferReturnTypes(jb.b.getContext(), jb.loc, state.operands,
-                                    state.attributes.getDictionary(
-                                        jb.b.getContext()),
-                                    nullptr, {}, types)))
+  if (failed(OpTy::inferReturnTypes(
+          jb.b.getContext(), jb.loc, state.operands,
+          state.attributes.getDictionary(jb.b.getContext()), nullptr, {},
+          types)))
     return nullptr;
   state.addTypes(types);
   return jb.b.create(state)->getResult(0);
@@ -66,21 +66,18 @@ SmallVector<int64_t> tangentAxes(JvpBuilder &jb, ArrayRef<int64_t> axes,
 
 Value reduceSum(JvpBuilder &jb, Value v, ArrayRef<int64_t> axes,
                 bool keepdims) {
-  return ReduceSumOp::create(jb.b, jb.loc, v,
-                             jb.b.getDenseI64ArrayAttr(axes),
+  return ReduceSumOp::create(jb.b, jb.loc, v, jb.b.getDenseI64ArrayAttr(axes),
                              jb.b.getBoolAttr(keepdims));
 }
 
 Value reduceMean(JvpBuilder &jb, Value v, ArrayRef<int64_t> axes,
                  bool keepdims) {
-  return ReduceMeanOp::create(jb.b, jb.loc, v,
-                              jb.b.getDenseI64ArrayAttr(axes),
+  return ReduceMeanOp::create(jb.b, jb.loc, v, jb.b.getDenseI64ArrayAttr(axes),
                               jb.b.getBoolAttr(keepdims));
 }
 
 Value compare(JvpBuilder &jb, StringRef predicate, Value x, Value y) {
-  return CompareOp::create(jb.b, jb.loc, x, y,
-                           jb.b.getStringAttr(predicate));
+  return CompareOp::create(jb.b, jb.loc, x, y, jb.b.getStringAttr(predicate));
 }
 
 /// matmul of a (tangent or primal) lhs with rank `rankA` primal and rhs
@@ -141,20 +138,19 @@ LogicalResult CompareOp::buildJvp(JvpBuilder &, SmallVectorImpl<Value> &out) {
 //===----------------------------------------------------------------------===//
 
 LogicalResult AddOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
-  return single(out, jb.add(alignedTangent(jb, *this, 0),
-                            alignedTangent(jb, *this, 1)));
+  return single(
+      out, jb.add(alignedTangent(jb, *this, 0), alignedTangent(jb, *this, 1)));
 }
 
 LogicalResult SubOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
-  return single(out, jb.sub(alignedTangent(jb, *this, 0),
-                            alignedTangent(jb, *this, 1)));
+  return single(
+      out, jb.sub(alignedTangent(jb, *this, 0), alignedTangent(jb, *this, 1)));
 }
 
 LogicalResult MulOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   // d(ab) = da b + a db.
-  return single(out,
-                jb.add(jb.mul(alignedTangent(jb, *this, 0), getRhs()),
-                       jb.mul(getLhs(), alignedTangent(jb, *this, 1))));
+  return single(out, jb.add(jb.mul(alignedTangent(jb, *this, 0), getRhs()),
+                            jb.mul(getLhs(), alignedTangent(jb, *this, 1))));
 }
 
 LogicalResult DivOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
@@ -214,8 +210,7 @@ LogicalResult ErfOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
 }
 
 LogicalResult ReluOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
-  Value mask =
-      compare(jb, "gt", getInput(), jb.scalar(eltOf(getInput()), 0.0));
+  Value mask = compare(jb, "gt", getInput(), jb.scalar(eltOf(getInput()), 0.0));
   return single(out, jb.mul(jb.tangent(0), mask));
 }
 
@@ -225,13 +220,12 @@ LogicalResult LeakyReluOp::buildJvp(JvpBuilder &jb,
   Type elt = eltOf(getInput());
   double alpha = getAlpha().convertToDouble();
   Value step = compare(jb, "ge", getInput(), jb.scalar(elt, 0.0));
-  Value d = jb.add(jb.mul(step, jb.scalar(elt, 1.0 - alpha)),
-                   jb.scalar(elt, alpha));
+  Value d =
+      jb.add(jb.mul(step, jb.scalar(elt, 1.0 - alpha)), jb.scalar(elt, alpha));
   return single(out, jb.mul(jb.tangent(0), d));
 }
 
-LogicalResult SigmoidOp::buildJvp(JvpBuilder &jb,
-                                  SmallVectorImpl<Value> &out) {
+LogicalResult SigmoidOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   Value y = getResult();
   Value d = jb.mul(y, jb.sub(jb.scalar(eltOf(y), 1.0), y));
   return single(out, jb.mul(jb.tangent(0), d));
@@ -256,8 +250,8 @@ LogicalResult CastOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
 LogicalResult BroadcastToOp::buildJvp(JvpBuilder &jb,
                                       SmallVectorImpl<Value> &out) {
   // The pass broadcasts the aligned tangent to the result's tangent type.
-  return single(out, jb.align(jb.tangent(0), rankOf(getInput()),
-                              rankOf(getResult())));
+  return single(
+      out, jb.align(jb.tangent(0), rankOf(getInput()), rankOf(getResult())));
 }
 
 //===----------------------------------------------------------------------===//
@@ -270,8 +264,8 @@ static void promoteVector(JvpBuilder &jb, Value &primal, Value &tangent,
   if (rankOf(primal) != 1)
     return;
   int64_t n = typeOf(primal).getDimSize(0);
-  SmallVector<int64_t> shape = isLhs ? SmallVector<int64_t>{1, n}
-                                     : SmallVector<int64_t>{n, 1};
+  SmallVector<int64_t> shape =
+      isLhs ? SmallVector<int64_t>{1, n} : SmallVector<int64_t>{n, 1};
   primal = jb.reshape(primal, shape);
   if (tangent) {
     SmallVector<int64_t> tshape;
@@ -290,8 +284,8 @@ LogicalResult MatMulOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   if (ta && !tb && rankOf(a) >= 2) {
     Value stacked = matmul(jb, stack(jb, a, ta), b);
     int64_t k = jb.numTangents();
-    Value primal = jb.reshape(leading(jb, stacked, 0, 1),
-                              typeOf(getResult()).getShape());
+    Value primal =
+        jb.reshape(leading(jb, stacked, 0, 1), typeOf(getResult()).getShape());
     jb.replacePrimal(getResult(), primal);
     return single(out, jb.reshape(leading(jb, stacked, 1, 1 + k),
                                   tangentType.getShape()));
@@ -352,8 +346,8 @@ LogicalResult GemmOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
     // [A; dA] B in one product; the primal is rebuilt from row block 0.
     Value stacked = matmul(jb, stack(jb, a, ta), b);
     int64_t k = jb.numTangents();
-    Value primal = jb.reshape(leading(jb, stacked, 0, 1),
-                              typeOf(getResult()).getShape());
+    Value primal =
+        jb.reshape(leading(jb, stacked, 0, 1), typeOf(getResult()).getShape());
     primal = scale(primal, alpha);
     if (getC())
       primal = jb.add(primal, scale(getC(), beta));
@@ -364,8 +358,8 @@ LogicalResult GemmOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   }
   Value t = jb.add(ta ? matmul(jb, ta, b) : Value(),
                    tb ? matmul(jb, a, tb) : Value());
-  return single(out, jb.add(t ? scale(t, alpha) : t,
-                            tc ? scale(tc, beta) : tc));
+  return single(out,
+                jb.add(t ? scale(t, alpha) : t, tc ? scale(tc, beta) : tc));
 }
 
 LogicalResult ConvOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
@@ -413,8 +407,7 @@ LogicalResult ConvOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
 // Pooling
 //===----------------------------------------------------------------------===//
 
-LogicalResult MaxPoolOp::buildJvp(JvpBuilder &jb,
-                                  SmallVectorImpl<Value> &out) {
+LogicalResult MaxPoolOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   Value t = MaxPoolJvpOp::create(
       jb.b, jb.loc, getInput(), jb.tangent(0), getKernelShapeAttr(),
       getStridesAttr(), getPadsAttr(), getDilationsAttr(), getCeilModeAttr());
@@ -436,8 +429,7 @@ LogicalResult MaxPoolJvpOp::buildJvp(JvpBuilder &jb,
                          getCeilModeAttr()));
 }
 
-LogicalResult AvgPoolOp::buildJvp(JvpBuilder &jb,
-                                  SmallVectorImpl<Value> &out) {
+LogicalResult AvgPoolOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   Value t = sameOpOn(jb, *this, jb.foldK(jb.tangent(0), 0));
   return single(out, jb.unfoldK(t, 0));
 }
@@ -486,8 +478,7 @@ LogicalResult ReduceMaxOp::buildJvp(JvpBuilder &jb,
   return single(out, jb.div(num, count));
 }
 
-LogicalResult SoftmaxOp::buildJvp(JvpBuilder &jb,
-                                  SmallVectorImpl<Value> &out) {
+LogicalResult SoftmaxOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   // dy = y (dx - sum(y dx)).
   Value y = getResult(), t = jb.tangent(0);
   Value s = reduceSum(jb, jb.mul(y, t), {jb.axis(getAxis())}, true);
@@ -561,14 +552,13 @@ LogicalResult BatchNormOp::buildJvp(JvpBuilder &jb,
   Value sigma = jb.create<SqrtOp>(jb.add(
       asChannel(getVar()), jb.scalar(elt, getEpsilon().convertToDouble())));
   Value centered = jb.sub(x, m);
-  Value t = jb.div(jb.mul(jb.sub(jb.tangent(0), tangentAsChannel(3)), s),
-                   sigma);
+  Value t =
+      jb.div(jb.mul(jb.sub(jb.tangent(0), tangentAsChannel(3)), s), sigma);
   t = jb.add(t, jb.mul(jb.div(centered, sigma), tangentAsChannel(1)));
   t = jb.add(t, tangentAsChannel(2));
   if (Value tv = tangentAsChannel(4)) {
     Value sigma3 = jb.mul(jb.mul(sigma, sigma), sigma);
-    Value d = jb.div(jb.mul(centered, s),
-                     jb.mul(sigma3, jb.scalar(elt, 2.0)));
+    Value d = jb.div(jb.mul(centered, s), jb.mul(sigma3, jb.scalar(elt, 2.0)));
     t = jb.sub(t, jb.mul(d, tv));
   }
   return single(out, t);
@@ -578,10 +568,9 @@ LogicalResult BatchNormOp::buildJvp(JvpBuilder &jb,
 // Data movement
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReshapeOp::buildJvp(JvpBuilder &jb,
-                                  SmallVectorImpl<Value> &out) {
-  return single(out, jb.reshape(jb.tangent(0),
-                                jb.tangentType(getType()).getShape()));
+LogicalResult ReshapeOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
+  return single(
+      out, jb.reshape(jb.tangent(0), jb.tangentType(getType()).getShape()));
 }
 
 LogicalResult TransposeOp::buildJvp(JvpBuilder &jb,
@@ -595,8 +584,7 @@ LogicalResult TransposeOp::buildJvp(JvpBuilder &jb,
                                             jb.b.getDenseI64ArrayAttr(perm)));
 }
 
-LogicalResult ConcatOp::buildJvp(JvpBuilder &jb,
-                                 SmallVectorImpl<Value> &out) {
+LogicalResult ConcatOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   SmallVector<Value> parts;
   for (auto [i, in] : llvm::enumerate(getInputs())) {
     Value t = jb.tangent(i);
@@ -622,12 +610,79 @@ LogicalResult SliceOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
                                      jb.b.getDenseI64ArrayAttr(steps)));
 }
 
-LogicalResult GatherOp::buildJvp(JvpBuilder &jb,
-                                 SmallVectorImpl<Value> &out) {
+LogicalResult GatherOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   Value t = jb.tangent(0);
   if (!t)
     return single(out, nullptr);
-  return single(out, GatherOp::create(jb.b, jb.loc, t, getIndices(),
-                                      jb.b.getI64IntegerAttr(
-                                          jb.axis(getAxis()))));
+  return single(out,
+                GatherOp::create(jb.b, jb.loc, t, getIndices(),
+                                 jb.b.getI64IntegerAttr(jb.axis(getAxis()))));
+}
+
+//===----------------------------------------------------------------------===//
+// Local-loss training
+//===----------------------------------------------------------------------===//
+
+LogicalResult PerturbOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
+  // The site's own direction is added by whoever seeds it (fg-train-step).
+  return single(out, jb.tangent(0));
+}
+LogicalResult OneHotOp::buildJvp(JvpBuilder &, SmallVectorImpl<Value> &out) {
+  return single(out, nullptr);
+}
+LogicalResult ArgMaxOp::buildJvp(JvpBuilder &, SmallVectorImpl<Value> &out) {
+  return single(out, nullptr);
+}
+LogicalResult RandomNormalOp::buildJvp(JvpBuilder &,
+                                       SmallVectorImpl<Value> &out) {
+  return single(out, nullptr);
+}
+
+/// softmax(logits) - onehot(labels) for logits [N, K].
+static Value softmaxMinusOneHot(JvpBuilder &jb, Value logits, Value labels) {
+  Value p = jb.create<SoftmaxOp>(logits, jb.b.getI64IntegerAttr(1));
+  Value onehot = OneHotOp::create(jb.b, jb.loc, typeOf(logits), labels);
+  return jb.sub(p, onehot);
+}
+
+LogicalResult CrossEntropyOp::buildJvp(JvpBuilder &jb,
+                                       SmallVectorImpl<Value> &out) {
+  Value delta = softmaxMinusOneHot(jb, getLogits(), getLabels());
+  return single(
+      out, reduceSum(jb, jb.mul(jb.tangent(0), delta), {jb.axis(1)}, false));
+}
+
+LogicalResult LocalXentOp::buildJvp(JvpBuilder &jb,
+                                    SmallVectorImpl<Value> &out) {
+  // dl[n,p,g] = (1/P) sum_c dx[n,p,g,c] (W_g delta_n)[c]
+  //             + (xbar_n dW + db) . delta_n             (spec §4.1)
+  Value x = getInput(), w = getWeight();
+  ArrayRef<int64_t> xs = typeOf(x).getShape();
+  int64_t n = xs[0], p = xs[1], g = xs[2], cg = xs[3];
+  Value xbar = jb.reshape(reduceMean(jb, x, {1}, false), {n, g * cg});
+  Value logits = jb.add(matmul(jb, xbar, w), getBias());
+  Value delta = softmaxMinusOneHot(jb, logits, getLabels());
+  Value t;
+  if (Value tx = jb.tangent(0)) {
+    Value wt = jb.create<TransposeOp>(w, jb.b.getDenseI64ArrayAttr({1, 0}));
+    Value v = jb.reshape(matmul(jb, delta, wt), {n, 1, g, cg});
+    t = reduceSum(jb, jb.mul(tx, v), {jb.axis(3)}, false);
+    t = jb.mul(t, jb.scalar(eltOf(x), 1.0 / static_cast<double>(p)));
+    if (!getSpatial())
+      t = reduceSum(jb, t, {jb.axis(1)}, true);
+  }
+  Value dlogits;
+  if (Value tw = jb.tangent(1))
+    dlogits = matmul(jb, xbar, tw);
+  if (Value tb = jb.tangent(2))
+    dlogits = jb.add(dlogits, jb.align(tb, 1, 2));
+  if (dlogits) {
+    Value shared = reduceSum(jb, jb.mul(dlogits, delta), {jb.axis(1)}, false);
+    SmallVector<int64_t> shape;
+    if (jb.batched())
+      shape.push_back(jb.numTangents());
+    llvm::append_range(shape, ArrayRef<int64_t>{n, 1, 1});
+    t = jb.add(t, jb.reshape(shared, shape));
+  }
+  return single(out, t);
 }

@@ -690,8 +690,7 @@ LogicalResult BroadcastToOp::verify() {
   auto in = getInput().getType(), out = getResult().getType();
   auto shape = broadcastShapes(in.getShape(), out.getShape());
   if (failed(shape) || ArrayRef(*shape) != out.getShape())
-    return emitOpError("cannot broadcast ")
-           << in << " to " << out;
+    return emitOpError("cannot broadcast ") << in << " to " << out;
   return success();
 }
 
@@ -733,6 +732,103 @@ LogicalResult MaxPoolJvpOp::inferReturnTypes(MLIRContext *ctx,
   SmallVector<int64_t> shape(lead);
   llvm::append_range(shape, cast<RankedTensorType>(pooled[0]).getShape());
   types.push_back(RankedTensorType::get(shape, x.getElementType()));
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Local-loss training
+//===----------------------------------------------------------------------===//
+
+LogicalResult OneHotOp::verify() {
+  auto labels = getLabels().getType();
+  auto result = getResult().getType();
+  if (result.getRank() != labels.getRank() + 1 ||
+      result.getShape().drop_back() != labels.getShape())
+    return emitOpError("result ") << result << " must be the labels' shape "
+                                  << shapeStr(labels.getShape())
+                                  << " followed by the number of classes";
+  return success();
+}
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  if (failed(verifyAdaptor(ctx, loc, adaptor)))
+    return failure();
+  auto x = staticTensor(adaptor.getInput());
+  if (!x)
+    return failure();
+  int64_t axis = adaptor.getAxis();
+  if (failed(checkAxis(loc, axis, x.getRank())))
+    return failure();
+  SmallVector<int64_t> shape(x.getShape());
+  shape.erase(shape.begin() + axis);
+  types.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
+  return success();
+}
+
+LogicalResult CrossEntropyOp::inferReturnTypes(MLIRContext *ctx,
+                                               std::optional<Location> loc,
+                                               Adaptor adaptor,
+                                               SmallVectorImpl<Type> &types) {
+  if (failed(verifyAdaptor(ctx, loc, adaptor)))
+    return failure();
+  auto logits = staticTensor(adaptor.getLogits());
+  auto labels = staticTensor(adaptor.getLabels());
+  if (!logits || !labels)
+    return failure();
+  if (logits.getRank() != 2 || labels.getRank() != 1 ||
+      labels.getDimSize(0) != logits.getDimSize(0))
+    return emitInferError(loc, "logits ", shapeStr(logits.getShape()),
+                          " and labels ", shapeStr(labels.getShape()),
+                          " must be [N, K] and [N]");
+  types.push_back(
+      RankedTensorType::get({logits.getDimSize(0)}, logits.getElementType()));
+  return success();
+}
+
+LogicalResult LocalXentOp::inferReturnTypes(MLIRContext *ctx,
+                                            std::optional<Location> loc,
+                                            Adaptor adaptor,
+                                            SmallVectorImpl<Type> &types) {
+  if (failed(verifyAdaptor(ctx, loc, adaptor)))
+    return failure();
+  auto x = staticTensor(adaptor.getInput());
+  auto w = staticTensor(adaptor.getWeight());
+  auto bias = staticTensor(adaptor.getBias());
+  auto labels = staticTensor(adaptor.getLabels());
+  if (!x || !w || !bias || !labels)
+    return failure();
+  if (x.getRank() != 4)
+    return emitInferError(loc, "input ", shapeStr(x.getShape()),
+                          " must be [N, P, G, C/G]");
+  int64_t n = x.getDimSize(0), p = x.getDimSize(1), g = x.getDimSize(2),
+          c = x.getDimSize(2) * x.getDimSize(3);
+  if (w.getRank() != 2 || w.getDimSize(0) != c)
+    return emitInferError(loc, "weight ", shapeStr(w.getShape()), " must be [",
+                          c, ", K] for input ", shapeStr(x.getShape()));
+  int64_t k = w.getDimSize(1);
+  if (bias.getRank() != 1 || bias.getDimSize(0) != k)
+    return emitInferError(loc, "bias ", shapeStr(bias.getShape()), " must be [",
+                          k, "]");
+  if (labels.getRank() != 1 || labels.getDimSize(0) != n)
+    return emitInferError(loc, "labels ", shapeStr(labels.getShape()),
+                          " must be [", n, "]");
+  if (w.getElementType() != x.getElementType() ||
+      bias.getElementType() != x.getElementType())
+    return emitInferError(loc, "input, weight and bias must have one element "
+                               "type");
+  types.push_back(RankedTensorType::get({n, adaptor.getSpatial() ? p : 1, g},
+                                        x.getElementType()));
+  return success();
+}
+
+LogicalResult RandomNormalOp::verify() {
+  if (getSeed().getType().getRank() != 0 || getStep().getType().getRank() != 0)
+    return emitOpError("seed and step must be rank-0 i64 tensors");
+  if (getSite() < 0)
+    return emitOpError("site must be non-negative, got ") << getSite();
   return success();
 }
 

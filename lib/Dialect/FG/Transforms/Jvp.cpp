@@ -2,6 +2,7 @@
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
 #include "fgc/Dialect/FG/IR/JvpBuilder.h"
+#include "fgc/Dialect/FG/Transforms/Differentiation.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -78,8 +79,7 @@ FailureOr<SmallVector<Seed>> FGJvpPass::resolveSeeds(func::FuncOp func) {
       if (!explicitName)
         return success();
       return func.emitError("fg-jvp: cannot differentiate with respect to '")
-             << s.name << "': its type " << s.type
-             << " is not floating-point";
+             << s.name << "': its type " << s.type << " is not floating-point";
     }
     if (taken.insert(s.name).second)
       seeds.push_back(s);
@@ -100,8 +100,7 @@ FailureOr<SmallVector<Seed>> FGJvpPass::resolveSeeds(func::FuncOp func) {
       if (!match && s.name == w)
         match = &s;
     unsigned index;
-    if (!match && !StringRef(w).getAsInteger(10, index) &&
-        index < args.size())
+    if (!match && !StringRef(w).getAsInteger(10, index) && index < args.size())
       match = &args[index];
     if (!match) {
       std::string inputs, names;
@@ -111,8 +110,8 @@ FailureOr<SmallVector<Seed>> FGJvpPass::resolveSeeds(func::FuncOp func) {
         names += (names.empty() ? "" : ", ") + s.name;
       return func.emitError("fg-jvp: @")
              << func.getName() << " has no input or parameter named '" << w
-             << "' (inputs: " << inputs << "; parameters: "
-             << (names.empty() ? "none" : names) << ")";
+             << "' (inputs: " << inputs
+             << "; parameters: " << (names.empty() ? "none" : names) << ")";
     }
     if (failed(add(*match, true)))
       return failure();
@@ -147,7 +146,7 @@ LogicalResult FGJvpPass::run() {
   // Tangent arguments, one per seed.
   OpBuilder b(ctx);
   JvpBuilder typer(b, jvp, {}, k);
-  DenseMap<Value, Value> tangent;
+  DenseMap<Value, Value> seedTangent;
   llvm::StringMap<Value> paramTangent;
   for (const Seed &s : *seeds) {
     unsigned index = jvp.getNumArguments();
@@ -158,64 +157,26 @@ LogicalResult FGJvpPass::run() {
     jvp.setArgAttr(index, "fg.tangent_of", StringAttr::get(ctx, s.name));
     Value t = entry.getArgument(index);
     if (s.argIndex >= 0)
-      tangent[entry.getArgument(s.argIndex)] = t;
+      seedTangent[entry.getArgument(s.argIndex)] = t;
     else
       paramTangent[s.param] = t;
   }
 
+  // fg.param reads of differentiated parameters start with their tangent.
+  TangentSweep sweep;
+  sweep.tangent = std::move(seedTangent);
   SmallVector<Operation *> ops;
-  for (Operation &op : entry.without_terminator())
-    ops.push_back(&op);
-  SmallVector<Operation *> dead;
-  for (Operation *op : ops) {
-    if (auto p = dyn_cast<ParamOp>(op)) {
+  for (Operation &op : entry.without_terminator()) {
+    if (auto p = dyn_cast<ParamOp>(&op)) {
       if (Value t = paramTangent.lookup(p.getName()))
-        tangent[p.getResult()] = t;
+        sweep.tangent[p.getResult()] = t;
       continue;
     }
-    SmallVector<Value> operandTangents;
-    bool active = false;
-    for (Value v : op->getOperands()) {
-      operandTangents.push_back(tangent.lookup(v));
-      active |= operandTangents.back() != nullptr;
-    }
-    if (!active)
-      continue;
-    auto rule = dyn_cast<JvpOpInterface>(op);
-    if (!rule)
-      return op->emitOpError("has no forward-mode derivative rule "
-                             "(JvpOpInterface); fg-jvp cannot differentiate "
-                             "through it");
-    b.setInsertionPointAfter(op);
-    JvpBuilder jb(b, op, operandTangents, k);
-    SmallVector<Value> results;
-    if (failed(rule.buildJvp(jb, results)))
-      return failure();
-    if (results.size() != op->getNumResults())
-      return op->emitOpError("JVP rule returned ")
-             << results.size() << " tangents for " << op->getNumResults()
-             << " results";
-    for (auto [result, t] : llvm::zip(op->getResults(), results)) {
-      if (!t)
-        continue;
-      RankedTensorType want = jb.tangentType(result.getType());
-      if (t.getType() != want) {
-        auto have = cast<RankedTensorType>(t.getType());
-        auto shape = broadcastShapes(have.getShape(), want.getShape());
-        if (failed(shape) || ArrayRef(*shape) != want.getShape() ||
-            have.getElementType() != want.getElementType())
-          return op->emitOpError("JVP rule produced a tangent of type ")
-                 << have << " for a result of type " << result.getType();
-        t = BroadcastToOp::create(b, op->getLoc(), want, t);
-      }
-      tangent[result] = t;
-    }
-    for (auto [old, replacement] : jb.replacements) {
-      old.replaceAllUsesWith(replacement);
-      tangent[replacement] = tangent.lookup(old);
-      dead.push_back(op);
-    }
+    ops.push_back(&op);
   }
+  if (failed(propagateTangents(ops, k, sweep)))
+    return failure();
+  DenseMap<Value, Value> &tangent = sweep.tangent;
 
   // Results: the primal ones, then their tangents (zero where inactive).
   auto ret = cast<func::ReturnOp>(entry.getTerminator());
@@ -238,9 +199,7 @@ LogicalResult FGJvpPass::run() {
   }
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();
-  for (Operation *op : dead)
-    if (op->use_empty())
-      op->erase();
+  eraseDead(sweep);
   SmallVector<Attribute> resultAttrs;
   for (unsigned i = 0; i < numPrimal; ++i) {
     DictionaryAttr attrs = jvp.getResultAttrDict(i);

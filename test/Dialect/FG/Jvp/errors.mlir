@@ -11,7 +11,7 @@
 
 func.func @forward(%x: tensor<2xf32> {fg.name = "x"}, %i: tensor<2xi64> {fg.name = "i"}) -> tensor<2xf32> {
   // An op without a rule on an active value.
-  // expected-error @+1 {{'arith.negf' op has no forward-mode derivative rule (JvpOpInterface); fg-jvp cannot differentiate through it}}
+  // expected-error @+1 {{'arith.negf' op has no forward-mode derivative rule (JvpOpInterface); cannot differentiate through it}}
   %y = arith.negf %x : tensor<2xf32>
   return %y : tensor<2xf32>
 }

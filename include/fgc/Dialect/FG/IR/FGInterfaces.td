@@ -33,4 +33,30 @@ def JvpOpInterface : OpInterface<"JvpOpInterface"> {
   ];
 }
 
+def VjpOpInterface : OpInterface<"VjpOpInterface"> {
+  let cppNamespace = "::fgc::fg";
+  let description = [{
+    The reverse-mode derivative rule of an op (its vector-Jacobian product),
+    used where training needs exact local gradients: the pull-back of an
+    activity-perturbation estimate from a perturbation point to the linear
+    layer's weights through the parameter-free ops between them (layer
+    norm, bias add, reshapes), and the exact gradients of the local heads
+    and the readout classifier. The sweep that drives it
+    (`fgc::fg::buildVjp`) knows no op; an op without this interface on a
+    path it must differentiate is an error naming the op.
+
+    A rule receives the cotangent of the op's (single) result, with the
+    result's type, and returns the cotangent of operand `index` with that
+    operand's type, or null for a zero cotangent. Rules build fg ops only,
+    so the code they emit is lowered like any other.
+  }];
+  let methods = [
+    InterfaceMethod<
+      "Builds the cotangent of operand `index` from the result cotangent.",
+      "::mlir::FailureOr<::mlir::Value>", "buildVjp",
+      (ins "::mlir::OpBuilder &":$builder, "unsigned":$index,
+           "::mlir::Value":$cotangent)>
+  ];
+}
+
 #endif // FGC_DIALECT_FG_IR_FGINTERFACES_TD

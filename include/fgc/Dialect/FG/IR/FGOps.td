@@ -107,7 +107,7 @@ def FG_SqrtOp : FG_UnaryOp<"sqrt", FG_FloatTensor> {
 def FG_ErfOp : FG_UnaryOp<"erf", FG_FloatTensor> {
   let summary = "Elementwise Gauss error function";
 }
-def FG_ReluOp : FG_UnaryOp<"relu", FG_FloatTensor> {
+def FG_ReluOp : FG_UnaryOp<"relu", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise max(x, 0)";
 }
 def FG_SigmoidOp : FG_UnaryOp<"sigmoid", FG_FloatTensor> {
@@ -122,8 +122,8 @@ def FG_LeakyReluOp : FG_UnaryOp<"leaky_relu", FG_FloatTensor> {
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-class FG_BinaryOp<string mnemonic, Type type>
-    : FG_InferOp<mnemonic, [AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+class FG_BinaryOp<string mnemonic, Type type, list<Trait> traits = []>
+    : FG_InferOp<mnemonic, !listconcat(traits, [AllElementTypesMatch<["lhs", "rhs", "result"]>])> {
   let description = [{
     Elementwise with multidirectional (NumPy) broadcasting: the result shape
     is the broadcast of the operand shapes, right-aligned.
@@ -136,9 +136,9 @@ class FG_BinaryOp<string mnemonic, Type type>
   let hasFolder = 1;
 }
 
-def FG_AddOp : FG_BinaryOp<"add", FG_Tensor> { let summary = "Elementwise sum"; }
-def FG_SubOp : FG_BinaryOp<"sub", FG_Tensor> { let summary = "Elementwise difference"; }
-def FG_MulOp : FG_BinaryOp<"mul", FG_Tensor> { let summary = "Elementwise product"; }
+def FG_AddOp : FG_BinaryOp<"add", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise sum"; }
+def FG_SubOp : FG_BinaryOp<"sub", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise difference"; }
+def FG_MulOp : FG_BinaryOp<"mul", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise product"; }
 def FG_DivOp : FG_BinaryOp<"div", FG_Tensor> {
   let summary = "Elementwise quotient (integer division truncates)";
 }
@@ -148,7 +148,7 @@ def FG_PowOp : FG_BinaryOp<"pow", FG_FloatTensor> { let summary = "Elementwise l
 // Linear algebra and convolution
 //===----------------------------------------------------------------------===//
 
-def FG_MatMulOp : FG_InferOp<"matmul", [AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+def FG_MatMulOp : FG_InferOp<"matmul", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
   let summary = "Matrix product with NumPy semantics";
   let description = [{
     `numpy.matmul`: 1-D operands are promoted to matrices (and the added
@@ -162,7 +162,7 @@ def FG_MatMulOp : FG_InferOp<"matmul", [AllElementTypesMatch<["lhs", "rhs", "res
   }];
 }
 
-def FG_GemmOp : FG_InferOp<"gemm", [AllElementTypesMatch<["a", "b", "result"]>]> {
+def FG_GemmOp : FG_InferOp<"gemm", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["a", "b", "result"]>]> {
   let summary = "alpha * op(A) * op(B) + beta * C, ONNX Gemm";
   let description = [{
     `op(X)` is X or its transpose (`trans_a`, `trans_b`). A and B are
@@ -180,7 +180,7 @@ def FG_GemmOp : FG_InferOp<"gemm", [AllElementTypesMatch<["a", "b", "result"]>]>
   }];
 }
 
-def FG_ConvOp : FG_InferOp<"conv", [AllElementTypesMatch<["input", "weight", "result"]>]> {
+def FG_ConvOp : FG_InferOp<"conv", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "weight", "result"]>]> {
   let summary = "N-d grouped convolution (cross-correlation), ONNX Conv";
   let description = [{
     input [N, C, D1..Dn], weight [M, C/group, k1..kn], optional bias [M];
@@ -242,7 +242,7 @@ def FG_LogSoftmaxOp : FG_InferOp<"log_softmax"> {
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def FG_LayerNormOp : FG_InferOp<"layer_norm"> {
+def FG_LayerNormOp : FG_InferOp<"layer_norm", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Layer normalisation over the axes [axis, rank)";
   let description = [{
     y = (x - mean) / sqrt(var + epsilon) * scale + bias, with mean and the
@@ -289,7 +289,7 @@ def FG_BatchNormOp : FG_InferOp<"batch_norm"> {
 //===----------------------------------------------------------------------===//
 
 class FG_ReduceOp<string mnemonic, Type type>
-    : FG_InferOp<mnemonic, [AllElementTypesMatch<["input", "result"]>]> {
+    : FG_InferOp<mnemonic, [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "result"]>]> {
   let description = [{
     Reduces over `axes` (non-negative, strictly increasing; empty means all
     axes). With `keepdims` the reduced axes stay with size 1.
@@ -314,7 +314,7 @@ def FG_ReduceMaxOp : FG_ReduceOp<"reduce_max", FG_Tensor> {
 // Shape and data movement
 //===----------------------------------------------------------------------===//
 
-def FG_ReshapeOp : FG_Op<"reshape", [AllElementTypesMatch<["input", "result"]>]> {
+def FG_ReshapeOp : FG_Op<"reshape", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "result"]>]> {
   let summary = "Reinterprets a tensor with another static shape";
   let description = [{
     The element count is preserved; elements keep their row-major order.
@@ -327,7 +327,7 @@ def FG_ReshapeOp : FG_Op<"reshape", [AllElementTypesMatch<["input", "result"]>]>
   let hasVerifier = 1;
 }
 
-def FG_TransposeOp : FG_InferOp<"transpose", [AllElementTypesMatch<["input", "result"]>]> {
+def FG_TransposeOp : FG_InferOp<"transpose", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "result"]>]> {
   let summary = "Permutes dimensions: result dim i is input dim perm[i]";
   let arguments = (ins FG_Tensor:$input, DenseI64ArrayAttr:$perm);
   let results = (outs FG_Tensor:$result);
@@ -396,7 +396,7 @@ def FG_CastOp : FG_Op<"cast", [SameOperandsAndResultShape]> {
 // Ops for differentiation
 //===----------------------------------------------------------------------===//
 
-def FG_StopGradientOp : FG_Op<"stop_gradient", [SameOperandsAndResultType]> {
+def FG_StopGradientOp : FG_Op<"stop_gradient", [DeclareOpInterfaceMethods<VjpOpInterface>, SameOperandsAndResultType]> {
   let summary = "Identity on values; cuts tangents (and gradients)";
   let description = [{
     Returns its operand unchanged; its result has a zero tangent whatever
@@ -408,7 +408,7 @@ def FG_StopGradientOp : FG_Op<"stop_gradient", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def FG_BroadcastToOp : FG_Op<"broadcast_to", [AllElementTypesMatch<["input", "result"]>]> {
+def FG_BroadcastToOp : FG_Op<"broadcast_to", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "result"]>]> {
   let summary = "Broadcasts a tensor to a larger shape (NumPy rules)";
   let arguments = (ins FG_Tensor:$input);
   let results = (outs FG_Tensor:$result);
@@ -449,6 +449,117 @@ def FG_MaxPoolJvpOp : FG_InferOp<"max_pool_jvp", [AllElementTypesMatch<["input",
   let assemblyFormat = [{
     $input `,` $tangent attr-dict `:` functional-type(operands, results)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Local-loss training
+//===----------------------------------------------------------------------===//
+
+def FG_PerturbOp : FG_Op<"perturb", [SameOperandsAndResultType,
+                                     DeclareOpInterfaceMethods<VjpOpInterface>]> {
+  let summary = "A perturbation point of activity perturbation";
+  let description = [{
+    Returns its operand unchanged. It marks where activity perturbation
+    (FG-A) adds its random direction: a linear layer's output after its
+    post-linear normalisation and before its activation (and before a
+    residual add). `fg-localize` inserts one per linear layer and numbers
+    them with `site`; `fg-train-step` seeds the forward-mode derivative at
+    each site with that site's tangent. Its own derivative is the identity.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, I64Attr:$site);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+}
+
+def FG_OneHotOp : FG_Op<"one_hot"> {
+  let summary = "One-hot rows of class indices";
+  let description = [{
+    result[n..., k] = 1 if labels[n...] == k else 0, for k in [0, K) where K
+    is the result's last dimension. Out-of-range labels give a zero row.
+  }];
+  let arguments = (ins FG_IndexTensor:$labels);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = "$labels attr-dict `:` type($labels) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def FG_ArgMaxOp : FG_InferOp<"argmax"> {
+  let summary = "Index of the first maximum along one axis";
+  let description = [{
+    The axis is removed from the result. Used for the readout's accuracy;
+    piecewise constant, so it has no tangent.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs FG_IndexTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def FG_CrossEntropyOp : FG_InferOp<"cross_entropy", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
+  let summary = "Softmax cross-entropy of logits [N, K] against class labels [N]";
+  let description = [{
+    result[n] = logsumexp(logits[n, :]) - logits[n, labels[n]], one value
+    per example (not averaged). Derivative rules use
+    delta = softmax(logits) - onehot(labels): the tangent is
+    sum_k delta[n, k] dlogits[n, k] and the cotangent of the logits is
+    delta * cotangent[n].
+  }];
+  let arguments = (ins FG_FloatTensor:$logits, FG_IndexTensor:$labels);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)
+  }];
+}
+
+def FG_LocalXentOp : FG_InferOp<"local_xent", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
+  let summary = "Replicated local loss: mean-pool, shared linear head, softmax cross-entropy";
+  let description = [{
+    The fused local head of "Scaling Forward Gradient With Local Losses"
+    (spec §2.2, §4.1). `input` is a block output in the layout
+    [N, P, G, C/G] (batch, patches, channel groups, channels per group),
+    `weight` [G*C/G, K] and `bias` [K] are one linear head shared by all
+    groups, `labels` [N] the classes. Forward: xbar = mean over P, flattened
+    group-major to [N, C]; l[n] = cross_entropy(xbar W + b, labels)[n],
+    replicated to [N, P, G] (to [N, 1, G] without `spatial`).
+
+    Copy (p, g) owns only the activations at patch p, group g (every other
+    patch and group is behind a stop-gradient, Eqs. 4-5), so with
+    delta = softmax(logits) - onehot and W_g the g-th row block of W the
+    tangent is
+
+      dl[n,p,g] = (1/P) sum_c dx[n,p,g,c] (W_g delta_n)[c]
+                  + (xbar_n dW + db) . delta_n
+
+    costing O(N P C + N C K): no [N, P, G, C] copy of the features and no
+    per-copy logits are ever formed. Without `spatial` the first term is
+    summed over p. The cotangent rule is the exact VJP of the same
+    replicated construction.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, FG_FloatTensor:$weight,
+                   FG_FloatTensor:$bias, FG_IndexTensor:$labels,
+                   DefaultValuedAttr<BoolAttr, "true">:$spatial);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $labels attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def FG_RandomNormalOp : FG_Op<"random_normal"> {
+  let summary = "Standard normal numbers from a counter-based generator";
+  let description = [{
+    Element i (row-major) of the result is a standard normal number drawn
+    with Philox-4x32-10 (Salmon et al., SC'11) from the counter
+    (i mod 2^32, i div 2^32, step, site) and the key (seed mod 2^32,
+    seed div 2^32): the first two 32-bit outputs u1, u2 give
+    sqrt(-2 ln u1) cos(2 pi u2) (Box-Muller). `seed` and `step` are rank-0
+    i64 tensors. The numbers depend only on (seed, step, site, i), so they
+    are the same on every target and in every order of evaluation, and a
+    training step can be replayed exactly.
+  }];
+  let arguments = (ins FG_IndexTensor:$seed, FG_IndexTensor:$step,
+                   I64Attr:$site);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = "$seed `,` $step attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
 }
 
 #endif // FGC_DIALECT_FG_IR_FGOPS_TD

@@ -3,6 +3,9 @@
 #ifndef FGC_DIALECT_FG_TRANSFORMS_PASSES_H
 #define FGC_DIALECT_FG_TRANSFORMS_PASSES_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
 namespace fgc::fg {

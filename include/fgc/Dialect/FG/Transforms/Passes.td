@@ -81,4 +81,129 @@ def FGJvp : Pass<"fg-jvp", "::mlir::ModuleOp"> {
   ];
 }
 
+def FGLocalize : Pass<"fg-localize", "::mlir::ModuleOp"> {
+  let summary = "Cut @forward into local-loss blocks: heads, cuts, perturbation points";
+  let description = [{
+    Builds `@local_losses(inputs..., labels)` from `@forward` (which stays
+    as it is, for evaluation and export): the network of spec §2 with
+
+    * an `fg.perturb {site = i}` at each linear layer's perturbation point
+      (after its bias and post-linear normalisation, before its activation
+      and any residual add), numbered in program order;
+    * for every block, a local head: the block output rearranged to
+      [N, P, G, C/G] from its layout, layer-normalised per group
+      (`head-norm`, the reference's `inter_ln`), and an `fg.local_xent`
+      with a new parameter pair `head.<b>.weight` [C, K] /
+      `head.<b>.bias` [K] (drawn per spec §3.3 with `head-init`);
+    * an `fg.stop_gradient` on the path from each block to the next
+      (`modular-loss`; without it only the last block keeps its head and
+      there are no cuts) and before the readout classifier;
+    * the readout's softmax cross-entropy `fg.cross_entropy`.
+
+    It returns the replicated local losses ([N, P, G] each; [N, 1, G]
+    without `spatial-loss`), the readout's per-example loss and the logits.
+    With `global` (the FG-W / FG-A / readout algorithms) there are no heads
+    and no cuts: only the perturbation points and the final loss.
+
+    Blocks are found by `analyzePartition` (Partition.h): a block ends
+    after each linear -> [norm] -> activation unit, except units inside a
+    residual span (they belong to the residual block) and units that feed a
+    grouped layer directly (they belong to its block); for the LocalMixer
+    this gives exactly the paper's blocks. `blocks` overrides the cuts with
+    ONNX node names, `layout` and `groups` the inferred block layouts. The
+    readout is the last linear layer when its output is the function
+    result. Errors name the node or option at fault.
+  }];
+  let options = [
+    ListOption<"blocks", "blocks", "std::string",
+               "ONNX node names whose outputs end blocks (default: automatic)">,
+    ListOption<"groups", "groups", "int64_t",
+               "Channel groups per block (one value for all, or one per block)">,
+    ListOption<"layouts", "layout", "std::string",
+               "Block output layouts, e.g. NPGC, NPC, NCHW, NC (one for all, or one per block)">,
+    Option<"global", "global", "bool", /*default=*/"false",
+           "No local heads and no cuts: the final loss only">,
+    Option<"spatialLoss", "spatial-loss", "bool", /*default=*/"true",
+           "Replicate each local loss over patches">,
+    Option<"modularLoss", "modular-loss", "bool", /*default=*/"true",
+           "One loss per block with stop-gradients between blocks">,
+    Option<"headNorm", "head-norm", "bool", /*default=*/"true",
+           "Layer-normalise each group before its local head">,
+    Option<"headInit", "head-init", "std::string", /*default=*/"\"kaiming\"",
+           "Initialisation of the local heads: kaiming, lecun or constant">,
+    Option<"seed", "seed", "int64_t", /*default=*/"0",
+           "Seed of the local heads' initial weights">
+  ];
+}
+
+def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+  let summary = "Build @train_step and @eval_step from @local_losses";
+  let description = [{
+    Builds
+
+      @train_step(params..., state..., inputs..., labels, step, seed, lr)
+          -> (params..., state..., loss.<block>..., loss.readout, correct)
+      @eval_step(model params..., inputs..., labels) -> (loss, correct)
+
+    `params` are every fg.parameter in declaration order (model, then local
+    heads), `state` the optimizer's buffers for each trained parameter,
+    `step` and `seed` rank-0 i64, `lr` the rank-0 learning rate of this step
+    (the trainer evaluates the schedule with `@learning_rate`, also built
+    here). The losses are batch means; `correct` counts the readout's
+    correct predictions.
+
+    Algorithms (spec §1.2-§1.3, §2.5):
+    * `lg-fg-a` / `fg-a`: activity perturbation. Each perturbation point
+      gets a per-example N(0, 1) direction u (fg.random_normal keyed by
+      seed, step and site); one forward-mode sweep gives the tangent J of
+      each block's replicated loss (of the final loss for `fg-a`); the
+      estimate J u (ReLU mask) is pulled back to the layer's weights with
+      the exact VJP of the parameter-free ops in between (VjpOpInterface).
+    * `lg-fg-w` / `fg-w`: weight perturbation. Each backbone parameter gets
+      one direction v shared by the batch; the update of each group's slice
+      is scaled by the JVP of that group's loss (the sum over the batch and
+      patches), shared slices by the sum over groups.
+    * `readout`: the backbone stays at its initial value.
+    In every algorithm the local heads and the readout get exact gradients
+    (their own VJPs), scaled by `head-lr` and `last-layer-lr`.
+
+    `tangents=K` averages K estimates from one stacked forward sweep (a
+    leading [K] dimension on every tangent). With `explicit-tangents` the
+    directions are arguments named `<site>.tangent` instead of drawn
+    (tests compare against an independent implementation that way).
+
+    Optimizers: `sgd` (momentum, weight decay coupled on weights only),
+    `adam` (wd added to the gradient) and `adamw` (decoupled wd); weights
+    are the parameters used as the weight of a matrix product or
+    convolution.
+  }];
+  let options = [
+    Option<"algo", "algo", "std::string", /*default=*/"\"lg-fg-a\"",
+           "lg-fg-a, fg-a, lg-fg-w, fg-w or readout">,
+    Option<"tangents", "tangents", "int64_t", /*default=*/"1",
+           "Number K of tangent directions averaged per step">,
+    Option<"explicitTangents", "explicit-tangents", "bool", /*default=*/"false",
+           "Take the tangents as arguments instead of drawing them">,
+    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
+           "sgd, adam or adamw">,
+    Option<"momentum", "momentum", "double", /*default=*/"0.9",
+           "SGD momentum">,
+    Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
+           "Weight decay on weights (not biases)">,
+    Option<"beta1", "beta1", "double", /*default=*/"0.9", "Adam beta1">,
+    Option<"beta2", "beta2", "double", /*default=*/"0.999", "Adam beta2">,
+    Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "Adam epsilon">,
+    Option<"headLr", "head-lr", "double", /*default=*/"1.0",
+           "Learning-rate multiplier of the local heads">,
+    Option<"lastLayerLr", "last-layer-lr", "double", /*default=*/"0.1",
+           "Learning-rate multiplier of the readout classifier">,
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"linear\"",
+           "Learning-rate schedule of @learning_rate: constant, linear, "
+           "warmup-cosine or staircase">
+  ];
+}
+
 #endif // FGC_DIALECT_FG_TRANSFORMS_PASSES_TD

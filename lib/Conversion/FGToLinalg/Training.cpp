@@ -1,0 +1,265 @@
+//===- Training.cpp - Lowering of the local-loss training ops -------------===//
+//
+// fg.perturb is the identity; fg.cross_entropy and fg.local_xent are
+// rewritten into fg ops the other patterns lower (the conversion driver
+// legalises them in turn); fg.one_hot, fg.argmax and fg.random_normal
+// become linalg.generic ops of their own.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Lowering.h"
+
+#include "fgc/Dialect/FG/IR/FGOps.h"
+
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace fgc;
+using namespace fgc::lowering;
+
+namespace {
+
+AffineMap identity(MLIRContext *ctx, int64_t rank) {
+  return AffineMap::getMultiDimIdentityMap(rank, ctx);
+}
+
+struct PerturbLowering : OpConversionPattern<fg::PerturbOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::PerturbOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, adaptor.getInput());
+    return success();
+  }
+};
+
+/// -sum_k onehot[n, k] log_softmax(logits)[n, k].
+struct CrossEntropyLowering : OpConversionPattern<fg::CrossEntropyOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::CrossEntropyOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value logits = adaptor.getLogits();
+    Value lsm = fg::LogSoftmaxOp::create(rewriter, loc, logits,
+                                         rewriter.getI64IntegerAttr(1));
+    Value onehot = fg::OneHotOp::create(rewriter, loc, logits.getType(),
+                                        adaptor.getLabels());
+    Value picked = fg::ReduceSumOp::create(
+        rewriter, loc, fg::MulOp::create(rewriter, loc, onehot, lsm),
+        rewriter.getDenseI64ArrayAttr({1}), rewriter.getBoolAttr(false));
+    rewriter.replaceOpWithNewOp<fg::NegOp>(op, picked);
+    return success();
+  }
+};
+
+/// The forward value: one pooled head per example, replicated.
+struct LocalXentLowering : OpConversionPattern<fg::LocalXentOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::LocalXentOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    ArrayRef<int64_t> xs = tensorType(x).getShape();
+    Type elt = tensorType(x).getElementType();
+    Value mean = fg::ReduceMeanOp::create(rewriter, loc, x,
+                                          rewriter.getDenseI64ArrayAttr({1}),
+                                          rewriter.getBoolAttr(false));
+    Value xbar = fg::ReshapeOp::create(
+        rewriter, loc, RankedTensorType::get({xs[0], xs[2] * xs[3]}, elt),
+        mean);
+    Value logits = fg::AddOp::create(
+        rewriter, loc,
+        fg::MatMulOp::create(rewriter, loc, xbar, adaptor.getWeight()),
+        adaptor.getBias());
+    Value ce =
+        fg::CrossEntropyOp::create(rewriter, loc, logits, adaptor.getLabels());
+    Value col = fg::ReshapeOp::create(
+        rewriter, loc, RankedTensorType::get({xs[0], 1, 1}, elt), ce);
+    rewriter.replaceOpWithNewOp<fg::BroadcastToOp>(op, op.getType(), col);
+    return success();
+  }
+};
+
+struct OneHotLowering : OpConversionPattern<fg::OneHotOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::OneHotOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    Type elt = type.getElementType();
+    AffineMap labelsMap = identity(ctx, rank).dropResult(rank - 1);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    Value init = empty(rewriter, loc, type.getShape(), elt);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{adaptor.getLabels()},
+        ValueRange{init}, ArrayRef<AffineMap>{labelsMap, identity(ctx, rank)},
+        iters, [&](OpBuilder &b, Location l, ValueRange args) {
+          Value k = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, rank - 1));
+          Value eq =
+              arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, k, args[0]);
+          Value v = arith::SelectOp::create(b, l, eq, scalar(b, l, elt, 1.0),
+                                            scalar(b, l, elt, 0.0));
+          linalg::YieldOp::create(b, l, v);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+/// One reduction carrying (best value, its index); the first maximum wins.
+struct ArgMaxLowering : OpConversionPattern<fg::ArgMaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::ArgMaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    RankedTensorType xt = tensorType(x);
+    Type elt = xt.getElementType();
+    int64_t rank = xt.getRank(), axis = op.getAxis();
+    MLIRContext *ctx = rewriter.getContext();
+    ArrayRef<int64_t> outShape = op.getType().getShape();
+    Value best = filled(rewriter, loc, outShape, lowestAttr(elt));
+    Value index =
+        filled(rewriter, loc, outShape, rewriter.getI64IntegerAttr(0));
+    AffineMap in = identity(ctx, rank);
+    AffineMap out = in.dropResult(axis);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    iters[axis] = utils::IteratorType::reduction;
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{best.getType(), index.getType()},
+        ValueRange{x}, ValueRange{best, index},
+        ArrayRef<AffineMap>{in, out, out}, iters,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value i = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, axis));
+          Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT,
+                                               args[0], args[1]);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{
+                  arith::SelectOp::create(b, l, better, args[0], args[1]),
+                  arith::SelectOp::create(b, l, better, i, args[2])});
+        });
+    rewriter.replaceOp(op, generic.getResult(1));
+    return success();
+  }
+};
+
+/// Philox-4x32-10 on (counter, key) in the generic's body, then
+/// Box-Muller on the first two outputs. Matches rt::philox4x32 and
+/// rt::normalFromPhilox in lib/Runtime/Random.cpp bit for bit on the
+/// integer part.
+struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::RandomNormalOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType type = op.getType();
+    Type elt = type.getElementType();
+    int64_t rank = type.getRank();
+    MLIRContext *ctx = rewriter.getContext();
+    Value seed = tensor::ExtractOp::create(rewriter, loc, adaptor.getSeed(),
+                                           ValueRange{});
+    Value step = tensor::ExtractOp::create(rewriter, loc, adaptor.getStep(),
+                                           ValueRange{});
+    int64_t site = op.getSite();
+    Value init = empty(rewriter, loc, type.getShape(), elt);
+    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
+        ArrayRef<AffineMap>{identity(ctx, rank)}, iters,
+        [&](OpBuilder &b, Location l, ValueRange) {
+          Type i32 = b.getI32Type(), i64 = b.getI64Type();
+          auto c64 = [&](uint64_t v) -> Value {
+            return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+          };
+          auto c32 = [&](uint32_t v) -> Value {
+            return arith::ConstantOp::create(
+                b, l, b.getI32IntegerAttr(static_cast<int32_t>(v)));
+          };
+          // Row-major linear index of this element.
+          Value linear = c64(0);
+          for (int64_t d = 0; d < rank; ++d) {
+            Value idx = arith::IndexCastOp::create(
+                b, l, i64, linalg::IndexOp::create(b, l, d));
+            linear = arith::AddIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l, linear, c64(type.getDimSize(d))),
+                idx);
+          }
+          auto lo = [&](Value v) -> Value {
+            return arith::TruncIOp::create(b, l, i32, v);
+          };
+          auto hi = [&](Value v) -> Value {
+            return arith::TruncIOp::create(
+                b, l, i32, arith::ShRUIOp::create(b, l, v, c64(32)));
+          };
+          Value c[4] = {lo(linear), hi(linear), lo(step),
+                        c32(static_cast<uint32_t>(site))};
+          Value k[2] = {lo(seed), hi(seed)};
+          auto mulhilo = [&](uint32_t m, Value x, Value &h, Value &lw) {
+            Value p = arith::MulIOp::create(
+                b, l, c64(m), arith::ExtUIOp::create(b, l, i64, x));
+            h = hi(p);
+            lw = lo(p);
+          };
+          for (int round = 0; round < 10; ++round) {
+            Value h0, l0, h1, l1;
+            mulhilo(0xD2511F53u, c[0], h0, l0);
+            mulhilo(0xCD9E8D57u, c[2], h1, l1);
+            Value n0 = arith::XOrIOp::create(
+                b, l, arith::XOrIOp::create(b, l, h1, c[1]), k[0]);
+            Value n2 = arith::XOrIOp::create(
+                b, l, arith::XOrIOp::create(b, l, h0, c[3]), k[1]);
+            c[0] = n0;
+            c[1] = l1;
+            c[2] = n2;
+            c[3] = l0;
+            if (round < 9) {
+              k[0] = arith::AddIOp::create(b, l, k[0], c32(0x9E3779B9u));
+              k[1] = arith::AddIOp::create(b, l, k[1], c32(0xBB67AE85u));
+            }
+          }
+          // u1 in (0, 1], u2 in [0, 1) from the top 24 bits, in f32.
+          Type f32 = b.getF32Type();
+          auto unit = [&](Value bits, bool open) -> Value {
+            Value top = arith::ShRUIOp::create(b, l, bits, c32(8));
+            if (open)
+              top = arith::AddIOp::create(b, l, top, c32(1));
+            Value f = arith::UIToFPOp::create(b, l, f32, top);
+            return arith::MulFOp::create(b, l, f,
+                                         scalar(b, l, f32, 1.0 / 16777216.0));
+          };
+          Value u1 = unit(c[0], true), u2 = unit(c[1], false);
+          Value r = math::SqrtOp::create(
+              b, l,
+              arith::MulFOp::create(b, l, scalar(b, l, f32, -2.0),
+                                    math::LogOp::create(b, l, u1)));
+          Value angle = arith::MulFOp::create(
+              b, l, scalar(b, l, f32, 6.283185307179586), u2);
+          Value z =
+              arith::MulFOp::create(b, l, r, math::CosOp::create(b, l, angle));
+          if (elt != f32)
+            z = arith::ExtFOp::create(b, l, elt, z);
+          linalg::YieldOp::create(b, l, z);
+        });
+    rewriter.replaceOp(op, generic.getResult(0));
+    return success();
+  }
+};
+
+} // namespace
+
+void fgc::lowering::populateTrainingPatterns(RewritePatternSet &patterns) {
+  patterns.add<PerturbLowering, CrossEntropyLowering, LocalXentLowering,
+               OneHotLowering, ArgMaxLowering, RandomNormalLowering>(
+      patterns.getContext());
+}

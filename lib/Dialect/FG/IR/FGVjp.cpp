@@ -1,0 +1,334 @@
+//===- FGVjp.cpp - Reverse-mode derivative rules of the fg ops ------------===//
+//
+// One VjpOpInterface::buildVjp per op that local training differentiates in
+// reverse: the parameter-free ops between a linear layer and its
+// perturbation point, the linear layers' weight and bias operands, and the
+// loss heads. A rule gets the cotangent of the result (same type as the
+// result) and returns the cotangent of one operand with that operand's
+// type, or null for zero. The driving sweep is fgc::fg::buildVjp
+// (lib/Dialect/FG/Transforms/Vjp.cpp).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fgc/Dialect/FG/IR/FGOps.h"
+
+using namespace mlir;
+using namespace fgc::fg;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+int64_t rankOf(Value v) { return typeOf(v).getRank(); }
+Type eltOf(Value v) { return typeOf(v).getElementType(); }
+
+Value scalar(OpBuilder &b, Location loc, Type elt, double value) {
+  auto type = RankedTensorType::get({}, elt);
+  return ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, FloatAttr::get(elt, value)));
+}
+
+Value reshape(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
+  if (typeOf(v).getShape() == shape)
+    return v;
+  return ReshapeOp::create(b, loc, RankedTensorType::get(shape, eltOf(v)), v);
+}
+
+Value transpose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
+  return TransposeOp::create(b, loc, v, b.getDenseI64ArrayAttr(perm));
+}
+
+/// Swaps the last two axes.
+Value transposeLast(OpBuilder &b, Location loc, Value v) {
+  SmallVector<int64_t> perm;
+  for (int64_t i = 0; i < rankOf(v); ++i)
+    perm.push_back(i);
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  return transpose(b, loc, v, perm);
+}
+
+Value reduceSum(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> axes,
+                bool keepdims) {
+  return ReduceSumOp::create(b, loc, v, b.getDenseI64ArrayAttr(axes),
+                             b.getBoolAttr(keepdims));
+}
+
+/// Sums a cotangent of a broadcast result down to an operand's type (the
+/// adjoint of NumPy broadcasting).
+Value unbroadcast(OpBuilder &b, Location loc, Value cot, Type target) {
+  auto t = cast<RankedTensorType>(target);
+  ArrayRef<int64_t> from = typeOf(cot).getShape();
+  ArrayRef<int64_t> to = t.getShape();
+  if (from == to)
+    return cot;
+  int64_t lead = static_cast<int64_t>(from.size() - to.size());
+  SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < static_cast<int64_t>(from.size()); ++i)
+    if (i < lead || (to[i - lead] == 1 && from[i] != 1))
+      axes.push_back(i);
+  Value v = axes.empty() ? cot : reduceSum(b, loc, cot, axes, true);
+  return reshape(b, loc, v, to);
+}
+
+/// A reduced cotangent broadcast back over the reduced axes.
+Value expandReduced(OpBuilder &b, Location loc, Value cot, Value input,
+                    ArrayRef<int64_t> opAxes) {
+  ArrayRef<int64_t> shape = typeOf(input).getShape();
+  SmallVector<int64_t> kept(shape);
+  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i)
+    if (opAxes.empty() || llvm::is_contained(opAxes, i))
+      kept[i] = 1;
+  return BroadcastToOp::create(b, loc, typeOf(input),
+                               reshape(b, loc, cot, kept));
+}
+
+Value softmaxMinusOneHot(OpBuilder &b, Location loc, Value logits,
+                         Value labels) {
+  Value p = SoftmaxOp::create(b, loc, logits, b.getI64IntegerAttr(1));
+  Value onehot = OneHotOp::create(b, loc, typeOf(logits), labels);
+  return SubOp::create(b, loc, p, onehot);
+}
+
+} // namespace
+
+//===--- Elementwise and shape ----------------------------------------===//
+
+FailureOr<Value> AddOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  return unbroadcast(b, getLoc(), cot, getOperand(i).getType());
+}
+
+FailureOr<Value> SubOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  Value c = unbroadcast(b, getLoc(), cot, getOperand(i).getType());
+  return i == 0 ? c : NegOp::create(b, getLoc(), c).getResult();
+}
+
+FailureOr<Value> MulOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  Value prod = MulOp::create(b, getLoc(), cot, getOperand(1 - i));
+  return unbroadcast(b, getLoc(), prod, getOperand(i).getType());
+}
+
+FailureOr<Value> ReluOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  Location loc = getLoc();
+  Value mask = CompareOp::create(b, loc, getInput(),
+                                 scalar(b, loc, eltOf(getInput()), 0.0),
+                                 b.getStringAttr("gt"));
+  return MulOp::create(b, loc, cot, mask).getResult();
+}
+
+FailureOr<Value> ReshapeOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  return reshape(b, getLoc(), cot, typeOf(getInput()).getShape());
+}
+
+FailureOr<Value> TransposeOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  ArrayRef<int64_t> perm = getPerm();
+  SmallVector<int64_t> inverse(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i)
+    inverse[perm[i]] = static_cast<int64_t>(i);
+  return transpose(b, getLoc(), cot, inverse);
+}
+
+FailureOr<Value> BroadcastToOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  return unbroadcast(b, getLoc(), cot, getInput().getType());
+}
+
+FailureOr<Value> StopGradientOp::buildVjp(OpBuilder &, unsigned, Value) {
+  return Value();
+}
+
+FailureOr<Value> PerturbOp::buildVjp(OpBuilder &, unsigned, Value cot) {
+  return cot;
+}
+
+//===--- Reductions ---------------------------------------------------===//
+
+FailureOr<Value> ReduceSumOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  return expandReduced(b, getLoc(), cot, getInput(), getAxes());
+}
+
+FailureOr<Value> ReduceMeanOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  int64_t in = typeOf(getInput()).getNumElements();
+  int64_t outN = typeOf(getResult()).getNumElements();
+  Value c = MulOp::create(
+      b, getLoc(), cot,
+      scalar(b, getLoc(), eltOf(cot), static_cast<double>(outN) / in));
+  return expandReduced(b, getLoc(), c, getInput(), getAxes());
+}
+
+FailureOr<Value> ReduceMaxOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  Location loc = getLoc();
+  if (!isa<FloatType>(eltOf(getInput())))
+    return Value();
+  Value c = expandReduced(b, loc, cot, getInput(), getAxes());
+  Value m = expandReduced(b, loc, getResult(), getInput(), getAxes());
+  Value mask = CompareOp::create(b, loc, getInput(), m, b.getStringAttr("eq"));
+  return MulOp::create(b, loc, c, mask).getResult();
+}
+
+//===--- Linear layers ------------------------------------------------===//
+
+FailureOr<Value> MatMulOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  Location loc = getLoc();
+  Value a = getLhs(), w = getRhs();
+  if (rankOf(a) < 2 || rankOf(w) < 2)
+    return emitOpError("has no reverse-mode rule for vector operands");
+  if (i == 0) {
+    Value d = MatMulOp::create(b, loc, cot, transposeLast(b, loc, w));
+    return unbroadcast(b, loc, d, a.getType());
+  }
+  ArrayRef<int64_t> as = typeOf(a).getShape();
+  if (rankOf(w) == 2) {
+    // Fold every leading dimension into rows: one [K, rows] x [rows, N]
+    // product instead of a batch of them summed afterwards.
+    int64_t rows = typeOf(a).getNumElements() / as.back();
+    int64_t n = typeOf(cot).getShape().back();
+    Value a2 = reshape(b, loc, a, {rows, as.back()});
+    Value c2 = reshape(b, loc, cot, {rows, n});
+    return MatMulOp::create(b, loc, transposeLast(b, loc, a2), c2).getResult();
+  }
+  Value d = MatMulOp::create(b, loc, transposeLast(b, loc, a), cot);
+  return unbroadcast(b, loc, d, w.getType());
+}
+
+FailureOr<Value> GemmOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  // Y = alpha op(A) op(B) + beta C.
+  Location loc = getLoc();
+  Type elt = eltOf(cot);
+  if (i == 2)
+    return unbroadcast(
+        b, loc,
+        MulOp::create(b, loc, cot,
+                      scalar(b, loc, elt, getBeta().convertToDouble())),
+        getC().getType());
+  Value scaled = MulOp::create(
+      b, loc, cot, scalar(b, loc, elt, getAlpha().convertToDouble()));
+  Value opA = getTransA() ? transposeLast(b, loc, getA()) : getA();
+  Value opB = getTransB() ? transposeLast(b, loc, getB()) : getB();
+  if (i == 0) {
+    Value d = MatMulOp::create(b, loc, scaled, transposeLast(b, loc, opB));
+    return getTransA() ? transposeLast(b, loc, d) : d;
+  }
+  Value d = MatMulOp::create(b, loc, transposeLast(b, loc, opA), scaled);
+  return getTransB() ? transposeLast(b, loc, d) : d;
+}
+
+FailureOr<Value> LayerNormOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  // xhat = (x - mu) / sigma; y = xhat s + b.
+  // dx = (g - mean(g) - xhat mean(g xhat)) / sigma with g = cot s.
+  Location loc = getLoc();
+  Value x = getInput();
+  Type elt = eltOf(x);
+  SmallVector<int64_t> axes;
+  for (int64_t d = getAxis(); d < rankOf(x); ++d)
+    axes.push_back(d);
+  auto mean = [&](Value v) {
+    return ReduceMeanOp::create(b, loc, v, b.getDenseI64ArrayAttr(axes),
+                                b.getBoolAttr(true))
+        .getResult();
+  };
+  Value mu = mean(x);
+  Value centered = SubOp::create(b, loc, x, mu);
+  Value var = mean(MulOp::create(b, loc, centered, centered));
+  Value sigma = SqrtOp::create(
+      b, loc,
+      AddOp::create(b, loc, var,
+                    scalar(b, loc, elt, getEpsilon().convertToDouble())));
+  Value xhat = DivOp::create(b, loc, centered, sigma);
+  if (i == 0) {
+    Value g =
+        getScale() ? MulOp::create(b, loc, cot, getScale()).getResult() : cot;
+    Value gm = mean(g);
+    Value gx = mean(MulOp::create(b, loc, g, xhat));
+    Value d = SubOp::create(b, loc, SubOp::create(b, loc, g, gm),
+                            MulOp::create(b, loc, xhat, gx));
+    return DivOp::create(b, loc, d, sigma).getResult();
+  }
+  if (i == 1)
+    return unbroadcast(b, loc, MulOp::create(b, loc, cot, xhat),
+                       getScale().getType());
+  return unbroadcast(b, loc, cot, getBias().getType());
+}
+
+//===--- Losses -------------------------------------------------------===//
+
+FailureOr<Value> CrossEntropyOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  if (i != 0)
+    return Value();
+  Location loc = getLoc();
+  Value delta = softmaxMinusOneHot(b, loc, getLogits(), getLabels());
+  int64_t n = typeOf(cot).getDimSize(0);
+  return MulOp::create(b, loc, delta, reshape(b, loc, cot, {n, 1})).getResult();
+}
+
+FailureOr<Value> LocalXentOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  // The exact VJP of the replicated construction (spec §2.2): every copy
+  // has the head's full gradient; copy (p, g) sends W_g delta / P to slice
+  // (p, g) only.
+  if (i == 3)
+    return Value();
+  Location loc = getLoc();
+  Value x = getInput(), w = getWeight();
+  ArrayRef<int64_t> xs = typeOf(x).getShape();
+  int64_t n = xs[0], p = xs[1], g = xs[2], cg = xs[3];
+  Value xbar =
+      reshape(b, loc,
+              ReduceMeanOp::create(b, loc, x, b.getDenseI64ArrayAttr({1}),
+                                   b.getBoolAttr(false)),
+              {n, g * cg});
+  Value logits =
+      AddOp::create(b, loc, MatMulOp::create(b, loc, xbar, w), getBias());
+  Value delta = softmaxMinusOneHot(b, loc, logits, getLabels());
+  if (i == 0) {
+    Value v = reshape(
+        b, loc, MatMulOp::create(b, loc, delta, transpose(b, loc, w, {1, 0})),
+        {n, 1, g, cg});
+    Value c = reshape(b, loc, cot, {n, typeOf(cot).getDimSize(1), g, 1});
+    Value d =
+        MulOp::create(b, loc, MulOp::create(b, loc, c, v),
+                      scalar(b, loc, eltOf(x), 1.0 / static_cast<double>(p)));
+    return BroadcastToOp::create(b, loc, typeOf(x), d).getResult();
+  }
+  Value gamma = reshape(b, loc, reduceSum(b, loc, cot, {1, 2}, false), {n, 1});
+  Value scaled = MulOp::create(b, loc, delta, gamma);
+  if (i == 1)
+    return MatMulOp::create(b, loc, transpose(b, loc, xbar, {1, 0}), scaled)
+        .getResult();
+  return reduceSum(b, loc, scaled, {0}, false);
+}
+
+FailureOr<Value> ConvOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  Location loc = getLoc();
+  int64_t rank = rankOf(cot);
+  if (i == 2) {
+    // Bias: sum over the batch and the spatial axes.
+    SmallVector<int64_t> axes = {0};
+    for (int64_t d = 2; d < rank; ++d)
+      axes.push_back(d);
+    return reduceSum(b, loc, cot, axes, false);
+  }
+  if (i != 1 || getGroup() != 1)
+    return emitOpError("has a reverse-mode rule for its weight and bias "
+                       "(group = 1) only");
+  // dW[m, c, k..] = sum_{n, o..} g[n, m, o..] x[n, c, o s + k d - pad]: a
+  // convolution of x (batch and channel axes swapped) with g as the kernel,
+  // the stride and dilation exchanged; the result may overhang the kernel
+  // when the stride does not divide the padded input, and is sliced.
+  SmallVector<int64_t> swap;
+  for (int64_t d = 0; d < rank; ++d)
+    swap.push_back(d);
+  std::swap(swap[0], swap[1]);
+  Value x = transpose(b, loc, getInput(), swap);
+  Value g = transpose(b, loc, cot, swap);
+  auto dw = ConvOp::create(b, loc, x, g, Value(),
+                           b.getDenseI64ArrayAttr(getDilations()),
+                           getPadsAttr(),
+                           b.getDenseI64ArrayAttr(getStrides()),
+                           b.getI64IntegerAttr(1));
+  Value w = transpose(b, loc, dw, swap);
+  ArrayRef<int64_t> want = typeOf(getWeight()).getShape();
+  if (typeOf(w).getShape() != want) {
+    SmallVector<int64_t> starts(rank, 0), ends(want), steps(rank, 1);
+    w = SliceOp::create(b, loc, w, b.getDenseI64ArrayAttr(starts),
+                        b.getDenseI64ArrayAttr(ends),
+                        b.getDenseI64ArrayAttr(steps));
+  }
+  return w;
+}

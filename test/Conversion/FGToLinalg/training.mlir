@@ -1,0 +1,42 @@
+// RUN: fgc-opt %s -convert-fg-to-linalg -split-input-file | FileCheck %s
+
+// fg.perturb lowers to nothing; the fused head to one pooled head per
+// example, broadcast over the copies: no [N, P, G, C] copy of the features.
+// CHECK-LABEL: func.func @local_xent
+// CHECK-NOT: fg.
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x5xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x4xf32>)
+// CHECK-NOT: tensor<2x3x4x8xf32>
+func.func @local_xent(%x: tensor<2x3x4x2xf32>, %w: tensor<8x5xf32>, %b: tensor<5xf32>, %l: tensor<2xi64>) -> tensor<2x3x4xf32> {
+  %p = fg.perturb %x {site = 0} : tensor<2x3x4x2xf32>
+  %0 = fg.local_xent %p, %w, %b, %l : (tensor<2x3x4x2xf32>, tensor<8x5xf32>, tensor<5xf32>, tensor<2xi64>) -> tensor<2x3x4xf32>
+  return %0 : tensor<2x3x4xf32>
+}
+
+// -----
+
+// The counter-based generator: Philox rounds (32x32 -> 64-bit products)
+// and Box-Muller, in the loop body.
+// CHECK-LABEL: func.func @random
+// CHECK: tensor.extract %arg0[]
+// CHECK: linalg.generic
+// CHECK: linalg.index 0
+// CHECK-COUNT-20: arith.muli %{{.*}}, %{{.*}} : i64
+// CHECK: math.log
+// CHECK: math.cos
+func.func @random(%seed: tensor<i64>, %step: tensor<i64>) -> tensor<4x3xf32> {
+  %0 = fg.random_normal %seed, %step {site = 7} : (tensor<i64>, tensor<i64>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @argmax_one_hot
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK: arith.cmpf ogt
+// CHECK: arith.cmpi eq
+func.func @argmax_one_hot(%x: tensor<2x5xf32>, %l: tensor<2xi64>) -> (tensor<2xi64>, tensor<2x5xf32>) {
+  %0 = fg.argmax %x {axis = 1} : tensor<2x5xf32> -> tensor<2xi64>
+  %1 = fg.one_hot %l : tensor<2xi64> -> tensor<2x5xf32>
+  return %0, %1 : tensor<2xi64>, tensor<2x5xf32>
+}
