@@ -319,8 +319,7 @@ FailureOr<Value> ConvOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   Value g = transpose(b, loc, cot, swap);
   auto dw = ConvOp::create(b, loc, x, g, Value(),
                            b.getDenseI64ArrayAttr(getDilations()),
-                           getPadsAttr(),
-                           b.getDenseI64ArrayAttr(getStrides()),
+                           getPadsAttr(), b.getDenseI64ArrayAttr(getStrides()),
                            b.getI64IntegerAttr(1));
   Value w = transpose(b, loc, dw, swap);
   ArrayRef<int64_t> want = typeOf(getWeight()).getShape();

@@ -54,10 +54,43 @@ Labels throughReshape(const Labels &in, ArrayRef<int64_t> from,
         pj *= to[j];
       }
     }
-    if (i == i0 && j == j0)
+    if (i == i0 && j == j0) {
       out[j] = in[i];
-    else if (i == i0 && in[i].axis >= 0 && in[i].parts == 0)
-      out[j0] = AxisOrigin{in[i].axis, to[j0]};
+    } else if (i == i0) {
+      // A split: restore merged axes of the same sizes, or keep the source
+      // axis as the outer part.
+      const AxisOrigin &src = in[i];
+      SmallVector<int64_t> sizes;
+      for (size_t k = j0; k <= j; ++k)
+        if (to[k] != 1)
+          sizes.push_back(to[k]);
+      bool restores = !src.merged.empty() && src.merged.size() == sizes.size();
+      for (size_t k = 0; restores && k < sizes.size(); ++k)
+        restores = std::get<2>(src.merged[k]) == sizes[k];
+      if (restores) {
+        size_t c = 0;
+        for (size_t k = j0; k <= j; ++k)
+          if (to[k] != 1) {
+            out[k].axis = std::get<0>(src.merged[c]);
+            out[k].parts = std::get<1>(src.merged[c]);
+            ++c;
+          }
+      } else if (src.axis >= 0 && src.parts == 0) {
+        out[j0] = AxisOrigin{src.axis, to[j0]};
+      }
+    } else if (j == j0) {
+      // A merge: remember the parts.
+      AxisOrigin m;
+      bool simple = true;
+      for (size_t k = i0; k <= i; ++k) {
+        if (from[k] == 1)
+          continue;
+        simple &= in[k].merged.empty();
+        m.merged.push_back({in[k].axis, in[k].parts, from[k]});
+      }
+      if (simple)
+        out[j] = m;
+    }
     ++i;
     ++j;
   }

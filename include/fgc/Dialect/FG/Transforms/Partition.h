@@ -30,6 +30,10 @@ struct AxisOrigin {
   /// split into n contiguous chunks (a reshape [.., C, ..] -> [.., n, C/n,
   /// ..]).
   int64_t parts = 0;
+  /// For an axis that merges several source axes (a reshape [.., a, b, ..]
+  /// -> [.., a*b, ..]): their origins and sizes, outer first, so that a
+  /// later split into the same sizes restores them.
+  llvm::SmallVector<std::tuple<int64_t, int64_t, int64_t>, 2> merged;
 };
 
 /// Follows a def-use path from `from` to `to` (not through
