@@ -10,8 +10,11 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 libclang-rt-22-dev lld-22
   # Build tools and C++ test framework.
   cmake ninja-build g++ libgtest-dev libgmock-dev
-  # BLAS microkernels for the matrix products of generated code.
-  libopenblas-dev
+  # BLAS microkernels for the matrix products of generated code; zlib for the
+  # trainers' gzip data files.
+  libopenblas-dev zlib1g-dev
+  # Fashion-MNIST (gzip IDX): the trainers' default data set.
+  dataset-fashion-mnist
   # ONNX C++ library (protobuf model, checker, shape inference, text parser).
   libonnx-dev protobuf-compiler libprotobuf-dev
   # PyTorch 1.13 + onnx python: exports models/ and serves as reference in tests.

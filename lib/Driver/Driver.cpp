@@ -12,6 +12,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -19,6 +20,7 @@
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/WithColor.h"
 
@@ -43,6 +45,7 @@ bool parseEmitStage(llvm::StringRef text, EmitStage &stage) {
           .Case("mlir", EmitStage::MLIR)
           .Case("llvm", EmitStage::LLVM)
           .Case("obj", EmitStage::Object)
+          .Case("exe", EmitStage::Executable)
           .Default(std::nullopt);
   if (s)
     stage = *s;
@@ -217,6 +220,130 @@ std::map<std::string, rt::Tensor> parameterTensors(ModuleOp module) {
   return params;
 }
 
+namespace {
+
+const char *dtypeTag(rt::DType d) {
+  return d == rt::DType::F32 ? "f32" : d == rt::DType::F64 ? "f64" : "i64";
+}
+
+/// The description a trainer executable reads at start-up (format in
+/// lib/Runtime/Trainer/Model.cpp): facts, function signatures, parameter
+/// table; then the initial parameter values and the ONNX model, raw.
+std::string trainerBlob(const CompileOptions &options,
+                        std::vector<FunctionSignature> sigs,
+                        const std::map<std::string, rt::Tensor> &params,
+                        const std::vector<std::string> &modelParams,
+                        const std::string &blocks, const std::string &onnxBytes,
+                        int64_t batch, int64_t classes) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  const TrainOptions &t = options.train;
+  os << "fgc-trainer 1\n";
+  os << "fact model " << llvm::sys::path::filename(options.model) << "\n";
+  os << "fact algorithm " << t.algo << "\n";
+  os << "fact batch " << batch << "\n";
+  os << "fact classes " << classes << "\n";
+  os << "fact tangents " << t.tangents << "\n";
+  os << "fact optimizer " << t.optimizer << "\n";
+  os << "fact momentum " << t.momentum << "\n";
+  os << "fact weight-decay " << t.weightDecay << "\n";
+  os << "fact head-lr " << t.headLr << "\n";
+  os << "fact last-layer-lr " << t.lastLayerLr << "\n";
+  os << "fact schedule " << t.schedule << "\n";
+  os << "fact spatial-loss " << (t.spatialLoss ? "true" : "false") << "\n";
+  os << "fact modular-loss " << (t.modularLoss ? "true" : "false") << "\n";
+  if (!blocks.empty())
+    os << "fact blocks " << blocks << "\n";
+  for (const FunctionSignature &sig : sigs) {
+    os << "function " << sig.name << "\n";
+    for (const rt::ArgSpec &a : sig.args) {
+      os << "arg "
+         << (a.kind == rt::ArgSpec::Kind::Input       ? "input"
+             : a.kind == rt::ArgSpec::Kind::Parameter ? "param"
+                                                      : "output")
+         << " " << a.name << " " << dtypeTag(a.dtype) << " " << a.shape.size();
+      for (int64_t d : a.shape)
+        os << " " << d;
+      os << "\n";
+    }
+  }
+  size_t offset = 0;
+  for (const auto &[name, tensor] : params) {
+    bool model = llvm::is_contained(modelParams, name);
+    os << "tensor " << (model ? "model" : "head") << " " << name << " "
+       << dtypeTag(tensor.dtype()) << " " << offset << " " << tensor.byteSize()
+       << " " << tensor.shape().size();
+    for (int64_t d : tensor.shape())
+      os << " " << d;
+    os << "\n";
+    offset += tensor.byteSize();
+  }
+  os << "onnx " << offset << " " << onnxBytes.size() << "\n";
+  os << "data\n";
+  os.flush();
+  for (const auto &[name, tensor] : params)
+    text.append(static_cast<const char *>(tensor.data()), tensor.byteSize());
+  text += onnxBytes;
+  return text;
+}
+
+/// Links the trainer: the compiled steps and their description, the
+/// trainer's main program and the runtime, with the system C++ driver.
+/// The executable appears only when linking succeeded.
+int linkTrainer(llvm::Module &module, const CompileOptions &options,
+                const std::string &blob) {
+  std::string why;
+  if (!addPackedEntry(module, "train_step", "fgc_train_step") ||
+      !addPackedEntry(module, "eval_step", "fgc_eval_step") ||
+      !addPackedEntry(module, "learning_rate", "fgc_learning_rate"))
+    return error(options.model + ": the module lacks a training function");
+  addByteArray(module, "fgc_model_blob", blob);
+  llvm::SmallString<128> object, linked;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("fgc-trainer", "o", object))
+    return error("cannot create a temporary file: " + ec.message());
+  llvm::scope_exit cleanup([&] {
+    llvm::sys::fs::remove(object);
+    if (!linked.empty())
+      llvm::sys::fs::remove(linked);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(object, ec);
+    if (ec)
+      return error(object + ": " + ec.message());
+    if (!emitObjectFile(module, options.cpu, out, why))
+      return error(why);
+  }
+  llvm::ErrorOr<std::string> cxx = llvm::sys::findProgramByName("c++");
+  if (!cxx)
+    return error("cannot link the trainer: no 'c++' on PATH");
+  linked = (options.output + ".linking").c_str();
+  std::vector<std::string> argv = {*cxx,
+                                   "-o",
+                                   linked.str().str(),
+                                   object.str().str(),
+                                   FGC_TRAINER_LIBRARY,
+                                   FGC_RUNTIME_LIBRARY,
+                                   "-lopenblas",
+                                   "-lz",
+                                   "-lm",
+                                   "-lpthread"};
+  std::vector<llvm::StringRef> args(argv.begin(), argv.end());
+  std::string message;
+  int rc =
+      llvm::sys::ExecuteAndWait(*cxx, args, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0)
+    return error("linking " + options.output + " failed" +
+                 (message.empty() ? "" : ": " + message));
+  if (std::error_code ec = llvm::sys::fs::rename(linked, options.output))
+    return error(options.output + ": " + ec.message());
+  linked.clear();
+  return 0;
+}
+
+} // namespace
+
 bool buildTraining(ModuleOp module, const TrainOptions &options,
                    TrainingStage stage, std::string &why) {
   MLIRContext *ctx = module.getContext();
@@ -263,10 +390,17 @@ bool buildTraining(ModuleOp module, const TrainOptions &options,
 
 int compile(const CompileOptions &options) {
   std::unique_ptr<MLIRContext> ctx = makeContext();
-  OwningOpRef<ModuleOp> module =
-      importModel(*ctx, options.model, options.import);
-  if (!module)
-    return 1;
+  bool exe = options.emit == EmitStage::Executable;
+  if (exe && options.train.algo.empty())
+    return error("--emit=exe: a trainer needs --algo");
+  ImportOptions importOptions = options.import;
+  importOptions.keepModelBytes = exe;
+  ImportResult imported = importOnnxFile(*ctx, options.model, importOptions);
+  for (const std::string &w : imported.warnings)
+    llvm::WithColor::warning(llvm::errs(), "fgc") << w << "\n";
+  if (!imported.module)
+    return error(imported.error);
+  OwningOpRef<ModuleOp> module = std::move(imported.module);
   auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
   std::string output = options.output;
   if (options.emit == EmitStage::FG)
@@ -287,8 +421,44 @@ int compile(const CompileOptions &options) {
   }
   if (options.emit == EmitStage::Train)
     return writeOutput(output, printModule) ? 0 : 1;
-  if (failed(lowerToLinalg(*module, training ? "train_step" : "forward", why)))
+  std::map<std::string, rt::Tensor> initial;
+  std::vector<std::string> modelParams;
+  std::string blocks;
+  if (exe) {
+    initial = parameterTensors(*module);
+    module->lookupSymbol<func::FuncOp>("forward").walk([&](fg::ParamOp p) {
+      if (!llvm::is_contained(modelParams, p.getName().str()))
+        modelParams.push_back(p.getName().str());
+    });
+    if (auto local = module->lookupSymbol<func::FuncOp>("local_losses"))
+      if (auto names = local->getAttrOfType<ArrayAttr>("fg.blocks"))
+        for (Attribute a : names)
+          blocks += (blocks.empty() ? "" : " ") +
+                    cast<StringAttr>(a).getValue().str();
+  }
+  FailureOr<FunctionSignature> mainSig =
+      lowerToLinalg(*module, training ? "train_step" : "forward", why);
+  if (failed(mainSig))
     return error(options.model + ": " + why);
+  std::string blob;
+  if (exe) {
+    FailureOr<FunctionSignature> evalSig =
+        getSignature(*module, "eval_step", why);
+    FailureOr<FunctionSignature> lrSig =
+        getSignature(*module, "learning_rate", why);
+    if (failed(evalSig) || failed(lrSig))
+      return error(options.model + ": " + why);
+    int64_t batch = 0, classes = 0;
+    for (const rt::ArgSpec &a : evalSig->args)
+      if (a.kind == rt::ArgSpec::Kind::Input && a.name == "labels")
+        batch = a.shape[0];
+    if (auto fwd = module->lookupSymbol<func::FuncOp>("forward"))
+      if (fwd.getNumResults() == 1)
+        classes = cast<RankedTensorType>(fwd.getResultTypes()[0]).getDimSize(1);
+    blob =
+        trainerBlob(options, {*mainSig, *evalSig, *lrSig}, initial, modelParams,
+                    blocks, imported.modelBytes, batch, classes);
+  }
   if (options.emit == EmitStage::Linalg)
     return writeOutput(output, printModule) ? 0 : 1;
   if (failed(lowerToLLVMDialect(*module, why)))
@@ -310,6 +480,8 @@ int compile(const CompileOptions &options) {
 
   if (output == "-")
     return error("-o: an object file cannot be written to standard output");
+  if (exe)
+    return linkTrainer(*llvmModule, options, blob);
   std::string message;
   auto out = openOutputFile(output, &message);
   if (!out)

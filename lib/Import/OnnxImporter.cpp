@@ -404,6 +404,8 @@ ImportResult fgc::importOnnx(MLIRContext &context, StringRef bytes,
                                 " with ONNX's version converter");
     }
   }
+  if (options.keepModelBytes)
+    result.modelBytes = model.SerializeAsString();
   try {
     GraphImporter importer(context, options, result);
     if (failed(importer.run(model))) {

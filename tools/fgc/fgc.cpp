@@ -105,8 +105,10 @@ cl::opt<std::string> emit(
     cl::desc("What to produce: fg (imported IR), local (after fg-localize, "
              "needs --algo), train (after fg-train-step, needs --algo), "
              "linalg (tensor-level linalg), mlir (LLVM-dialect MLIR), llvm "
-             "(LLVM IR), obj (object file, the default)"),
-    cl::value_desc("fg|local|train|linalg|mlir|llvm|obj"), cl::init("obj"),
+             "(LLVM IR), obj (object file, the default without --algo), exe "
+             "(a trainer executable, the default with --algo; -o names it, "
+             "default train_<model>)"),
+    cl::value_desc("fg|local|train|linalg|mlir|llvm|obj|exe"), cl::init("obj"),
     cl::sub(compileCmd), cl::cat(fgcCategory));
 cl::opt<unsigned> optLevel("O",
                            cl::desc("LLVM optimisation level 0..3 "
@@ -447,9 +449,14 @@ int runCompile() {
   if (!requireModel("compile") || !importOptions(options.import) ||
       !cpuOptions(options.cpu) || !trainOptions(options.train))
     return 1;
-  if (!fgc::driver::parseEmitStage(emit, options.emit))
+  // With --algo and no --emit the result is a trainer executable.
+  std::string stage = emit.getNumOccurrences() || options.train.algo.empty()
+                          ? emit.getValue()
+                          : "exe";
+  if (!fgc::driver::parseEmitStage(stage, options.emit))
     return error("--emit=" + emit +
-                 ": expected one of fg, local, train, linalg, mlir, llvm, obj");
+                 ": expected one of fg, local, train, "
+                 "linalg, mlir, llvm, obj, exe");
   if (printPartition) {
     fgc::driver::InspectOptions inspect;
     inspect.model = modelPath;

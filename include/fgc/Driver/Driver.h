@@ -19,9 +19,9 @@
 
 namespace fgc::driver {
 
-enum class EmitStage { FG, Local, Train, Linalg, MLIR, LLVM, Object };
+enum class EmitStage { FG, Local, Train, Linalg, MLIR, LLVM, Object, Executable };
 
-/// Parses "fg", "local", "train", "linalg", "mlir", "llvm", "obj".
+/// Parses "fg", "local", "train", "linalg", "mlir", "llvm", "obj", "exe".
 bool parseEmitStage(llvm::StringRef text, EmitStage &stage);
 
 /// What shapes the training step (fg-localize and fg-train-step options).

@@ -40,6 +40,9 @@ struct ImportOptions {
   /// How messages name the source of inputShapes ("--input-shape" for
   /// `fgc import`, "--input" for `fgc run`, which takes shapes from files).
   std::string shapeFlag = "--input-shape";
+  /// Keep the (binary) ModelProto in ImportResult::modelBytes: trainers
+  /// embed it to export the trained model.
+  bool keepModelBytes = false;
 };
 
 /// The outcome of an import. On failure `module` is null and `error` is one
@@ -47,6 +50,8 @@ struct ImportOptions {
 struct ImportResult {
   mlir::OwningOpRef<mlir::ModuleOp> module;
   std::string error;
+  /// The imported ModelProto, serialized (with ImportOptions::keepModelBytes).
+  std::string modelBytes;
   /// Non-fatal remarks (e.g. PyTorch quirks that were accepted).
   llvm::SmallVector<std::string> warnings;
 };

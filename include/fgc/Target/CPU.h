@@ -80,6 +80,19 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(mlir::ModuleOp module,
                                                 const CPUOptions &options,
                                                 std::string &error);
 
+/// Adds `void <name>_packed(void **args)` for the C interface of `entry`
+/// (`_mlir_ciface_<entry>`): the calling convention rt::callPacked uses, as
+/// the JIT's packed wrappers, so a standalone program can call compiled
+/// functions the way `fgc run` does. Returns false if there is no such
+/// function.
+bool addPackedEntry(llvm::Module &module, llvm::StringRef entry,
+                    llvm::StringRef name);
+
+/// Adds a constant byte array `name` (and `<name>_size`, a uint64) to the
+/// module: data a standalone program reads at run time.
+void addByteArray(llvm::Module &module, llvm::StringRef name,
+                  llvm::StringRef bytes);
+
 /// Stage LLVM IR -> object file.
 bool emitObjectFile(llvm::Module &module, const CPUOptions &options,
                     llvm::raw_pwrite_stream &out, std::string &error);

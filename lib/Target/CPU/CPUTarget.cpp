@@ -25,11 +25,12 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
+#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
-#include "llvm/Passes/PassBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
@@ -133,9 +134,9 @@ createTargetMachine(const CPUOptions &options, std::string &error) {
       : options.optLevel == 2 ? llvm::CodeGenOptLevel::Default
                               : llvm::CodeGenOptLevel::Aggressive;
   llvm::TargetOptions targetOptions;
-  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, cpu, features, targetOptions, llvm::Reloc::PIC_, std::nullopt,
-      level));
+  return std::unique_ptr<llvm::TargetMachine>(
+      target->createTargetMachine(triple, cpu, features, targetOptions,
+                                  llvm::Reloc::PIC_, std::nullopt, level));
 }
 
 /// LLVM's default pipeline at `level`, without loop unrolling and SLP
@@ -235,7 +236,8 @@ FailureOr<FunctionSignature> getSignature(ModuleOp module, StringRef entry,
 }
 
 LogicalResult lowerToLLVMDialect(ModuleOp module, std::string &error) {
-  for (auto param : llvm::make_early_inc_range(module.getOps<fg::ParameterOp>()))
+  for (auto param :
+       llvm::make_early_inc_range(module.getOps<fg::ParameterOp>()))
     param.erase();
   for (auto func : module.getOps<func::FuncOp>())
     if (func.isPublic() && !func.isExternal())
@@ -292,6 +294,47 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
     return nullptr;
   }
   return llvmModule;
+}
+
+bool addPackedEntry(llvm::Module &module, StringRef entry, StringRef name) {
+  llvm::Function *f = module.getFunction(("_mlir_ciface_" + entry).str());
+  if (!f || f->isDeclaration())
+    return false;
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::get(ctx, 0);
+  auto *type =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
+  auto *wrapper = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
+                                         name, module);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+  llvm::Value *packed = wrapper->getArg(0);
+  SmallVector<llvm::Value *> args;
+  for (auto [i, arg] : llvm::enumerate(f->args())) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptr, packed, i);
+    llvm::Value *argPtr = b.CreateLoad(ptr, slot);
+    args.push_back(b.CreateLoad(arg.getType(), argPtr));
+  }
+  llvm::Value *result = b.CreateCall(f, args);
+  if (!f->getReturnType()->isVoidTy()) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptr, packed, args.size());
+    b.CreateStore(result, b.CreateLoad(ptr, slot));
+  }
+  b.CreateRetVoid();
+  return true;
+}
+
+void addByteArray(llvm::Module &module, StringRef name, StringRef bytes) {
+  llvm::LLVMContext &ctx = module.getContext();
+  llvm::Constant *data = llvm::ConstantDataArray::getRaw(
+      bytes, bytes.size(), llvm::Type::getInt8Ty(ctx));
+  auto *global =
+      new llvm::GlobalVariable(module, data->getType(), /*isConstant=*/true,
+                               llvm::GlobalValue::ExternalLinkage, data, name);
+  global->setAlignment(llvm::Align(64));
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  new llvm::GlobalVariable(
+      module, i64, true, llvm::GlobalValue::ExternalLinkage,
+      llvm::ConstantInt::get(i64, bytes.size()), (name + "_size").str());
 }
 
 bool emitObjectFile(llvm::Module &module, const CPUOptions &options,

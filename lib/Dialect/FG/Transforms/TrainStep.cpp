@@ -879,9 +879,11 @@ LogicalResult FGTrainStepPass::buildEvalStep(ModuleOp module,
       CastOp::create(b, loc, RankedTensorType::get({n}, f),
                      ArgMaxOp::create(b, loc, logits, b.getI64IntegerAttr(1)));
   Value truth = CastOp::create(b, loc, RankedTensorType::get({n}, f), labels);
-  Value correct = e.sum(
-      CompareOp::create(b, loc, predicted, truth, b.getStringAttr("eq")), {});
-  SmallVector<Value> results = {e.mean(ce, {}), correct};
+  // Per example, so that a trainer can count the real examples of a padded
+  // last batch.
+  Value correct =
+      CompareOp::create(b, loc, predicted, truth, b.getStringAttr("eq"));
+  SmallVector<Value> results = {ce, correct};
   func::ReturnOp::create(b, loc, results);
   ret.erase();
   SmallVector<Type> types = {results[0].getType(), results[1].getType()};

@@ -29,7 +29,7 @@
 // CHECK: fg.sub %{{.*}}, %{{.*}} : tensor<3x4xf32>, tensor<3x4xf32>
 // CHECK: fg.argmax
 // CHECK-LABEL: func.func @eval_step(
-// CHECK-SAME: -> (tensor<f32> {fg.name = "loss"}, tensor<f32> {fg.name = "correct"})
+// CHECK-SAME: -> (tensor<2xf32> {fg.name = "loss"}, tensor<2xf32> {fg.name = "correct"})
 // CHECK-LABEL: func.func @learning_rate(
 // CHECK-SAME: attributes {fg.schedule = "linear"}
 // CHECK: arith.divf

@@ -147,6 +147,7 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
       @train_step(params..., state..., inputs..., labels, step, seed, lr)
           -> (params..., state..., loss.<block>..., loss.readout, correct)
       @eval_step(model params..., inputs..., labels) -> (loss, correct)
+          (per example: the cross-entropy and 1/0 for a correct prediction)
 
     `params` are every fg.parameter in declaration order (model, then local
     heads), `state` the optimizer's buffers for each trained parameter,

@@ -1,0 +1,62 @@
+//===- Data.h - Image classification data sets -----------------*- C++ -*-===//
+//
+// Loading MNIST / Fashion-MNIST (IDX files, plain or gzip) and CIFAR-10
+// (binary batches) into float images [count, C, H, W] in [0, 1] and int64
+// labels, and per-channel normalisation. Plain C++ and zlib: trainers link
+// it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FGC_RUNTIME_DATA_H
+#define FGC_RUNTIME_DATA_H
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fgc::rt {
+
+struct Dataset {
+  int64_t count = 0, channels = 0, height = 0, width = 0;
+  std::vector<float> images; // [count, channels, height, width]
+  std::vector<int64_t> labels;
+  int64_t imageSize() const { return channels * height * width; }
+};
+
+/// Reads an IDX image file (magic 0x803, unsigned bytes) and its label file
+/// (0x801); either may be gzip-compressed. Errors name the file.
+bool loadIdx(const std::string &images, const std::string &labels, Dataset &out,
+             std::string &error);
+
+/// Reads CIFAR-10 binary batches (records of 1 label byte + 3072 pixel
+/// bytes, R, G, B planes of 32x32).
+bool loadCifar(const std::vector<std::string> &files, Dataset &out,
+               std::string &error);
+
+/// The train and test files of a data set in `dir`: "mnist" and
+/// "fashion-mnist" ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]) or
+/// "cifar10" (data_batch_{1..5}.bin, test_batch.bin, possibly under
+/// cifar-10-batches-bin/). With an empty `dataset` it is detected from the
+/// files present (IDX files: "fashion-mnist" if the directory's name says
+/// so, else "mnist"). Fails naming the missing file.
+struct DataFiles {
+  std::string dataset;
+  std::vector<std::string> train, test; // images, labels for IDX
+};
+bool findDataFiles(const std::string &dir, const std::string &dataset,
+                   DataFiles &out, std::string &error);
+
+/// Published per-channel mean and standard deviation of a data set's
+/// training images; false if none is known.
+bool publishedStatistics(const std::string &dataset, std::vector<float> &mean,
+                         std::vector<float> &std);
+/// Per-channel mean and standard deviation of `data`.
+void computeStatistics(const Dataset &data, std::vector<float> &mean,
+                       std::vector<float> &std);
+/// x <- (x - mean[c]) / std[c].
+void normalize(Dataset &data, const std::vector<float> &mean,
+               const std::vector<float> &std);
+
+} // namespace fgc::rt
+
+#endif // FGC_RUNTIME_DATA_H
