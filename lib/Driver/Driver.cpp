@@ -6,6 +6,7 @@
 #include "fgc/Dialect/FG/Transforms/Partition.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
 #include "fgc/Runtime/Call.h"
+#include "fgc/Runtime/Random.h"
 #include "fgc/Runtime/TensorIO.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -344,6 +345,63 @@ int linkTrainer(llvm::Module &module, const CompileOptions &options,
 
 } // namespace
 
+/// Spec §3.3: every weight (a parameter used as the weight of a product or
+/// convolution) is scale * N(0, 1) with scale from the scheme and fan_in =
+/// the second-to-last dimension; biases and the readout's weight are zero.
+/// The normal numbers come from the runtime's Philox stream (seed 0, one
+/// site per parameter in declaration order), not NumPy's.
+bool initializeParameters(ModuleOp module, StringRef scheme,
+                          std::string &why) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  llvm::StringSet<> weights, transposed;
+  std::string readout;
+  forward.walk([&](Operation *op) {
+    if (!isa<fg::MatMulOp, fg::GemmOp, fg::ConvOp>(op))
+      return;
+    if (auto p = op->getOperand(1).getDefiningOp<fg::ParamOp>()) {
+      weights.insert(p.getName());
+      readout = p.getName().str(); // the last one read
+      if (auto g = dyn_cast<fg::GemmOp>(op); g && g.getTransB())
+        transposed.insert(p.getName()); // stored [out, in]
+    }
+  });
+  uint32_t site = 0;
+  for (auto param : module.getOps<fg::ParameterOp>()) {
+    RankedTensorType type = param.getType();
+    auto elt = dyn_cast<FloatType>(type.getElementType());
+    if (!elt) {
+      why = "--init: parameter '" + param.getSymName().str() +
+            "' is not floating-point";
+      return false;
+    }
+    ArrayRef<int64_t> shape = type.getShape();
+    bool weight = weights.contains(param.getSymName()) &&
+                  param.getSymName() != readout && shape.size() >= 2;
+    double fanIn = !weight ? 1.0
+                   : transposed.contains(param.getSymName())
+                       ? double(shape.back())
+                       : double(shape[shape.size() - 2]);
+    if (weight && shape.size() >= 4) { // a convolution [M, C/g, k..]
+      fanIn = 1;
+      for (int64_t d : shape.drop_front())
+        fanIn *= double(d);
+    }
+    double scale = scheme == "kaiming" ? std::min(2 / std::sqrt(fanIn), 0.1)
+                   : scheme == "lecun" ? std::min(1 / std::sqrt(fanIn), 0.1)
+                                       : 0.1;
+    SmallVector<APFloat> values;
+    for (int64_t i = 0; i < type.getNumElements(); ++i) {
+      APFloat v(weight ? scale * rt::randomNormal(0, 0, site, i) : 0.0);
+      bool lost;
+      v.convert(elt.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      values.push_back(v);
+    }
+    param.setValueAttr(DenseElementsAttr::get(type, values));
+    ++site;
+  }
+  return true;
+}
+
 bool buildTraining(ModuleOp module, const TrainOptions &options,
                    TrainingStage stage, std::string &why) {
   MLIRContext *ctx = module.getContext();
@@ -401,6 +459,11 @@ int compile(const CompileOptions &options) {
   if (!imported.module)
     return error(imported.error);
   OwningOpRef<ModuleOp> module = std::move(imported.module);
+  if (!options.init.empty()) {
+    std::string why;
+    if (!initializeParameters(*module, options.init, why))
+      return error(options.model + ": " + why);
+  }
   auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
   std::string output = options.output;
   if (options.emit == EmitStage::FG)

@@ -271,6 +271,13 @@ cl::opt<int64_t> runSteps(
 cl::opt<bool> jsonOutput("json", cl::desc("Print one JSON object"),
                          cl::init(false), cl::sub(inspectCmd),
                          cl::cat(fgcCategory));
+cl::opt<std::string> initScheme(
+    "init",
+    cl::desc("Re-initialise the model's parameters per the LocalMixer "
+             "reference (weights scale * N(0,1), biases and the readout zero) "
+             "instead of using the ONNX initializers"),
+    cl::value_desc("kaiming|lecun|constant"), cl::init(""),
+    cl::sub(compileCmd), cl::cat(trainCategory));
 cl::opt<bool> printPartition(
     "print-partition",
     cl::desc("Print the partition into blocks (as fgc inspect) before "
@@ -457,6 +464,10 @@ int runCompile() {
     return error("--emit=" + emit +
                  ": expected one of fg, local, train, "
                  "linalg, mlir, llvm, obj, exe");
+  if (!initScheme.empty() &&
+      !is_contained({"kaiming", "lecun", "constant"}, StringRef(initScheme)))
+    return error("--init=" + initScheme + ": expected kaiming, lecun or constant");
+  options.init = initScheme;
   if (printPartition) {
     fgc::driver::InspectOptions inspect;
     inspect.model = modelPath;

@@ -52,6 +52,9 @@ bool buildTraining(mlir::ModuleOp module, const TrainOptions &options,
 struct CompileOptions {
   std::string model;
   TrainOptions train;
+  /// Re-initialise the model's parameters (spec §3.3): kaiming, lecun or
+  /// constant; empty keeps the ONNX initializers.
+  std::string init;
   std::string output; // "-" for stdout (text stages)
   EmitStage emit = EmitStage::Object;
   ImportOptions import;
