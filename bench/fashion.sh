@@ -10,7 +10,10 @@ MODELS=${1:-"m_1_16 mlp"}
 ALGOS=${2:-"bp lg-fg-a readout fg-a lg-fg-w fg-w"}
 EPOCHS=${EPOCHS:-20}
 THREADS=${THREADS:-1}
-out=bench/results
+# FLAGS: extra fgc compile flags (e.g. --last-layer-lr 1); TAG: their name
+# in the result files (bench/results/<TAG>/...).
+FLAGS=${FLAGS:-}
+out=bench/results${TAG:+/$TAG}
 mkdir -p "$out"
 for m in $MODELS; do
   onnx=models/$m.opset13.onnx
@@ -19,7 +22,7 @@ for m in $MODELS; do
       /usr/bin/python3 bench/bp_baseline.py --model "$m" --epochs "$EPOCHS" \
         --threads "$THREADS" > "$out/$m.bp.jsonl"
     else
-      build/bin/fgc compile "$onnx" --batch-size 128 --algo="$a" \
+      build/bin/fgc compile "$onnx" --batch-size 128 --algo="$a" $FLAGS \
         -o "$out/train_$m.$a" 2>/dev/null
       "$out/train_$m.$a" --epochs "$EPOCHS" --lr 0.01 --threads "$THREADS" \
         --metrics "$out/$m.$a.jsonl" > "$out/$m.$a.log" 2>&1 || true

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Collects bench/results/<model>.<algo>.jsonl (from bench/fashion.sh) into a
-Markdown table (stdout) and one SVG with every run's test-error curve
-(bench/results/fashion.svg)."""
+"""Collects bench/results[/TAG]/<model>.<algo>.jsonl (from bench/fashion.sh)
+into a Markdown table (stdout) and one SVG with every run's test-error curve
+(fashion.svg in the same directory). Usage: results_table.py [TAG]"""
 import glob
 import json
 import os
@@ -13,8 +13,10 @@ COLORS = {"bp": "#000000", "lg-fg-a": "#d62728", "fg-a": "#ff7f0e",
 
 
 def main():
+    import sys
+    folder = os.path.join(HERE, "results", *sys.argv[1:2])
     runs = {}
-    for path in glob.glob(os.path.join(HERE, "results", "*.jsonl")):
+    for path in glob.glob(os.path.join(folder, "*.jsonl")):
         model, algo = os.path.basename(path)[:-6].split(".", 1)
         rows = [json.loads(l) for l in open(path) if l.strip()]
         if rows:
@@ -57,7 +59,7 @@ def main():
                        f"points='{pts}'/><text x='{x0 + w - 120}' y='{45 + 13 * j}' "
                        f"fill='{COLORS[algo]}'>{algo}</text>")
     svg.append("</svg>")
-    with open(os.path.join(HERE, "results", "fashion.svg"), "w") as f:
+    with open(os.path.join(folder, "fashion.svg"), "w") as f:
         f.write("\n".join(svg) + "\n")
 
 

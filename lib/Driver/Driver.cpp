@@ -223,6 +223,20 @@ std::map<std::string, rt::Tensor> parameterTensors(ModuleOp module) {
 
 namespace {
 
+/// Keeps the first error diagnostic's message in `why` while in scope.
+class FirstError {
+public:
+  FirstError(MLIRContext *ctx, std::string &why)
+      : handler(ctx, [&why](Diagnostic &diag) {
+          if (diag.getSeverity() == DiagnosticSeverity::Error && why.empty())
+            why = diag.str();
+          return success();
+        }) {}
+
+private:
+  ScopedDiagnosticHandler handler;
+};
+
 const char *dtypeTag(rt::DType d) {
   return d == rt::DType::F32 ? "f32" : d == rt::DType::F64 ? "f64" : "i64";
 }
@@ -433,11 +447,7 @@ bool buildTraining(ModuleOp module, const TrainOptions &options,
     step.schedule = options.schedule;
     pm.addPass(fg::createFGTrainStep(step));
   }
-  ScopedDiagnosticHandler handler(ctx, [&](Diagnostic &diag) {
-    if (diag.getSeverity() == DiagnosticSeverity::Error && why.empty())
-      why = diag.str();
-    return success();
-  });
+  FirstError handler(ctx, why);
   if (failed(pm.run(module))) {
     if (why.empty())
       why = "building the training step failed";
@@ -791,11 +801,7 @@ int jvp(const JvpOptions &options) {
     jvpOptions.wrt.assign(options.wrt.begin(), options.wrt.end());
     jvpOptions.tangents = options.numTangents;
     pm.addPass(fg::createFGJvp(jvpOptions));
-    ScopedDiagnosticHandler handler(s.ctx.get(), [&](Diagnostic &diag) {
-      if (diag.getSeverity() == DiagnosticSeverity::Error && why.empty())
-        why = diag.str();
-      return success();
-    });
+    FirstError handler(s.ctx.get(), why);
     if (failed(pm.run(*s.module)))
       return error(options.model + ": " +
                    (why.empty() ? std::string("fg-jvp failed") : why));
@@ -854,11 +860,7 @@ int inspect(const InspectOptions &options) {
   std::string why;
   FailureOr<fg::Partition> partition;
   {
-    ScopedDiagnosticHandler handler(ctx.get(), [&](Diagnostic &diag) {
-      if (diag.getSeverity() == DiagnosticSeverity::Error && why.empty())
-        why = diag.str();
-      return success();
-    });
+    FirstError handler(ctx.get(), why);
     partition = fg::analyzePartition(forward, po);
   }
   if (failed(partition))
