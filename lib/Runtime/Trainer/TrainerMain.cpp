@@ -33,6 +33,7 @@
 #include <cstring>
 #include <future>
 #include <map>
+#include <set>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -652,15 +653,13 @@ int main(int argc, char **argv) {
     std::memcpy(t.data(), desc.data + p.offset, p.bytes);
     state.tensors.emplace(p.name, std::move(t));
   }
+  // Optimizer state: the inputs the step also returns; it starts at zero.
+  std::set<std::string> returned;
   for (const ArgSpec &a : trainSig)
-    if (a.kind == ArgSpec::Kind::Input &&
-        (a.name.size() > 9 &&
-         (a.name.rfind(".momentum") == a.name.size() - 9))) {
-      Tensor t(a.dtype, a.shape);
-      std::memset(t.data(), 0, t.byteSize());
-      state.tensors.emplace(a.name, std::move(t));
-    } else if (a.kind == ArgSpec::Kind::Input &&
-               (a.name.find(".adam_") != std::string::npos)) {
+    if (a.kind == ArgSpec::Kind::Output)
+      returned.insert(a.name);
+  for (const ArgSpec &a : trainSig)
+    if (a.kind == ArgSpec::Kind::Input && returned.count(a.name)) {
       Tensor t(a.dtype, a.shape);
       std::memset(t.data(), 0, t.byteSize());
       state.tensors.emplace(a.name, std::move(t));

@@ -110,6 +110,16 @@ struct Emitter {
   }
 };
 
+/// 1/0 per example: whether the argmax of `logits` [N, K] is the label.
+Value correctness(OpBuilder &b, Location loc, Value logits, Value labels) {
+  RankedTensorType lt = typeOf(logits);
+  auto type = RankedTensorType::get({lt.getDimSize(0)}, lt.getElementType());
+  Value predicted = CastOp::create(
+      b, loc, type, ArgMaxOp::create(b, loc, logits, b.getI64IntegerAttr(1)));
+  Value truth = CastOp::create(b, loc, type, labels);
+  return CompareOp::create(b, loc, predicted, truth, b.getStringAttr("eq"));
+}
+
 struct FGTrainStepPass : fgc::fg::impl::FGTrainStepBase<FGTrainStepPass> {
   using FGTrainStepBase::FGTrainStepBase;
 
@@ -373,8 +383,11 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
   for (unsigned i = 0; i < local.getNumArguments(); ++i)
     map.map(local.getArgument(i), body->getArgument(firstInput + i));
   llvm::StringMap<Value> paramArg;
-  for (auto [i, p] : llvm::enumerate(plan.params))
+  DenseMap<Value, std::string> paramOf; // the reverse of paramArg
+  for (auto [i, p] : llvm::enumerate(plan.params)) {
     paramArg[p] = body->getArgument(i);
+    paramOf[body->getArgument(i)] = p;
+  }
   SmallVector<Operation *> ops;
   func::ReturnOp localRet;
   for (Operation &op : local.front()) {
@@ -518,6 +531,24 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
     Value &slot = grads[name];
     slot = slot ? e.add(slot, g) : g;
   };
+  // Pulls `rootCot` at `root` back through `ops` to the parameters they
+  // read, and adds the results to their gradients.
+  auto pullBack = [&](ArrayRef<Operation *> ops, Value root,
+                      Value rootCot) -> LogicalResult {
+    DenseSet<Value> targets;
+    for (Operation *op : ops)
+      for (Value v : op->getOperands())
+        if (paramOf.count(v))
+          targets.insert(v);
+    DenseMap<Value, Value> cot;
+    cot[root] = rootCot;
+    if (failed(propagateCotangents(b, ops, targets, cot, &sweep.replacedBy)))
+      return failure();
+    for (Value v : targets)
+      if (Value c = cot.lookup(v))
+        addGrad(paramOf.lookup(v), c);
+    return success();
+  };
   auto meanOverK = [&](Value v) {
     return batched ? e.mul(e.sum(v, {0}), 1.0 / static_cast<double>(k)) : v;
   };
@@ -621,23 +652,8 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
       // Pull back to the layer's parameters.
       SmallVector<Operation *> chainOps = {layer.op};
       llvm::append_range(chainOps, layer.chain);
-      DenseSet<Value> targets;
-      llvm::StringMap<Value> wanted;
-      for (Operation *op : chainOps)
-        for (Value v : op->getOperands())
-          for (auto &entry : paramArg)
-            if (entry.getValue() == v) {
-              targets.insert(v);
-              wanted[entry.getKey()] = v;
-            }
-      DenseMap<Value, Value> cot;
-      cot[z] = g;
-      if (failed(propagateCotangents(b, chainOps, targets, cot,
-                                     &sweep.replacedBy)))
+      if (failed(pullBack(chainOps, z, g)))
         return failure();
-      for (auto &entry : wanted)
-        if (Value c = cot.lookup(entry.getValue()))
-          addGrad(entry.getKey().str(), c);
     }
   }
 
@@ -649,10 +665,7 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
       llvm::append_range(users, layer.chain);
       for (Operation *user : users)
         for (Value operand : user->getOperands()) {
-          std::string name;
-          for (auto &entry : paramArg)
-            if (entry.getValue() == operand)
-              name = entry.getKey().str();
+          std::string name = paramOf.lookup(operand);
           Value v = paramTangent.lookup(name);
           if (name.empty() || !v || grads.count(name))
             continue;
@@ -721,38 +734,20 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
 
   // Exact gradients: the local heads and the readout.
   for (LocalXentOp h : heads) {
-    DenseMap<Value, Value> cot;
     RankedTensorType t = h.getType();
-    cot[h.getResult()] =
-        e.splat(t, 1.0 / static_cast<double>(t.getNumElements()));
-    DenseSet<Value> targets = {h.getWeight(), h.getBias()};
-    if (failed(propagateCotangents(b, {h.getOperation()}, targets, cot)))
+    if (failed(pullBack(
+            {h.getOperation()}, h.getResult(),
+            e.splat(t, 1.0 / static_cast<double>(t.getNumElements())))))
       return failure();
-    for (auto &entry : paramArg)
-      if (targets.contains(entry.getValue()))
-        if (Value c = cot.lookup(entry.getValue()))
-          addGrad(entry.getKey().str(), c);
   }
   {
     SmallVector<Operation *> chainOps = {readoutLayer->op};
     llvm::append_range(chainOps, readoutLayer->chain);
     chainOps.push_back(readoutLoss);
-    DenseSet<Value> targets;
-    for (Operation *op : chainOps)
-      for (Value v : op->getOperands())
-        for (auto &entry : paramArg)
-          if (entry.getValue() == v)
-            targets.insert(v);
-    DenseMap<Value, Value> cot;
-    cot[readoutLoss.getResult()] =
-        e.splat(readoutLoss.getType(), 1.0 / static_cast<double>(n));
-    if (failed(
-            propagateCotangents(b, chainOps, targets, cot, &sweep.replacedBy)))
+    if (failed(pullBack(
+            chainOps, readoutLoss.getResult(),
+            e.splat(readoutLoss.getType(), 1.0 / static_cast<double>(n)))))
       return failure();
-    for (auto &entry : paramArg)
-      if (targets.contains(entry.getValue()))
-        if (Value c = cot.lookup(entry.getValue()))
-          addGrad(entry.getKey().str(), c);
   }
 
   // Optimizer.
@@ -822,14 +817,8 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
   }
   results.push_back(e.mean(readoutLoss.getResult(), {}));
   resultNames.push_back("loss.readout");
-  Value labels = readoutLoss.getLabels();
-  Type f = elt;
-  Value predicted =
-      CastOp::create(b, loc, RankedTensorType::get({n}, f),
-                     ArgMaxOp::create(b, loc, logits, b.getI64IntegerAttr(1)));
-  Value truth = CastOp::create(b, loc, RankedTensorType::get({n}, f), labels);
-  results.push_back(e.sum(
-      CompareOp::create(b, loc, predicted, truth, b.getStringAttr("eq")), {}));
+  results.push_back(
+      e.sum(correctness(b, loc, logits, readoutLoss.getLabels()), {}));
   resultNames.push_back("correct");
   func::ReturnOp::create(b, loc, results);
   eraseDead(sweep);
@@ -871,18 +860,11 @@ LogicalResult FGTrainStepPass::buildEvalStep(ModuleOp module,
   eval.setArgAttr(index, "fg.name", StringAttr::get(ctx, "labels"));
   Value labels = body.getArgument(index);
   OpBuilder b(ret);
-  Emitter e{b, ret.getLoc()};
   Location loc = ret.getLoc();
   Value ce = CrossEntropyOp::create(b, loc, logits, labels);
-  Type f = lt.getElementType();
-  Value predicted =
-      CastOp::create(b, loc, RankedTensorType::get({n}, f),
-                     ArgMaxOp::create(b, loc, logits, b.getI64IntegerAttr(1)));
-  Value truth = CastOp::create(b, loc, RankedTensorType::get({n}, f), labels);
   // Per example, so that a trainer can count the real examples of a padded
   // last batch.
-  Value correct =
-      CompareOp::create(b, loc, predicted, truth, b.getStringAttr("eq"));
+  Value correct = correctness(b, loc, logits, labels);
   SmallVector<Value> results = {ce, correct};
   func::ReturnOp::create(b, loc, results);
   ret.erase();
