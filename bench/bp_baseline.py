@@ -7,6 +7,17 @@ end to end with PyTorch 1.13 autograd on the CPU. Prints one JSON line per
 epoch (the trainers' metrics format).
 
 Usage: bp_baseline.py --model m_1_16|mlp [--epochs 20] [--lr 0.01] [--threads 1]
+                      [--seed 0] [--init kaiming|lecun|constant] [--last-layer-lr 1]
+                      [--holdout N]
+
+--init re-initialises a LocalMixer per spec section 3.3 (NumPy RandomState(0)),
+the counterpart of `fgc compile --init`; without it the model keeps the bundled
+models' initialisation (kaiming, RandomState(0)).
+--holdout N trains on the first 60000 - N training images and evaluates on
+the last N instead of the test set (bench/tune_lr.py).
+--last-layer-lr multiplies the learning rate of the final classifier (the
+last Linear), as the reference's `last_layer_lr` does in backprop mode when
+`bp_last_lr` is set (spec section 5.1); the default 1 trains every layer at lr.
 """
 import argparse
 import gzip
@@ -38,6 +49,11 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", choices=["kaiming", "lecun", "constant"])
+    ap.add_argument("--last-layer-lr", type=float, default=1.0)
+    ap.add_argument("--holdout", type=int, default=0,
+                    help="train on all but the last N training images and report "
+                         "their error as test_error (hyper-parameter tuning)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -47,9 +63,19 @@ def main():
     xt = ((idx("t10k-images-idx3-ubyte.gz", 16).reshape(-1, 1, 28, 28) / 255.0 - 0.2860)
           / 0.3530).astype(np.float32)
     yt = idx("t10k-labels-idx1-ubyte.gz", 8).astype(np.int64)
+    if args.holdout:
+        xs, ys, xt, yt = xs[:-args.holdout], ys[:-args.holdout], xs[-args.holdout:], ys[-args.holdout:]
     model, _ = localmixer.build(args.model)
+    if args.init:
+        if args.model in ("mlp", "cnn"):
+            ap.error("--init applies to the LocalMixer models only")
+        localmixer.init_reference(model, args.init, 0)
     steps = len(xs) // args.batch
-    opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=0.9)
+    params = list(model.parameters())  # the classifier's weight and bias come last
+    opt = torch.optim.SGD(
+        [{"params": params[:-2]},
+         {"params": params[-2:], "lr": args.lr * args.last_layer_lr}],
+        lr=args.lr, momentum=0.9)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: max(0.0, 1 - s / (args.epochs * steps)))
     rng = np.random.RandomState(args.seed)
