@@ -638,16 +638,10 @@ LogicalResult RandomNormalOp::buildJvp(JvpBuilder &,
   return single(out, nullptr);
 }
 
-/// softmax(logits) - onehot(labels) for logits [N, K].
-static Value softmaxMinusOneHot(JvpBuilder &jb, Value logits, Value labels) {
-  Value p = jb.create<SoftmaxOp>(logits, jb.b.getI64IntegerAttr(1));
-  Value onehot = OneHotOp::create(jb.b, jb.loc, typeOf(logits), labels);
-  return jb.sub(p, onehot);
-}
-
 LogicalResult CrossEntropyOp::buildJvp(JvpBuilder &jb,
                                        SmallVectorImpl<Value> &out) {
-  Value delta = softmaxMinusOneHot(jb, getLogits(), getLabels());
+  Value delta =
+      CrossEntropyOp::buildDelta(jb.b, jb.loc, getLogits(), getLabels());
   return single(
       out, reduceSum(jb, jb.mul(jb.tangent(0), delta), {jb.axis(1)}, false));
 }
@@ -659,9 +653,7 @@ LogicalResult LocalXentOp::buildJvp(JvpBuilder &jb,
   Value x = getInput(), w = getWeight();
   ArrayRef<int64_t> xs = typeOf(x).getShape();
   int64_t n = xs[0], p = xs[1], g = xs[2], cg = xs[3];
-  Value xbar = jb.reshape(reduceMean(jb, x, {1}, false), {n, g * cg});
-  Value logits = jb.add(matmul(jb, xbar, w), getBias());
-  Value delta = softmaxMinusOneHot(jb, logits, getLabels());
+  auto [xbar, delta] = buildHead(jb.b);
   Value t;
   if (Value tx = jb.tangent(0)) {
     Value wt = jb.create<TransposeOp>(w, jb.b.getDenseI64ArrayAttr({1, 0}));

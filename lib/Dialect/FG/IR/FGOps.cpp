@@ -824,6 +824,26 @@ LogicalResult LocalXentOp::inferReturnTypes(MLIRContext *ctx,
   return success();
 }
 
+Value CrossEntropyOp::buildDelta(OpBuilder &b, Location loc, Value logits,
+                                 Value labels) {
+  Value p = SoftmaxOp::create(b, loc, logits, b.getI64IntegerAttr(1));
+  Value onehot = OneHotOp::create(b, loc, logits.getType(), labels);
+  return SubOp::create(b, loc, p, onehot);
+}
+
+std::pair<Value, Value> LocalXentOp::buildHead(OpBuilder &b) {
+  Location loc = getLoc();
+  auto x = cast<RankedTensorType>(getInput().getType());
+  int64_t n = x.getDimSize(0), c = x.getDimSize(2) * x.getDimSize(3);
+  Value pooled = ReduceMeanOp::create(
+      b, loc, getInput(), b.getDenseI64ArrayAttr({1}), b.getBoolAttr(false));
+  Value xbar = ReshapeOp::create(
+      b, loc, RankedTensorType::get({n, c}, x.getElementType()), pooled);
+  Value logits = AddOp::create(
+      b, loc, MatMulOp::create(b, loc, xbar, getWeight()), getBias());
+  return {xbar, CrossEntropyOp::buildDelta(b, loc, logits, getLabels())};
+}
+
 LogicalResult RandomNormalOp::verify() {
   if (getSeed().getType().getRank() != 0 || getStep().getType().getRank() != 0)
     return emitOpError("seed and step must be rank-0 i64 tensors");

@@ -81,13 +81,6 @@ Value expandReduced(OpBuilder &b, Location loc, Value cot, Value input,
                                reshape(b, loc, cot, kept));
 }
 
-Value softmaxMinusOneHot(OpBuilder &b, Location loc, Value logits,
-                         Value labels) {
-  Value p = SoftmaxOp::create(b, loc, logits, b.getI64IntegerAttr(1));
-  Value onehot = OneHotOp::create(b, loc, typeOf(logits), labels);
-  return SubOp::create(b, loc, p, onehot);
-}
-
 } // namespace
 
 //===--- Elementwise and shape ----------------------------------------===//
@@ -253,7 +246,7 @@ FailureOr<Value> CrossEntropyOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   if (i != 0)
     return Value();
   Location loc = getLoc();
-  Value delta = softmaxMinusOneHot(b, loc, getLogits(), getLabels());
+  Value delta = buildDelta(b, loc, getLogits(), getLabels());
   int64_t n = typeOf(cot).getDimSize(0);
   return MulOp::create(b, loc, delta, reshape(b, loc, cot, {n, 1})).getResult();
 }
@@ -268,14 +261,7 @@ FailureOr<Value> LocalXentOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   Value x = getInput(), w = getWeight();
   ArrayRef<int64_t> xs = typeOf(x).getShape();
   int64_t n = xs[0], p = xs[1], g = xs[2], cg = xs[3];
-  Value xbar =
-      reshape(b, loc,
-              ReduceMeanOp::create(b, loc, x, b.getDenseI64ArrayAttr({1}),
-                                   b.getBoolAttr(false)),
-              {n, g * cg});
-  Value logits =
-      AddOp::create(b, loc, MatMulOp::create(b, loc, xbar, w), getBias());
-  Value delta = softmaxMinusOneHot(b, loc, logits, getLabels());
+  auto [xbar, delta] = buildHead(b);
   if (i == 0) {
     Value v = reshape(
         b, loc, MatMulOp::create(b, loc, delta, transpose(b, loc, w, {1, 0})),

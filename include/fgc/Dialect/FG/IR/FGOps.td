@@ -508,6 +508,12 @@ def FG_CrossEntropyOp : FG_InferOp<"cross_entropy", [DeclareOpInterfaceMethods<V
   let assemblyFormat = [{
     $logits `,` $labels attr-dict `:` type($logits) `,` type($labels) `->` type($result)
   }];
+  let extraClassDeclaration = [{
+    /// softmax(logits) - onehot(labels) [N, K], built at the builder's
+    /// insertion point: the one term the JVP and VJP rules share.
+    static ::mlir::Value buildDelta(::mlir::OpBuilder &b, ::mlir::Location loc,
+                                    ::mlir::Value logits, ::mlir::Value labels);
+  }];
 }
 
 def FG_LocalXentOp : FG_InferOp<"local_xent", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
@@ -540,6 +546,12 @@ def FG_LocalXentOp : FG_InferOp<"local_xent", [DeclareOpInterfaceMethods<VjpOpIn
   let results = (outs FG_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $labels attr-dict `:` functional-type(operands, results)
+  }];
+  let extraClassDeclaration = [{
+    /// The head's forward terms both derivative rules need, built at the
+    /// builder's insertion point: the pooled features xbar [N, G*C/G] and
+    /// delta = softmax(xbar W + b) - onehot(labels) [N, K].
+    std::pair<::mlir::Value, ::mlir::Value> buildHead(::mlir::OpBuilder &b);
   }];
 }
 
