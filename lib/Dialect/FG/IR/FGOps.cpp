@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -833,12 +834,9 @@ Value CrossEntropyOp::buildDelta(OpBuilder &b, Location loc, Value logits,
 
 std::pair<Value, Value> LocalXentOp::buildHead(OpBuilder &b) {
   Location loc = getLoc();
-  auto x = cast<RankedTensorType>(getInput().getType());
-  int64_t n = x.getDimSize(0), c = x.getDimSize(2) * x.getDimSize(3);
-  Value pooled = ReduceMeanOp::create(
-      b, loc, getInput(), b.getDenseI64ArrayAttr({1}), b.getBoolAttr(false));
-  Value xbar = ReshapeOp::create(
-      b, loc, RankedTensorType::get({n, c}, x.getElementType()), pooled);
+  ArrayRef<int64_t> xs = shapeOf(getInput());
+  Value xbar = reshape(b, loc, reduceMean(b, loc, getInput(), {1}, false),
+                       {xs[0], xs[2] * xs[3]});
   Value logits = AddOp::create(
       b, loc, MatMulOp::create(b, loc, xbar, getWeight()), getBias());
   return {xbar, CrossEntropyOp::buildDelta(b, loc, logits, getLabels())};

@@ -10,32 +10,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
 
 using namespace mlir;
 using namespace fgc::fg;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-int64_t rankOf(Value v) { return typeOf(v).getRank(); }
-Type eltOf(Value v) { return typeOf(v).getElementType(); }
-
-Value scalar(OpBuilder &b, Location loc, Type elt, double value) {
-  auto type = RankedTensorType::get({}, elt);
-  return ConstantOp::create(
-      b, loc, DenseElementsAttr::get(type, FloatAttr::get(elt, value)));
-}
-
-Value reshape(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape) {
-  if (typeOf(v).getShape() == shape)
-    return v;
-  return ReshapeOp::create(b, loc, RankedTensorType::get(shape, eltOf(v)), v);
-}
-
-Value transpose(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> perm) {
-  return TransposeOp::create(b, loc, v, b.getDenseI64ArrayAttr(perm));
-}
 
 /// Swaps the last two axes.
 Value transposeLast(OpBuilder &b, Location loc, Value v) {
@@ -44,12 +24,6 @@ Value transposeLast(OpBuilder &b, Location loc, Value v) {
     perm.push_back(i);
   std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
   return transpose(b, loc, v, perm);
-}
-
-Value reduceSum(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> axes,
-                bool keepdims) {
-  return ReduceSumOp::create(b, loc, v, b.getDenseI64ArrayAttr(axes),
-                             b.getBoolAttr(keepdims));
 }
 
 /// Sums a cotangent of a broadcast result down to an operand's type (the

@@ -1,6 +1,6 @@
 //===- Localize.cpp - The fg-localize pass --------------------------------===//
 
-#include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
 #include "fgc/Dialect/FG/Transforms/Partition.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
 #include "fgc/Runtime/Random.h"
@@ -18,8 +18,6 @@ using namespace mlir;
 using namespace fgc::fg;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// The stream of fg.random_normal sites the heads' initial values use
 /// (far from any perturbation site).
@@ -150,9 +148,7 @@ LogicalResult FGLocalizePass::run() {
       if (l.group >= 0)
         perm.push_back(l.group);
       perm.push_back(l.channel);
-      Value h = x;
-      if (!llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
-        h = TransposeOp::create(b, loc, h, b.getDenseI64ArrayAttr(perm));
+      Value h = transpose(b, loc, x, perm);
       int64_t g = block.groups, c = block.channels;
       h = ReshapeOp::create(
           b, loc, RankedTensorType::get({n, block.patches, g, c / g}, elt), h);

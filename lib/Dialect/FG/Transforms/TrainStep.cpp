@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
 #include "fgc/Dialect/FG/Transforms/Differentiation.h"
 #include "fgc/Dialect/FG/Transforms/Partition.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
@@ -30,9 +30,6 @@ using namespace mlir;
 using namespace fgc::fg;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-ArrayRef<int64_t> shapeOf(Value v) { return typeOf(v).getShape(); }
 
 /// The site ids of weight-perturbation directions (one per parameter), far
 /// from the activity-perturbation sites (one per layer).
@@ -62,51 +59,33 @@ struct Plan {
   bool local = true;
 };
 
-/// Small IR builders over fg ops.
+/// FGBuilders.h at one location, with arithmetic spelled short.
 struct Emitter {
   OpBuilder &b;
   Location loc;
-  Value scalar(Type elt, double v) {
-    auto t = RankedTensorType::get({}, elt);
-    return ConstantOp::create(
-        b, loc, DenseElementsAttr::get(t, FloatAttr::get(elt, v)));
-  }
+  Value scalar(Type elt, double v) { return fgc::fg::scalar(b, loc, elt, v); }
   Value splat(RankedTensorType t, double v) {
-    return ConstantOp::create(
-        b, loc,
-        DenseElementsAttr::get(t, FloatAttr::get(t.getElementType(), v)));
+    return fgc::fg::splat(b, loc, t, v);
   }
   Value add(Value x, Value y) { return AddOp::create(b, loc, x, y); }
   Value sub(Value x, Value y) { return SubOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return MulOp::create(b, loc, x, y); }
   Value div(Value x, Value y) { return DivOp::create(b, loc, x, y); }
-  Value mul(Value x, double c) {
-    return mul(x, scalar(typeOf(x).getElementType(), c));
-  }
+  Value mul(Value x, double c) { return mul(x, scalar(eltOf(x), c)); }
   Value reshape(Value v, ArrayRef<int64_t> shape) {
-    if (shapeOf(v) == shape)
-      return v;
-    return ReshapeOp::create(
-        b, loc, RankedTensorType::get(shape, typeOf(v).getElementType()), v);
+    return fgc::fg::reshape(b, loc, v, shape);
   }
   Value sum(Value v, ArrayRef<int64_t> axes, bool keep = false) {
-    return ReduceSumOp::create(b, loc, v, b.getDenseI64ArrayAttr(axes),
-                               b.getBoolAttr(keep));
+    return reduceSum(b, loc, v, axes, keep);
   }
   Value mean(Value v, ArrayRef<int64_t> axes, bool keep = false) {
-    return ReduceMeanOp::create(b, loc, v, b.getDenseI64ArrayAttr(axes),
-                                b.getBoolAttr(keep));
+    return reduceMean(b, loc, v, axes, keep);
   }
   Value transpose(Value v, ArrayRef<int64_t> perm) {
-    if (llvm::equal(perm, llvm::seq<int64_t>(0, perm.size())))
-      return v;
-    return TransposeOp::create(b, loc, v, b.getDenseI64ArrayAttr(perm));
+    return fgc::fg::transpose(b, loc, v, perm);
   }
   Value broadcast(Value v, ArrayRef<int64_t> shape) {
-    if (shapeOf(v) == shape)
-      return v;
-    return BroadcastToOp::create(
-        b, loc, RankedTensorType::get(shape, typeOf(v).getElementType()), v);
+    return broadcastTo(b, loc, v, shape);
   }
 };
 
