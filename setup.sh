@@ -10,6 +10,8 @@ PACKAGES=(
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 libclang-rt-22-dev lld-22
   # Build tools and C++ test framework.
   cmake ninja-build g++ libgtest-dev libgmock-dev
+  # The trainers' command-line parser (header-only).
+  libcli11-dev
   # BLAS microkernels for the matrix products of generated code; zlib for the
   # trainers' gzip data files.
   libopenblas-dev zlib1g-dev

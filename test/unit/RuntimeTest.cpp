@@ -2,7 +2,8 @@
 //
 // The TensorProto codec is checked against the ONNX library's own protobuf
 // classes, the BLAS entry points against naive triple loops in double
-// precision, memrefCopy against index arithmetic.
+// precision, memrefCopy against index arithmetic, the trainers' model
+// description against the text fgc has always written.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #include "fgc/Runtime/Call.h"
 #include "fgc/Runtime/Random.h"
 #include "fgc/Runtime/TensorIO.h"
+#include "fgc/Runtime/TrainerABI.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -138,8 +140,8 @@ TEST(TensorProto, RejectsUnsupportedAndCorrupt) {
   EXPECT_NE(error.find("unsupported TensorProto element type INT32"),
             std::string::npos);
   std::string good = serializeTensorProto(iota(DType::F32, {4}));
-  EXPECT_FALSE(parseTensorProto(good.substr(0, good.size() - 3), t, name,
-                                error));
+  EXPECT_FALSE(
+      parseTensorProto(good.substr(0, good.size() - 3), t, name, error));
   EXPECT_NE(error.find("truncated or corrupt"), std::string::npos);
   proto.Clear();
   proto.set_data_type(onnx::TensorProto::FLOAT);
@@ -168,9 +170,8 @@ TEST(Files, AtomicWriteLeavesNoPartialFile) {
 }
 
 TEST(Call, CheckArgumentsNamesTheMismatch) {
-  std::vector<ArgSpec> specs = {
-      {ArgSpec::Kind::Input, "x", DType::F32, {2, 3}},
-      {ArgSpec::Kind::Output, "y", DType::F32, {2}}};
+  std::vector<ArgSpec> specs = {{ArgSpec::Kind::Input, "x", DType::F32, {2, 3}},
+                                {ArgSpec::Kind::Output, "y", DType::F32, {2}}};
   Tensor x(DType::F32, {2, 3}), y(DType::F64, {2});
   std::string error;
   EXPECT_FALSE(checkArguments(specs, {&x, &y}, error));
@@ -249,9 +250,19 @@ TEST(MemRefCopy, CopiesStridedViews) {
   for (int i = 0; i < 12; ++i)
     src[i] = float(i);
   int64_t srcDesc[] = {reinterpret_cast<int64_t>(src.data()),
-                       reinterpret_cast<int64_t>(src.data()), 0, 4, 3, 1, 4};
+                       reinterpret_cast<int64_t>(src.data()),
+                       0,
+                       4,
+                       3,
+                       1,
+                       4};
   int64_t dstDesc[] = {reinterpret_cast<int64_t>(dst.data()),
-                       reinterpret_cast<int64_t>(dst.data()), 0, 4, 3, 3, 1};
+                       reinterpret_cast<int64_t>(dst.data()),
+                       0,
+                       4,
+                       3,
+                       3,
+                       1};
   struct {
     int64_t rank;
     void *desc;
@@ -266,15 +277,240 @@ TEST(MemRefCopy, CopiesStridedViews) {
 /// (kat_vectors: philox4x32 10 rounds).
 TEST(Random, PhiloxKnownAnswers) {
   using fgc::rt::philox4x32;
-  EXPECT_EQ(philox4x32({0, 0, 0, 0}, {0, 0}),
-            (fgc::rt::PhiloxBlock{0x6627e8d5, 0xe169c58d, 0xbc57ac4c,
-                                  0x9b00dbd8}));
-  EXPECT_EQ(philox4x32({0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
-                       {0xffffffff, 0xffffffff}),
-            (fgc::rt::PhiloxBlock{0x408f276d, 0x41c83b0e, 0xa20bc7c6,
-                                  0x6d5451fd}));
-  EXPECT_EQ(philox4x32({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
-                       {0xa4093822, 0x299f31d0}),
-            (fgc::rt::PhiloxBlock{0xd16cfe09, 0x94fdcceb, 0x5001e420,
-                                  0x24126ea1}));
+  EXPECT_EQ(
+      philox4x32({0, 0, 0, 0}, {0, 0}),
+      (fgc::rt::PhiloxBlock{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}));
+  EXPECT_EQ(
+      philox4x32({0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+                 {0xffffffff, 0xffffffff}),
+      (fgc::rt::PhiloxBlock{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}));
+  EXPECT_EQ(
+      philox4x32({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+                 {0xa4093822, 0x299f31d0}),
+      (fgc::rt::PhiloxBlock{0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}));
+}
+
+/// The generator is usable at compile time (fgc/Support/Philox.h).
+static_assert(fgc::support::philox4x32({0, 0, 0, 0}, {0, 0})[0] == 0x6627e8d5u);
+
+namespace {
+
+Tensor filled(DType dtype, std::vector<int64_t> shape, int seed) {
+  Tensor t(dtype, std::move(shape));
+  auto *bytes = static_cast<unsigned char *>(t.data());
+  for (size_t i = 0; i < t.byteSize(); ++i)
+    bytes[i] = static_cast<unsigned char>(seed + 7 * i);
+  return t;
+}
+
+/// A small description covering every kind of line.
+ModelDescription smallDescription() {
+  ModelDescription d;
+  d.model = "mlp.onnx";
+  d.algorithm = "lg-fg-a";
+  d.batch = 4;
+  d.classes = 10;
+  d.tangents = 2;
+  d.optimizer = "adamw";
+  d.momentum = 0.9;
+  d.weightDecay = 1e-4;
+  d.headLr = 3;
+  d.lastLayerLr = 0.1;
+  d.schedule = "warmup-cosine";
+  d.spatialLoss = false;
+  d.modularLoss = true;
+  d.blocks = "block0 block1";
+  d.functions.push_back({"learning_rate",
+                         {{ArgSpec::Kind::Input, "step", DType::I64, {}},
+                          {ArgSpec::Kind::Parameter, "w", DType::F64, {2, 3}},
+                          {ArgSpec::Kind::Output, "lr", DType::F32, {}}}});
+  d.addParameter("b", false, filled(DType::F32, {2}, 1));
+  d.addParameter("w", true, filled(DType::F32, {2, 3}, 2));
+  d.setOnnx("ONNX!");
+  return d;
+}
+
+} // namespace
+
+/// The exact text trainerBlob() in lib/Driver wrote before the description
+/// had a type: written out by hand, so that a change of format shows here.
+TEST(ModelDescription, WritesTheTrainerFormat) {
+  std::string expected = "fgc-trainer 1\n"
+                         "fact model mlp.onnx\n"
+                         "fact algorithm lg-fg-a\n"
+                         "fact batch 4\n"
+                         "fact classes 10\n"
+                         "fact tangents 2\n"
+                         "fact optimizer adamw\n"
+                         "fact momentum 9.000000e-01\n"
+                         "fact weight-decay 1.000000e-04\n"
+                         "fact head-lr 3.000000e+00\n"
+                         "fact last-layer-lr 1.000000e-01\n"
+                         "fact schedule warmup-cosine\n"
+                         "fact spatial-loss false\n"
+                         "fact modular-loss true\n"
+                         "fact blocks block0 block1\n"
+                         "function learning_rate\n"
+                         "arg input step i64 0\n"
+                         "arg param w f64 2 2 3\n"
+                         "arg output lr f32 0\n"
+                         "tensor head b f32 0 8 1 2\n"
+                         "tensor model w f32 8 24 2 2 3\n"
+                         "onnx 32 5\n"
+                         "data\n";
+  Tensor b = filled(DType::F32, {2}, 1), w = filled(DType::F32, {2, 3}, 2);
+  expected.append(static_cast<const char *>(b.data()), b.byteSize());
+  expected.append(static_cast<const char *>(w.data()), w.byteSize());
+  expected += "ONNX!";
+  EXPECT_EQ(smallDescription().serialize(), expected);
+
+  // No blocks, no line; parameters added after the ONNX model still go
+  // before it.
+  ModelDescription d;
+  d.setOnnx("xy");
+  d.addParameter("p", true, filled(DType::I64, {}, 3));
+  std::string text = d.serialize();
+  EXPECT_EQ(text.find("fact blocks"), std::string::npos);
+  EXPECT_NE(text.find("\nfact modular-loss true\ntensor model p i64 0 8 0\n"
+                      "onnx 8 2\ndata\n"),
+            std::string::npos);
+  EXPECT_EQ(text.substr(text.size() - 2), "xy");
+}
+
+/// raw_ostream's spelling of doubles, which the format inherited.
+TEST(ModelDescription, SpellsDoublesLikeLLVM) {
+  EXPECT_EQ(formatDescriptionDouble(0.9), "9.000000e-01");
+  EXPECT_EQ(formatDescriptionDouble(0), "0.000000e+00");
+  EXPECT_EQ(formatDescriptionDouble(-0.0), "-0.000000e+00");
+  EXPECT_EQ(formatDescriptionDouble(123456789), "1.234568e+08");
+  EXPECT_EQ(formatDescriptionDouble(1e-300), "1.000000e-300");
+  EXPECT_EQ(formatDescriptionDouble(NAN), "nan");
+  EXPECT_EQ(formatDescriptionDouble(INFINITY), "INF");
+  EXPECT_EQ(formatDescriptionDouble(-INFINITY), "-INF");
+}
+
+TEST(ModelDescription, RoundTrips) {
+  ModelDescription d = smallDescription();
+  d.momentum = INFINITY;
+  d.headLr = NAN;
+  std::string blob = d.serialize(), error;
+  ModelDescription back;
+  ASSERT_TRUE(ModelDescription::parse(blob.data(), blob.size(), back, error))
+      << error;
+  EXPECT_EQ(back.serialize(), blob);
+  EXPECT_EQ(back.header() + "\ndata\n",
+            blob.substr(0, blob.find("data\n") + 5));
+  EXPECT_EQ(back.facts(), d.facts());
+  EXPECT_EQ(back.model, "mlp.onnx");
+  EXPECT_EQ(back.batch, 4);
+  EXPECT_EQ(back.weightDecay, 1e-4);
+  EXPECT_TRUE(std::isinf(back.momentum) && std::isnan(back.headLr));
+  EXPECT_FALSE(back.spatialLoss);
+  EXPECT_EQ(back.blocks, "block0 block1");
+  ASSERT_EQ(back.functions.size(), 1u);
+  const FunctionSignature *lr = back.function(fgc::rt::abi::kLearningRate);
+  ASSERT_TRUE(lr);
+  ASSERT_EQ(lr->args.size(), 3u);
+  EXPECT_EQ(lr->count(ArgSpec::Kind::Input), 1u);
+  EXPECT_EQ(lr->args[1].kind, ArgSpec::Kind::Parameter);
+  EXPECT_EQ(lr->args[1].dtype, DType::F64);
+  EXPECT_EQ(lr->args[1].shape, (std::vector<int64_t>{2, 3}));
+  EXPECT_EQ(back.function("nope"), nullptr);
+  ASSERT_EQ(back.parameters().size(), 2u);
+  const ParameterEntry &w = back.parameters()[1];
+  EXPECT_TRUE(w.model);
+  EXPECT_FALSE(back.parameters()[0].model);
+  EXPECT_EQ(w.shape, (std::vector<int64_t>{2, 3}));
+  Tensor expected = filled(DType::F32, {2, 3}, 2);
+  EXPECT_EQ(std::memcmp(back.parameterData(w), expected.data(), w.size), 0);
+  EXPECT_EQ(back.onnx(), "ONNX!");
+  // A parsed description reads from the blob, not a copy of it.
+  EXPECT_EQ(back.onnx().data(), blob.data() + blob.size() - 5);
+}
+
+TEST(ModelDescription, ParseErrorsAreOneLine) {
+  const std::string blob = smallDescription().serialize();
+  auto parseError = [](const std::string &bytes) {
+    ModelDescription d;
+    std::string error;
+    EXPECT_FALSE(ModelDescription::parse(bytes.data(), bytes.size(), d, error));
+    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+    return error;
+  };
+  auto edited = [&](const std::string &from, const std::string &to) {
+    std::string s = blob;
+    size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  const std::string damaged = "the embedded model description is damaged";
+  EXPECT_EQ(parseError("garbage"), damaged);
+  EXPECT_EQ(parseError(""), damaged);
+  EXPECT_EQ(parseError("fgc-trainer 2" + blob.substr(13)), damaged);
+  // Cut in the text: no data marker.
+  EXPECT_EQ(parseError(blob.substr(0, 100)), damaged);
+  // Cut in the data.
+  EXPECT_EQ(parseError(blob.substr(0, blob.size() - 3)),
+            damaged + ": line 22: truncated: the ONNX model lies past the 34 "
+                      "bytes of data");
+  EXPECT_EQ(parseError(blob.substr(0, blob.size() - 10)),
+            damaged + ": line 21: truncated: parameter 'w' lies past the 27 "
+                      "bytes of data");
+  EXPECT_EQ(parseError(edited("lr f32", "lr f16")),
+            damaged + ": line 19: unknown dtype 'f16'");
+  EXPECT_EQ(parseError(edited("model w f32", "model w bf16")),
+            damaged + ": line 21: unknown dtype 'bf16'");
+  EXPECT_EQ(parseError(edited("arg input", "arg inout")),
+            damaged + ": line 17: unknown argument kind 'inout'");
+  EXPECT_EQ(parseError(edited("fact batch 4", "fact batch four")),
+            damaged + ": line 4: fact 'batch' has a bad value 'four'");
+  EXPECT_EQ(parseError(edited("fact tangents", "fact tangent")),
+            damaged + ": line 6: unknown fact 'tangent'");
+  EXPECT_EQ(parseError(edited("fact classes 10\n", "")),
+            damaged + ": no fact 'classes'");
+  EXPECT_EQ(parseError(edited("i64 0", "i64 1")),
+            damaged + ": line 17: bad shape of argument 'step'");
+  EXPECT_EQ(parseError(edited("8 24 2 2 3", "8 20 2 2 3")),
+            damaged + ": line 21: bad layout of parameter 'w'");
+  EXPECT_EQ(parseError(edited("onnx 32 5\n", "")), damaged + ": no onnx line");
+  EXPECT_EQ(parseError(edited("function learning_rate\n", "")),
+            damaged + ": line 16: argument 'step' outside a function");
+  EXPECT_EQ(parseError(edited("tensor head", "tensr head")),
+            damaged + ": line 20: unexpected 'tensr head b f32 0 8 1 2'");
+}
+
+TEST(TrainerABI, NamesAndRoles) {
+  EXPECT_EQ(fgc::rt::abi::stateName("fc1.weight", fgc::rt::abi::kMomentum),
+            "fc1.weight.momentum");
+  EXPECT_TRUE(fgc::rt::abi::isOptimizerState("w.adam_v"));
+  EXPECT_FALSE(fgc::rt::abi::isOptimizerState("adam_v"));
+  EXPECT_EQ(fgc::rt::abi::tangentName("image"), "image.tangent");
+  EXPECT_TRUE(fgc::rt::abi::isTangent("image.tangent"));
+  EXPECT_EQ(fgc::rt::abi::blockLossName(3), "loss.block3");
+  int64_t block = -1;
+  EXPECT_TRUE(fgc::rt::abi::parseBlockLoss("loss.block12", block));
+  EXPECT_EQ(block, 12);
+  EXPECT_FALSE(fgc::rt::abi::parseBlockLoss("loss.block", block));
+  EXPECT_FALSE(fgc::rt::abi::parseBlockLoss("loss.blockx", block));
+  EXPECT_FALSE(fgc::rt::abi::parseBlockLoss("loss.readout", block));
+  EXPECT_TRUE(fgc::rt::abi::isBlockLoss("loss.block0"));
+  EXPECT_EQ(fgc::rt::abi::lossLabel("loss.block0"), "block0");
+
+  // @train_step of an SGD model: parameter, fed-back state, image, labels.
+  std::vector<ArgSpec> args = {
+      {ArgSpec::Kind::Parameter, "w", DType::F32, {4, 10}},
+      {ArgSpec::Kind::Input, "w.momentum", DType::F32, {4, 10}},
+      {ArgSpec::Kind::Input, "x", DType::F32, {8, 1, 2, 2}},
+      {ArgSpec::Kind::Input, "labels", DType::I64, {8}},
+      {ArgSpec::Kind::Input, "step", DType::I64, {}},
+      {ArgSpec::Kind::Output, "w", DType::F32, {4, 10}},
+      {ArgSpec::Kind::Output, "w.momentum", DType::F32, {4, 10}},
+      {ArgSpec::Kind::Output, "loss.readout", DType::F32, {}}};
+  ASSERT_TRUE(fgc::rt::abi::findImageInput(args));
+  EXPECT_EQ(fgc::rt::abi::findImageInput(args)->name, "x");
+  std::vector<const ArgSpec *> fed = fgc::rt::abi::fedBackInputs(args);
+  ASSERT_EQ(fed.size(), 1u);
+  EXPECT_EQ(fed[0]->name, "w.momentum");
+  EXPECT_TRUE(fgc::rt::abi::isMetric(args.back()));
+  EXPECT_FALSE(fgc::rt::abi::isMetric(args[4]));
 }

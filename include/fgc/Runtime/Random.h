@@ -1,31 +1,22 @@
-//===- Random.h - The counter-based generator of fg.random_normal -*- C++
-//-*-===//
+//===- Random.h - Philox under the runtime's namespace ----------*- C++ -*-===//
 //
-// Philox-4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel random numbers: as
-// easy as 1, 2, 3", SC'11) and the Box-Muller transform exactly as the
-// lowering of fg.random_normal computes them, so that the runtime (data
-// shuffling, tests) and compiled code draw the same numbers.
+// The generator lives, header-only, in fgc/Support/Philox.h so that the
+// compiler can use it without linking the runtime; these names keep the
+// runtime's callers (and tests) compiling unchanged.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef FGC_RUNTIME_RANDOM_H
 #define FGC_RUNTIME_RANDOM_H
 
-#include <array>
-#include <cstdint>
+#include "fgc/Support/Philox.h"
 
 namespace fgc::rt {
 
-using PhiloxBlock = std::array<uint32_t, 4>;
-
-/// Ten rounds of Philox-4x32 on `counter` with `key`.
-PhiloxBlock philox4x32(PhiloxBlock counter, std::array<uint32_t, 2> key);
-
-/// Element `index` of fg.random_normal {site} with (seed, step).
-float randomNormal(uint64_t seed, uint64_t step, uint32_t site, uint64_t index);
-
-/// A uniform 64-bit number for (seed, stream, index): data shuffling.
-uint64_t randomBits(uint64_t seed, uint64_t stream, uint64_t index);
+using support::philox4x32;
+using support::PhiloxBlock;
+using support::randomBits;
+using support::randomNormal;
 
 } // namespace fgc::rt
 

@@ -1,0 +1,66 @@
+//===- Philox.h - The counter-based generator of fg.random_normal -*- C++ -*-=//
+//
+// Philox-4x32-10 (Salmon, Moraes, Dror, Shaw: "Parallel random numbers: as
+// easy as 1, 2, 3", SC'11) and the Box-Muller transform exactly as the
+// lowering of fg.random_normal computes them, so that the runtime (data
+// shuffling, tests) and compiled code draw the same numbers.
+//
+// Header-only and dependency-free on purpose: the compiler (initial values
+// of parameters and local heads) and the runtime (trainers' data order,
+// tests) both include it without either linking the other.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FGC_SUPPORT_PHILOX_H
+#define FGC_SUPPORT_PHILOX_H
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+
+namespace fgc::support {
+
+using PhiloxBlock = std::array<uint32_t, 4>;
+using PhiloxKey = std::array<uint32_t, 2>;
+
+/// Ten rounds of Philox-4x32 on `c` with key `k`.
+constexpr PhiloxBlock philox4x32(PhiloxBlock c, PhiloxKey k) {
+  for (int round = 0; round < 10; ++round) {
+    uint64_t p0 = uint64_t(0xD2511F53u) * c[0];
+    uint64_t p1 = uint64_t(0xCD9E8D57u) * c[2];
+    uint32_t h0 = uint32_t(p0 >> 32), l0 = uint32_t(p0);
+    uint32_t h1 = uint32_t(p1 >> 32), l1 = uint32_t(p1);
+    c = {h1 ^ c[1] ^ k[0], l1, h0 ^ c[3] ^ k[1], l0};
+    if (round < 9) {
+      k[0] += 0x9E3779B9u;
+      k[1] += 0xBB67AE85u;
+    }
+  }
+  return c;
+}
+
+/// Element `index` of fg.random_normal {site} with (seed, step). The float
+/// expressions are the ones the lowering emits, term for term, so that both
+/// round the same way; keep them in step with it.
+inline float randomNormal(uint64_t seed, uint64_t step, uint32_t site,
+                          uint64_t index) {
+  PhiloxBlock out =
+      philox4x32({uint32_t(index), uint32_t(index >> 32), uint32_t(step), site},
+                 {uint32_t(seed), uint32_t(seed >> 32)});
+  float u1 = float((out[0] >> 8) + 1) * (1.0f / 16777216.0f);
+  float u2 = float(out[1] >> 8) * (1.0f / 16777216.0f);
+  float r = std::sqrt(-2.0f * std::log(u1));
+  return r * std::cos(6.2831853f * u2);
+}
+
+/// A uniform 64-bit number for (seed, stream, index): data shuffling.
+constexpr uint64_t randomBits(uint64_t seed, uint64_t stream, uint64_t index) {
+  PhiloxBlock out = philox4x32({uint32_t(index), uint32_t(index >> 32),
+                                uint32_t(stream), uint32_t(stream >> 32)},
+                               {uint32_t(seed), uint32_t(seed >> 32)});
+  return (uint64_t(out[0]) << 32) | out[1];
+}
+
+} // namespace fgc::support
+
+#endif // FGC_SUPPORT_PHILOX_H

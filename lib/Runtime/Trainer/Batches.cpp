@@ -1,0 +1,152 @@
+//===- Batches.cpp - The trainer's data sets and batches ------------------===//
+//
+// Loading and checking the data before any work starts (so that a bad file
+// is one line, not a crash mid-epoch), the epochs' orders and the copies
+// of examples into the step's input tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Trainer.h"
+
+#include "fgc/Support/Philox.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
+using namespace fgc::rt;
+
+namespace fgc::trainer {
+
+namespace {
+
+/// The files the options name: --train/--test, else those found in --data.
+bool dataFiles(const Options &o, DataFiles &files, std::string &error) {
+  if (o.trainFiles.empty() && o.testFiles.empty())
+    return findDataFiles(o.data, o.dataset, files, error);
+  files.train = o.trainFiles;
+  files.test = o.testFiles;
+  files.dataset = o.dataset;
+  if (files.train.empty() || files.test.empty()) {
+    error = "--train and --test go together";
+    return false;
+  }
+  if (files.dataset.empty())
+    files.dataset = files.train.size() == 2 ? "mnist" : "cifar10";
+  return true;
+}
+
+/// Checks a loaded set against the model: image size and label range.
+bool checkSet(const Dataset &set, const std::string &name,
+              const std::vector<int64_t> &shape, int64_t classes,
+              std::string &error) {
+  if (set.channels != shape[1] || set.height != shape[2] ||
+      set.width != shape[3]) {
+    error = name + ": images are " + std::to_string(set.channels) + "x" +
+            std::to_string(set.height) + "x" + std::to_string(set.width) +
+            ", the model takes " + std::to_string(shape[1]) + "x" +
+            std::to_string(shape[2]) + "x" + std::to_string(shape[3]);
+    return false;
+  }
+  for (int64_t i = 0; i < set.count; ++i)
+    if (set.labels[i] < 0 || (classes && set.labels[i] >= classes)) {
+      error = name + ": label " + std::to_string(set.labels[i]) +
+              " of example " + std::to_string(i) + " is out of range for " +
+              std::to_string(classes) + " classes";
+      return false;
+    }
+  return true;
+}
+
+} // namespace
+
+bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
+              int64_t classes, Dataset &train, Dataset &test,
+              std::string &error) {
+  DataFiles files;
+  if (!dataFiles(o, files, error))
+    return false;
+  bool cifar = files.dataset == "cifar10";
+  bool ok = cifar ? loadCifar(files.train, train, error) &&
+                        loadCifar(files.test, test, error)
+                  : files.train.size() == 2 && files.test.size() == 2 &&
+                        loadIdx(files.train[0], files.train[1], train, error) &&
+                        loadIdx(files.test[0], files.test[1], test, error);
+  if (!ok) {
+    if (error.empty())
+      error = "IDX data needs an image and a label file for --train and "
+              "--test";
+    return false;
+  }
+  if (!checkSet(train, files.train[0], imageShape, classes, error) ||
+      !checkSet(test, files.test[0], imageShape, classes, error))
+    return false;
+  const int64_t batch = imageShape[0];
+  if (train.count < batch) {
+    error = files.train[0] + ": " + std::to_string(train.count) +
+            " training examples, fewer than one batch of " +
+            std::to_string(batch);
+    return false;
+  }
+  std::vector<float> mean, stddev;
+  if (o.normalization != "published" ||
+      !publishedStatistics(files.dataset, mean, stddev))
+    computeStatistics(train, mean, stddev);
+  if (!o.quiet) {
+    std::printf(
+        "data: %s, %lld training and %lld test images of %lldx%lldx%lld; "
+        "normalised with mean",
+        files.dataset.c_str(), (long long)train.count, (long long)test.count,
+        (long long)train.channels, (long long)train.height,
+        (long long)train.width);
+    for (float m : mean)
+      std::printf(" %.4f", m);
+    std::printf(", std");
+    for (float s : stddev)
+      std::printf(" %.4f", s);
+    std::printf(" (%s)\n", o.normalization.c_str());
+  }
+  normalize(train, mean, stddev);
+  normalize(test, mean, stddev);
+  return true;
+}
+
+std::vector<int64_t> epochOrder(int64_t count, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(count);
+  for (int64_t i = 0; i < count; ++i)
+    order[i] = i;
+  // Stream 1000 + epoch: apart from the streams of the perturbations.
+  for (int64_t i = count - 1; i > 0; --i)
+    std::swap(order[i],
+              order[support::randomBits(seed, 1000 + epoch, i) % (i + 1)]);
+  return order;
+}
+
+void gatherBatch(const Dataset &data, const std::vector<int64_t> &order,
+                 int64_t step, int64_t batch, std::vector<float> &images,
+                 std::vector<int64_t> &labels) {
+  const int64_t size = data.imageSize();
+  images.resize(batch * size);
+  labels.resize(batch);
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t src = order[step * batch + i];
+    std::memcpy(images.data() + i * size, &data.images[src * size],
+                size * sizeof(float));
+    labels[i] = data.labels[src];
+  }
+}
+
+int64_t fillEvalBatch(const Dataset &data, int64_t start, int64_t batch,
+                      Tensor &image, Tensor &labels) {
+  const int64_t size = data.imageSize();
+  int64_t n = std::min(batch, data.count - start);
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t src = start + (i < n ? i : 0);
+    std::memcpy(image.data<float>() + i * size, &data.images[src * size],
+                size * sizeof(float));
+    labels.data<int64_t>()[i] = data.labels[src];
+  }
+  return n;
+}
+
+} // namespace fgc::trainer

@@ -1,0 +1,383 @@
+//===- Loop.cpp - The trainer's epochs ------------------------------------===//
+//
+// Sets up the data, the state and the compiled steps' arguments, then runs
+// the epochs: each step's updated parameters and optimizer state become the
+// next step's inputs, the next batch is gathered on a second thread while
+// the step runs, and the run stops with a checkpoint on SIGINT/SIGTERM or
+// --max-steps, at once on a loss that is not finite.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Trainer.h"
+
+#include "fgc/Runtime/TensorIO.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <future>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace fgc::rt;
+
+namespace fgc::trainer {
+
+int fail(const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+
+namespace {
+
+volatile std::sig_atomic_t stopSignal = 0;
+void onSignal(int sig) { stopSignal = sig; }
+
+/// Binds a compiled function's arguments by name to tensors owned by the
+/// caller; outputs get their own tensors.
+struct BoundCall {
+  std::vector<Tensor *> args;
+  std::map<std::string, Tensor> outputs;
+
+  bool bind(const std::vector<ArgSpec> &specs,
+            std::map<std::string, Tensor *> &inputs, std::string &error) {
+    args.clear();
+    for (const ArgSpec &a : specs) {
+      if (a.kind == ArgSpec::Kind::Output) {
+        outputs[a.name] = Tensor(a.dtype, a.shape);
+        args.push_back(&outputs[a.name]);
+        continue;
+      }
+      auto it = inputs.find(a.name);
+      if (it == inputs.end()) {
+        error = "no value for argument '" + a.name + "'";
+        return false;
+      }
+      args.push_back(it->second);
+    }
+    return checkArguments(specs, args, error);
+  }
+
+  float scalar(const char *name) { return *outputs[name].data<float>(); }
+};
+
+bool allFinite(const Tensor &t) {
+  if (t.dtype() != DType::F32)
+    return true;
+  const float *p = t.data<float>();
+  for (int64_t i = 0; i < t.numElements(); ++i)
+    if (!std::isfinite(p[i]))
+      return false;
+  return true;
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+/// One run of the trainer. A method that ends the run returns false with
+/// `status` set to the exit status.
+class Session {
+public:
+  Session(const ModelDescription &d, const Options &o,
+          const CompiledSteps &steps)
+      : d(d), o(o), steps(steps) {}
+
+  /// The whole run; returns the exit status.
+  int run();
+
+private:
+  bool prepare();
+  bool runEpoch();
+  int finish();
+  bool failWith(const std::string &message) {
+    status = fail(message);
+    return false;
+  }
+  bool bindSteps();
+  void evaluate(const Dataset &data, double &loss, double &err);
+  bool stopAndSave(const char *why);
+  bool endEpoch(double seconds, const std::map<std::string, double> &sums,
+                double correct, int64_t counted);
+
+  const ModelDescription &d;
+  const Options &o;
+  const CompiledSteps &steps;
+  const std::vector<ArgSpec> &trainArgs = d.function(rt::abi::kTrainStep)->args;
+  int64_t batch = 0, stepsPerEpoch = 0, stepsRun = 0;
+  Dataset train, test;
+  TrainState state;
+  uint64_t print = 0;
+  /// The steps' arguments besides the state.
+  Tensor image, labels, step, seed, lr, total, warmup, base;
+  BoundCall trainCall, evalCall, lrCall;
+  std::vector<std::string> metricNames;
+  std::vector<EpochRecord> records;
+  bool tty = false;
+  std::string error;
+  int status = 0;
+};
+
+int Session::run() {
+  if (!prepare())
+    return status;
+  for (; state.epoch < o.epochs; ++state.epoch, state.step = 0)
+    if (!runEpoch())
+      return status;
+  return finish();
+}
+
+bool Session::prepare() {
+  const ArgSpec *imageSpec = rt::abi::findImageInput(trainArgs);
+  if (!imageSpec || imageSpec->shape.size() != 4)
+    return failWith(
+        "the compiled model's input is not an image batch [N, C, H, W]");
+  batch = imageSpec->shape[0];
+  if (!loadData(o, imageSpec->shape, d.classes, train, test, error))
+    return failWith(error);
+
+  state = initialState(d, o.seed);
+  print = fingerprint(d.header());
+  if (o.resume) {
+    if (!loadCheckpoint(o.checkpointDir, print, state, error))
+      return failWith(error);
+    if (state.seed != o.seed && !o.quiet)
+      std::printf("resume: using the checkpoint's seed %llu\n",
+                  (unsigned long long)state.seed);
+    if (!o.quiet)
+      std::printf("resumed from %s/checkpoint.fgc at epoch %lld, step %lld\n",
+                  o.checkpointDir.c_str(), (long long)state.epoch + 1,
+                  (long long)state.step);
+  }
+  if (!o.checkpointDir.empty()) {
+    // Fail early on an unwritable directory, before any work is lost.
+    ::mkdir(o.checkpointDir.c_str(), 0777);
+    std::string probe = o.checkpointDir + "/.fgc-write-test";
+    if (!writeFileAtomically(probe, "", error))
+      return failWith(o.checkpointDir + ": cannot write checkpoints: " + error);
+    std::remove(probe.c_str());
+  }
+  setNumThreads(o.threads);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+
+  image = Tensor(DType::F32, imageSpec->shape);
+  if (!bindSteps())
+    return false;
+  stepsPerEpoch = train.count / batch;
+  *total.data<int64_t>() = o.epochs * stepsPerEpoch;
+  *warmup.data<int64_t>() = o.warmupEpochs * stepsPerEpoch;
+  *base.data<float>() = static_cast<float>(o.lr);
+  *seed.data<int64_t>() = static_cast<int64_t>(state.seed);
+  for (const ArgSpec &a : trainArgs)
+    if (rt::abi::isMetric(a))
+      metricNames.push_back(a.name);
+  tty = ::isatty(1) && !o.quiet;
+  if (!o.quiet)
+    std::printf("training %s with %s: %lld epochs of %lld steps (batch %lld, "
+                "the last %lld examples of each epoch's order are left out)\n",
+                d.model.c_str(), d.algorithm.c_str(), (long long)o.epochs,
+                (long long)stepsPerEpoch, (long long)batch,
+                (long long)(train.count - stepsPerEpoch * batch));
+  return true;
+}
+
+bool Session::bindSteps() {
+  labels = Tensor(DType::I64, {batch});
+  step = Tensor(DType::I64, {});
+  seed = Tensor(DType::I64, {});
+  lr = Tensor(DType::F32, {});
+  total = Tensor(DType::I64, {});
+  warmup = Tensor(DType::I64, {});
+  base = Tensor(DType::F32, {});
+  std::map<std::string, Tensor *> inputs;
+  for (auto &[name, t] : state.tensors)
+    inputs[name] = &t;
+  inputs[rt::abi::findImageInput(trainArgs)->name] = &image;
+  inputs[rt::abi::kLabels] = &labels;
+  inputs[rt::abi::kStep] = &step;
+  inputs[rt::abi::kSeed] = &seed;
+  inputs[rt::abi::kLr] = &lr;
+  inputs[rt::abi::kTotal] = &total;
+  inputs[rt::abi::kWarmup] = &warmup;
+  inputs[rt::abi::kBase] = &base;
+  if (!trainCall.bind(trainArgs, inputs, error) ||
+      !evalCall.bind(d.function(rt::abi::kEvalStep)->args, inputs, error) ||
+      !lrCall.bind(d.function(rt::abi::kLearningRate)->args, inputs, error))
+    return failWith("the compiled steps do not match their description: " +
+                    error);
+  return true;
+}
+
+void Session::evaluate(const Dataset &data, double &loss, double &err) {
+  double lossSum = 0, wrong = 0;
+  for (int64_t start = 0; start < data.count; start += batch) {
+    int64_t n = fillEvalBatch(data, start, batch, image, labels);
+    callPacked(steps.eval, evalCall.args);
+    const float *l = evalCall.outputs[rt::abi::kLoss].data<float>();
+    const float *c = evalCall.outputs[rt::abi::kCorrect].data<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      lossSum += l[i];
+      wrong += 1 - c[i];
+    }
+  }
+  loss = lossSum / data.count;
+  err = wrong / data.count;
+}
+
+bool Session::stopAndSave(const char *why) {
+  if (!o.checkpointDir.empty()) {
+    if (!saveCheckpoint(o.checkpointDir, print, state, error))
+      return failWith(error);
+    std::printf("\n%s: checkpoint written to %s/checkpoint.fgc (epoch %lld, "
+                "step %lld); continue with --resume\n",
+                why, o.checkpointDir.c_str(), (long long)state.epoch + 1,
+                (long long)state.step);
+  } else {
+    std::printf("\n%s: stopped without a checkpoint (no --checkpoint-dir)\n",
+                why);
+  }
+  status = stopSignal ? 128 + stopSignal : 0;
+  return false;
+}
+
+bool Session::runEpoch() {
+  std::vector<int64_t> order = epochOrder(train.count, state.seed, state.epoch);
+  auto t0 = std::chrono::steady_clock::now();
+  std::map<std::string, double> sums;
+  double correct = 0;
+  int64_t counted = 0;
+  std::vector<float> nextImg;
+  std::vector<int64_t> nextLab;
+  std::future<void> pending;
+  auto prefetch = [&](int64_t s) {
+    pending = std::async(std::launch::async, [&, s] {
+      gatherBatch(train, order, s, batch, nextImg, nextLab);
+    });
+  };
+  if (state.step < stepsPerEpoch)
+    prefetch(state.step);
+  for (; state.step < stepsPerEpoch; ++state.step) {
+    pending.get();
+    std::memcpy(image.data(), nextImg.data(), nextImg.size() * sizeof(float));
+    std::memcpy(labels.data(), nextLab.data(),
+                nextLab.size() * sizeof(int64_t));
+    if (state.step + 1 < stepsPerEpoch)
+      prefetch(state.step + 1);
+    *step.data<int64_t>() = state.globalStep;
+    callPacked(steps.learningRate, lrCall.args);
+    *lr.data<float>() = lrCall.scalar(rt::abi::kLr);
+    callPacked(steps.train, trainCall.args);
+    bool finite = true;
+    for (const std::string &m : metricNames)
+      finite &= std::isfinite(trainCall.scalar(m.c_str()));
+    if (!finite) {
+      if (pending.valid())
+        pending.wait();
+      std::fprintf(
+          stderr,
+          "\nerror: the loss is not finite at epoch %lld, step %lld "
+          "(lr %g); training stopped%s\n",
+          (long long)state.epoch + 1, (long long)state.step, *lr.data<float>(),
+          o.checkpointDir.empty() ? "" : "; the last good checkpoint is kept");
+      status = 1;
+      return false;
+    }
+    // Updated parameters and state become the next step's inputs.
+    for (auto &[name, t] : state.tensors) {
+      auto it = trainCall.outputs.find(name);
+      if (it != trainCall.outputs.end())
+        std::swap(t, it->second);
+    }
+    for (const std::string &m : metricNames)
+      if (m != rt::abi::kCorrect)
+        sums[m] += trainCall.scalar(m.c_str());
+    correct += trainCall.scalar(rt::abi::kCorrect);
+    ++counted;
+    ++state.globalStep;
+    ++stepsRun;
+    if (tty && (state.step % 10 == 0 || state.step + 1 == stepsPerEpoch))
+      printProgress(state.epoch, o.epochs, state.step, stepsPerEpoch,
+                    counted / std::max(secondsSince(t0), 1e-9));
+    if (stopSignal || (o.maxSteps > 0 && stepsRun >= o.maxSteps)) {
+      ++state.step;
+      if (pending.valid())
+        pending.wait();
+      return stopAndSave(stopSignal ? "interrupted" : "--max-steps reached");
+    }
+  }
+  return endEpoch(secondsSince(t0), sums, correct, counted);
+}
+
+bool Session::endEpoch(double seconds,
+                       const std::map<std::string, double> &sums,
+                       double correct, int64_t counted) {
+  for (auto &[name, t] : state.tensors)
+    if (!allFinite(t))
+      return failWith("parameter '" + name + "' is not finite after epoch " +
+                      std::to_string(state.epoch + 1) +
+                      "; training stopped, the last good checkpoint is kept");
+  const int64_t n = std::max<int64_t>(counted, 1);
+  EpochRecord r;
+  r.epoch = state.epoch + 1;
+  r.seconds = seconds;
+  r.examplesPerSecond = counted * batch / std::max(seconds, 1e-9);
+  r.lr = *lr.data<float>();
+  r.trainError = 1 - correct / double(n * batch);
+  auto readout = sums.find(rt::abi::kReadoutLoss);
+  r.trainLoss = (readout == sums.end() ? 0 : readout->second) / n;
+  for (auto &[name, v] : sums)
+    if (rt::abi::isBlockLoss(name))
+      r.blockLosses.push_back({rt::abi::lossLabel(name), v / n});
+  r.testLoss = r.testError = NAN;
+  if (r.epoch % o.evalEvery == 0 || r.epoch == o.epochs)
+    evaluate(test, r.testLoss, r.testError);
+  records.push_back(r);
+  if (!o.quiet)
+    printEpoch(r, o.epochs, tty);
+  if (!o.metrics.empty() &&
+      !appendMetrics(o.metrics, r, r.epoch > 1 || o.resume, error))
+    return failWith(error);
+  if (!o.checkpointDir.empty()) {
+    // The checkpoint of a finished epoch resumes at the next one.
+    int64_t epoch = state.epoch, stepInEpoch = state.step;
+    state.epoch += 1;
+    state.step = 0;
+    bool saved = saveCheckpoint(o.checkpointDir, print, state, error);
+    state.epoch = epoch;
+    state.step = stepInEpoch;
+    if (!saved)
+      return failWith(o.checkpointDir + ": " + error);
+  }
+  return true;
+}
+
+int Session::finish() {
+  printSummary(records);
+  if (!o.plot.empty() && !records.empty()) {
+    if (!writeSvg(o.plot, records, d.model + " " + d.algorithm, error))
+      return fail(o.plot + ": " + error);
+    if (!o.quiet)
+      std::printf("plot: %s\n", o.plot.c_str());
+  }
+  if (!o.exportPath.empty()) {
+    if (!exportOnnx(d, state, o.exportPath, error))
+      return fail(error);
+    if (!o.quiet)
+      std::printf("exported: %s\n", o.exportPath.c_str());
+  }
+  return 0;
+}
+
+} // namespace
+
+int train(const ModelDescription &d, const Options &o,
+          const CompiledSteps &steps) {
+  return Session(d, o, steps).run();
+}
+
+} // namespace fgc::trainer

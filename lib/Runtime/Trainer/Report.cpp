@@ -1,0 +1,149 @@
+//===- Report.cpp - What the trainer prints and plots ---------------------===//
+//
+// Progress on a terminal, one line per epoch, the metrics file (JSON lines,
+// rewritten whole each epoch so that it is never half-written), the final
+// table and the SVG plot of train and test error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Trainer.h"
+
+#include "fgc/Runtime/TensorIO.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+using namespace fgc::rt;
+
+namespace fgc::trainer {
+
+namespace {
+
+std::string formatSeconds(double s) {
+  char buf[32];
+  int64_t t = static_cast<int64_t>(s + 0.5);
+  std::snprintf(buf, sizeof buf, "%lld:%02lld", (long long)(t / 60),
+                (long long)(t % 60));
+  return buf;
+}
+
+} // namespace
+
+void printProgress(int64_t epoch, int64_t epochs, int64_t step,
+                   int64_t stepsPerEpoch, double stepsPerSecond) {
+  int width = 30, done = int(width * (step + 1) / stepsPerEpoch);
+  std::printf(
+      "\repoch %lld/%lld [%s%s] %lld/%lld  %.1f steps/s  ETA %s  ",
+      (long long)epoch + 1, (long long)epochs, std::string(done, '=').c_str(),
+      std::string(width - done, ' ').c_str(), (long long)step + 1,
+      (long long)stepsPerEpoch, stepsPerSecond,
+      formatSeconds((stepsPerEpoch - step - 1) / stepsPerSecond).c_str());
+  std::fflush(stdout);
+}
+
+void printEpoch(const EpochRecord &r, int64_t epochs, bool tty) {
+  std::printf("%sepoch %lld/%lld: loss %.4f", tty ? "\r" : "",
+              (long long)r.epoch, (long long)epochs, r.trainLoss);
+  for (auto &[name, v] : r.blockLosses)
+    std::printf(" %s %.4f", name.c_str(), v);
+  std::printf(", train error %.2f%%", 100 * r.trainError);
+  if (!std::isnan(r.testError))
+    std::printf(", test error %.2f%%", 100 * r.testError);
+  // On a terminal, blanks rub out the rest of the progress bar.
+  std::printf(", %.0f examples/s, %.1f s%s\n", r.examplesPerSecond, r.seconds,
+              tty ? "                " : "");
+  std::fflush(stdout);
+}
+
+bool appendMetrics(const std::string &path, const EpochRecord &r, bool keep,
+                   std::string &error) {
+  std::string all, ignored;
+  // A missing file is no error: the run may be the first to write it.
+  if (keep)
+    readFile(path, all, ignored);
+  char buf[512];
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"epoch\": %lld, \"train_loss\": %.6g, \"train_error\": "
+      "%.6g, \"test_error\": %s, \"test_loss\": %s, "
+      "\"examples_per_second\": %.6g, \"seconds\": %.6g, "
+      "\"lr\": %.6g",
+      (long long)r.epoch, r.trainLoss, r.trainError,
+      std::isnan(r.testError) ? "null" : std::to_string(r.testError).c_str(),
+      std::isnan(r.testLoss) ? "null" : std::to_string(r.testLoss).c_str(),
+      r.examplesPerSecond, r.seconds, r.lr);
+  all += buf;
+  for (auto &[name, v] : r.blockLosses)
+    all += ", \"loss_" + name + "\": " + std::to_string(v);
+  all += "}\n";
+  if (!writeFileAtomically(path, all, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  return true;
+}
+
+void printSummary(const std::vector<EpochRecord> &records) {
+  std::printf("\n epoch | train loss | train error | test error\n"
+              "-------+------------+-------------+-----------\n");
+  for (const EpochRecord &r : records) {
+    char test[32] = "          -";
+    if (!std::isnan(r.testError))
+      std::snprintf(test, sizeof test, "%9.2f%%", 100 * r.testError);
+    std::printf(" %5lld | %10.4f | %10.2f%% | %s\n", (long long)r.epoch,
+                r.trainLoss, 100 * r.trainError, test);
+  }
+  if (!records.empty() && !std::isnan(records.back().testError))
+    std::printf("test error: %.2f%%\n", 100 * records.back().testError);
+}
+
+bool writeSvg(const std::string &path, const std::vector<EpochRecord> &records,
+              const std::string &title, std::string &error) {
+  const double w = 640, h = 400, left = 60, right = 20, top = 40, bottom = 50;
+  double maxErr = 0.05;
+  for (const EpochRecord &r : records)
+    maxErr = std::max(
+        {maxErr, r.trainError, std::isnan(r.testError) ? 0 : r.testError});
+  maxErr = std::ceil(maxErr * 20) / 20;
+  int64_t n = records.empty() ? 1 : records.back().epoch;
+  auto x = [&](double e) {
+    return left + (w - left - right) * (e / std::max<int64_t>(n, 1));
+  };
+  auto y = [&](double v) {
+    return top + (h - top - bottom) * (1 - v / maxErr);
+  };
+  std::ostringstream s;
+  s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w << "' height='"
+    << h << "' font-family='sans-serif' font-size='12'>\n"
+    << "<rect width='100%' height='100%' fill='white'/>\n"
+    << "<text x='" << w / 2 << "' y='20' text-anchor='middle'>" << title
+    << "</text>\n";
+  for (int i = 0; i <= 4; ++i) {
+    double v = maxErr * i / 4;
+    s << "<line x1='" << left << "' x2='" << w - right << "' y1='" << y(v)
+      << "' y2='" << y(v) << "' stroke='#ddd'/>\n<text x='" << left - 5
+      << "' y='" << y(v) + 4 << "' text-anchor='end'>" << 100 * v
+      << "%</text>\n";
+  }
+  s << "<text x='" << w / 2 << "' y='" << h - 10
+    << "' text-anchor='middle'>epoch</text>\n";
+  auto series = [&](bool test, const char *color, const char *label, int row) {
+    s << "<polyline fill='none' stroke='" << color
+      << "' stroke-width='2' points='";
+    for (const EpochRecord &r : records) {
+      double v = test ? r.testError : r.trainError;
+      if (!std::isnan(v))
+        s << x(r.epoch) << "," << y(v) << " ";
+    }
+    s << "'/>\n<text x='" << w - right - 100 << "' y='" << top + 15 * row
+      << "' fill='" << color << "'>" << label << "</text>\n";
+  };
+  series(false, "#1f77b4", "train error", 1);
+  series(true, "#d62728", "test error", 2);
+  s << "</svg>\n";
+  return writeFileAtomically(path, s.str(), error);
+}
+
+} // namespace fgc::trainer

@@ -1,0 +1,150 @@
+//===- Trainer.h - The parts of the trainer's main program ------*- C++ -*-===//
+//
+// `fgc compile MODEL --algo=A -o EXE` links this program with the compiled
+// @train_step / @eval_step / @learning_rate and their description
+// (TrainerABI.h). It loads a data set, trains, reports, checkpoints and
+// exports; plain C++ over lib/Runtime: no MLIR, LLVM or Python at run time.
+//
+// Rules worth knowing (also in docs/trainer.md):
+// * Each epoch visits the training set in a fresh order (seeded by --seed and
+//   the epoch); the last partial batch is dropped (the step has a fixed
+//   batch size), so an epoch has floor(train / batch) steps.
+// * Test error is over the whole test set: the last partial batch is padded
+//   and only its real examples count.
+// * A checkpoint holds parameters, optimizer state, epoch, step in the epoch
+//   and the seed; the data order is a function of (seed, epoch), so --resume
+//   continues exactly where the run stopped.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FGC_RUNTIME_TRAINER_TRAINER_H
+#define FGC_RUNTIME_TRAINER_TRAINER_H
+
+#include "fgc/Runtime/Data.h"
+#include "fgc/Runtime/TrainerABI.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace fgc::trainer {
+
+/// Prints "error: <message>" on stderr and returns 1, the exit status of
+/// every error.
+int fail(const std::string &message);
+
+//===--- Options.cpp: the command line ------------------------------------===//
+
+struct Options {
+  std::string data = "/usr/share/datasets/fashion-mnist";
+  std::vector<std::string> trainFiles, testFiles;
+  std::string dataset;
+  int64_t epochs = 1;
+  double lr = 0.01;
+  int64_t warmupEpochs = 0;
+  uint64_t seed = 0;
+  int threads = 0;
+  int64_t evalEvery = 1;
+  std::string metrics, checkpointDir, exportPath, plot;
+  bool resume = false, quiet = false;
+  int64_t maxSteps = -1; // stop (with a checkpoint) after this many steps
+  std::string normalization = "published";
+};
+
+enum class Parsed { Run, Help, Error };
+
+/// Reads the command line into `o`. Help (the compiled-in facts of `d`,
+/// then the options) is printed here and gives Help; errors are one line.
+Parsed parseOptions(int argc, char **argv, const rt::ModelDescription &d,
+                    Options &o, std::string &error);
+
+//===--- Batches.cpp: data sets and batches -------------------------------===//
+
+/// Loads the train and test sets the options name, checks them against the
+/// model's image shape [N, C, H, W] and `classes` (0: unchecked), and
+/// normalises them (printing the statistics unless --quiet).
+bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
+              int64_t classes, rt::Dataset &train, rt::Dataset &test,
+              std::string &error);
+
+/// The epoch's order of `count` examples: Fisher-Yates with Philox bits
+/// keyed by the seed and the epoch, so that --resume can recompute it.
+std::vector<int64_t> epochOrder(int64_t count, uint64_t seed, int64_t epoch);
+
+/// Copies training batch `step` (examples order[step * batch ...]).
+void gatherBatch(const rt::Dataset &data, const std::vector<int64_t> &order,
+                 int64_t step, int64_t batch, std::vector<float> &images,
+                 std::vector<int64_t> &labels);
+
+/// Copies the evaluation batch of examples [start, start + batch) into
+/// `image` and `labels`, padding past the end with example `start`; returns
+/// how many examples are real.
+int64_t fillEvalBatch(const rt::Dataset &data, int64_t start, int64_t batch,
+                      rt::Tensor &image, rt::Tensor &labels);
+
+//===--- Checkpoint.cpp: the training state and its files -----------------===//
+
+struct TrainState {
+  std::map<std::string, rt::Tensor> tensors; // parameters and optimizer state
+  int64_t epoch = 0, step = 0, globalStep = 0;
+  uint64_t seed = 0;
+};
+
+/// The state before training: the embedded initial parameters, and zeros
+/// for the optimizer state (the inputs @train_step feeds back).
+TrainState initialState(const rt::ModelDescription &d, uint64_t seed);
+
+/// FNV-1a of the description's text: a checkpoint belongs to one compiled
+/// model and setup.
+uint64_t fingerprint(const std::string &text);
+
+/// DIR/checkpoint.fgc, written atomically.
+bool saveCheckpoint(const std::string &dir, uint64_t print, const TrainState &s,
+                    std::string &error);
+/// Fills the tensors already in `s` (they fix names and sizes).
+bool loadCheckpoint(const std::string &dir, uint64_t print, TrainState &s,
+                    std::string &error);
+
+/// The embedded ONNX model with the trained values of its initializers.
+bool exportOnnx(const rt::ModelDescription &d, const TrainState &s,
+                const std::string &path, std::string &error);
+
+//===--- Report.cpp: progress, metrics, summary, plot ---------------------===//
+
+struct EpochRecord {
+  int64_t epoch;
+  double trainLoss, trainError, testLoss, testError, examplesPerSecond, seconds,
+      lr;
+  std::vector<std::pair<std::string, double>> blockLosses;
+};
+
+/// The in-place progress bar of a terminal.
+void printProgress(int64_t epoch, int64_t epochs, int64_t step,
+                   int64_t stepsPerEpoch, double stepsPerSecond);
+/// One line per epoch, replacing the progress bar on a terminal.
+void printEpoch(const EpochRecord &r, int64_t epochs, bool tty);
+/// Rewrites `path` with its previous lines (when `keep`) and one JSON
+/// object for `r`.
+bool appendMetrics(const std::string &path, const EpochRecord &r, bool keep,
+                   std::string &error);
+/// The table at the end of a run.
+void printSummary(const std::vector<EpochRecord> &records);
+/// SVG of train and test error per epoch.
+bool writeSvg(const std::string &path, const std::vector<EpochRecord> &records,
+              const std::string &title, std::string &error);
+
+//===--- Loop.cpp: training -----------------------------------------------===//
+
+/// The packed entry points of the compiled steps.
+struct CompiledSteps {
+  rt::PackedFunction train, eval, learningRate;
+};
+
+/// Everything after the options: data, state, the epochs, the summary and
+/// the exports. Returns the exit status.
+int train(const rt::ModelDescription &d, const Options &o,
+          const CompiledSteps &steps);
+
+} // namespace fgc::trainer
+
+#endif // FGC_RUNTIME_TRAINER_TRAINER_H
