@@ -3,6 +3,7 @@
 #   ./build.sh              set up packages if needed, configure once, build
 #   ./build.sh --sanitize   the same with AddressSanitizer + UBSan, into build-asan/
 #   ./build.sh --debug      a Debug build into build-debug/
+# Under CI (CI set in the environment) warnings in fgc's sources are errors.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./setup.sh
@@ -13,9 +14,13 @@ case "${1:-}" in
   "") ;;
   --sanitize) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFGC_ENABLE_SANITIZERS=ON) ;;
   --debug) dir=build-debug; args=(-DCMAKE_BUILD_TYPE=Debug) ;;
-  -h|--help) sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "build.sh: unknown option '$1' (try --help)" >&2; exit 1 ;;
 esac
+
+if [ -n "${CI:-}" ]; then
+  args+=(-DFGC_WERROR=ON)
+fi
 
 if [ ! -f "$dir/build.ninja" ]; then
   CC=clang-22 CXX=clang++-22 cmake -S . -B "$dir" -G Ninja "${args[@]}" >/dev/null

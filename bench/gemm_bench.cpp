@@ -10,8 +10,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "fgc/Driver/Driver.h"
+#include "fgc/Pipelines/Pipelines.h"
 #include "fgc/Runtime/Call.h"
-#include "fgc/Target/CPU.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
@@ -43,9 +44,9 @@ template <typename F> std::vector<double> timeIt(int reps, F &&f) {
   for (int i = 0; i < reps; ++i) {
     auto start = std::chrono::steady_clock::now();
     f();
-    seconds.push_back(std::chrono::duration<double>(
-                          std::chrono::steady_clock::now() - start)
-                          .count());
+    seconds.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   return seconds;
 }
@@ -79,18 +80,18 @@ int main(int argc, char **argv) {
     }
   }
   if (shapes.empty())
-    shapes = {{128, 784, 256}, {128, 256, 256}, {128, 512, 512},
+    shapes = {{128, 784, 256}, {128, 256, 256},  {128, 512, 512},
               {128, 256, 10},  {8192, 512, 512}, {1024, 2048, 2048}};
   fgc::rt::setNumThreads(threads);
 
   mlir::DialectRegistry registry;
-  fgc::registerCPUPipelineDialects(registry);
+  fgc::getCPUTarget().registerDialects(registry);
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 
   std::printf("fp32 GEMM, %d thread(s), median of the repetitions\n", threads);
-  std::printf("%-18s %6s %12s %12s %8s\n", "M x K x N", "reps",
-              "fgc GFLOP/s", "BLAS GFLOP/s", "ratio");
+  std::printf("%-18s %6s %12s %12s %8s\n", "M x K x N", "reps", "fgc GFLOP/s",
+              "BLAS GFLOP/s", "ratio");
   std::ofstream json(jsonPath);
   json << "{\"threads\": " << threads << ", \"results\": [\n";
   std::mt19937 rng(0);
@@ -108,13 +109,10 @@ int main(int argc, char **argv) {
                   s.m, s.n);
     auto module = mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
     std::string error;
-    auto sig = fgc::lowerToLinalg(*module, "forward", error);
-    if (mlir::failed(sig) ||
-        mlir::failed(fgc::lowerToLLVMDialect(*module, error))) {
-      std::fprintf(stderr, "fgc-gemm-bench: %s\n", error.c_str());
-      return 1;
-    }
-    auto jit = fgc::JitModule::create(*module, fgc::CPUOptions(), error);
+    auto sig = fgc::driver::lowerToLinalg(*module, "forward", error);
+    auto jit = mlir::succeeded(sig)
+                   ? fgc::driver::lowerAndJit(*module, {}, error)
+                   : nullptr;
     fgc::rt::PackedFunction fn = jit ? jit->lookup("forward", error) : nullptr;
     if (!fn) {
       std::fprintf(stderr, "fgc-gemm-bench: %s\n", error.c_str());
@@ -151,8 +149,8 @@ int main(int argc, char **argv) {
          << ", \"n\": " << s.n << ", \"reps\": " << r
          << ", \"fgc_seconds\": " << tFgc << ", \"blas_seconds\": " << tBlas
          << ", \"fgc_gflops\": " << gFgc << ", \"blas_gflops\": " << gBlas
-         << ", \"ratio\": " << gFgc / gBlas << ", \"max_abs_diff\": "
-         << maxDiff << "}";
+         << ", \"ratio\": " << gFgc / gBlas << ", \"max_abs_diff\": " << maxDiff
+         << "}";
     first = false;
   }
   json << "\n]}\n";

@@ -13,11 +13,10 @@
 
 #include "fgc/Dialect/FG/Transforms/Passes.h"
 #include "fgc/Driver/Driver.h"
+#include "fgc/Pipelines/Pipelines.h"
 #include "fgc/Runtime/Call.h"
-#include "fgc/Target/CPU.h"
 
 #include "mlir/IR/MLIRContext.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <algorithm>
 #include <chrono>
@@ -47,23 +46,16 @@ bool timeEntry(mlir::ModuleOp module, const std::string &wrt, int64_t k,
   mlir::OwningOpRef<mlir::ModuleOp> m(module.clone());
   std::string entry = "forward";
   if (k > 0) {
-    mlir::PassManager pm(m->getContext());
-    fg::FGJvpOptions options;
-    options.wrt.push_back(wrt);
-    options.tangents = k;
-    pm.addPass(fg::createFGJvp(options));
-    if (mlir::failed(pm.run(*m))) {
-      error = "fg-jvp failed";
+    if (mlir::failed(runJvp(*m, "forward", {wrt}, k, error)))
       return false;
-    }
     m->lookupSymbol("forward")->erase();
     entry = "forward_jvp";
   }
   std::map<std::string, rt::Tensor> params = driver::parameterTensors(*m);
-  auto sig = lowerToLinalg(*m, entry, error);
-  if (mlir::failed(sig) || mlir::failed(lowerToLLVMDialect(*m, error)))
+  auto sig = fgc::driver::lowerToLinalg(*m, entry, error);
+  if (mlir::failed(sig))
     return false;
-  auto jit = JitModule::create(*m, CPUOptions(), error);
+  auto jit = driver::lowerAndJit(*m, CodegenOptions(), error);
   rt::PackedFunction fn = jit ? jit->lookup(entry, error) : nullptr;
   if (!fn)
     return false;
@@ -88,9 +80,9 @@ bool timeEntry(mlir::ModuleOp module, const std::string &wrt, int64_t k,
   for (int r = 0; r < reps; ++r) {
     auto start = std::chrono::steady_clock::now();
     rt::callPacked(fn, args);
-    times.push_back(std::chrono::duration<double>(
-                        std::chrono::steady_clock::now() - start)
-                        .count());
+    times.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   seconds = median(times);
   return true;
@@ -127,7 +119,7 @@ int main(int argc, char **argv) {
   rt::setNumThreads(threads);
   mlir::DialectRegistry registry;
   registerImportDialects(registry);
-  registerCPUPipelineDialects(registry);
+  fgc::getCPUTarget().registerDialects(registry);
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   ctx.printOpOnDiagnostic(false);
@@ -142,14 +134,14 @@ int main(int argc, char **argv) {
   for (size_t mi = 0; mi < models.size(); ++mi) {
     ImportOptions options;
     options.batchSize = batch;
-    ImportResult imported = importOnnxFile(ctx, models[mi], options);
-    if (!imported.module) {
-      std::fprintf(stderr, "fgc-jvp-bench: %s\n", imported.error.c_str());
+    // Imported and cleaned up as fgc does (canonicalized, layer norms fused).
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        driver::importModel(ctx, models[mi], options, PipelineOptions());
+    if (!module)
       return 1;
-    }
     std::string error;
     double primal;
-    if (!timeEntry(*imported.module, "", 0, reps, primal, error)) {
+    if (!timeEntry(*module, "", 0, reps, primal, error)) {
       std::fprintf(stderr, "fgc-jvp-bench: %s\n", error.c_str());
       return 1;
     }
@@ -162,7 +154,7 @@ int main(int argc, char **argv) {
     for (const char *wrt : {"inputs", "params"})
       for (int64_t k : {1, 4, 16}) {
         double t;
-        if (!timeEntry(*imported.module, wrt, k, reps, t, error)) {
+        if (!timeEntry(*module, wrt, k, reps, t, error)) {
           std::fprintf(stderr, "fgc-jvp-bench: %s\n", error.c_str());
           return 1;
         }

@@ -16,6 +16,7 @@ config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "f
 config.substitutions.append(("%models", os.path.join(config.fgc_src_root, "models")))
 config.substitutions.append(("%genmodels", os.path.join(config.fgc_obj_root, "models")))
 config.substitutions.append(("%python", config.torch_python))
+config.substitutions.append(("%fgc_bin", config.fgc_tools_dir))
 config.substitutions.append(("%onnx_testdata", config.onnx_testdata))
 
 llvm_config.use_default_substitutions()

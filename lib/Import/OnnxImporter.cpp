@@ -14,14 +14,13 @@
 #include "fgc/Import/OnnxImporter.h"
 
 #include "NodeContext.h"
+#include "fgc/Dialect/FG/IR/FGAttributes.h"
 #include "fgc/Dialect/FG/IR/FGDialect.h"
-#include "fgc/Dialect/FG/Transforms/Passes.h"
+#include "fgc/Runtime/TrainerABI.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/Verifier.h"
-#include "mlir/Pass/PassManager.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -102,8 +101,8 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
     const std::string &flag = options.shapeFlag;
     if (tensor.has_shape() &&
         tensor.shape().dim_size() != static_cast<int>(shape.size()))
-      return fail(flag + " for '" + name + "' has rank " +
-                  Twine(shape.size()) + " but the model declares rank " +
+      return fail(flag + " for '" + name + "' has rank " + Twine(shape.size()) +
+                  " but the model declares rank " +
                   Twine(tensor.shape().dim_size()));
     for (auto [i, d] : llvm::enumerate(shape)) {
       const auto &dim = tensor.shape().dim(i);
@@ -160,11 +159,11 @@ GraphImporter::declareInitializers(const onnx::GraphProto &graph) {
     // (shapes, indices) are constants of the graph.
     if (!isa<FloatType>(value.getElementType())) {
       builder.setInsertionPointToEnd(
-          &cast<func::FuncOp>(module.lookupSymbol("forward")).front());
+          &cast<func::FuncOp>(module.lookupSymbol(rt::abi::kForward)).front());
       values[init.name()] = fg::ConstantOp::create(builder, loc, value);
       continue;
     }
-    builder.setInsertionPoint(module.lookupSymbol("forward"));
+    builder.setInsertionPoint(module.lookupSymbol(rt::abi::kForward));
     auto param = fg::ParameterOp::create(builder, loc,
                                          builder.getStringAttr(init.name()),
                                          cast<ElementsAttr>(value));
@@ -173,7 +172,7 @@ GraphImporter::declareInitializers(const onnx::GraphProto &graph) {
       return fail("initializer name '" + init.name() + "' collides with " +
                   "another symbol");
     builder.setInsertionPointToEnd(
-        &cast<func::FuncOp>(module.lookupSymbol("forward")).front());
+        &cast<func::FuncOp>(module.lookupSymbol(rt::abi::kForward)).front());
     values[init.name()] =
         fg::ParamOp::create(builder, loc, param.getType(),
                             FlatSymbolRefAttr::get(param.getSymNameAttr()));
@@ -253,7 +252,7 @@ LogicalResult GraphImporter::run(const onnx::ModelProto &model) {
   module = ModuleOp::create(loc);
   result.module = module;
   builder.setInsertionPointToEnd(module.getBody());
-  auto func = func::FuncOp::create(builder, loc, "forward",
+  auto func = func::FuncOp::create(builder, loc, rt::abi::kForward,
                                    builder.getFunctionType({}, {}));
   Block *entry = func.addEntryBlock();
 
@@ -276,8 +275,7 @@ LogicalResult GraphImporter::run(const onnx::ModelProto &model) {
     if (DenseElementsAttr value = options.constantInputs.lookup(in.name())) {
       if (value.getType() != *type)
         return fail("the constant given for input '" + in.name() + "' is " +
-                    str(value.getType()) + " but the input is " +
-                    str(*type));
+                    str(value.getType()) + " but the input is " + str(*type));
       builder.setInsertionPointToEnd(entry);
       values[in.name()] = fg::ConstantOp::create(builder, loc, value);
       continue;
@@ -310,20 +308,14 @@ LogicalResult GraphImporter::run(const onnx::ModelProto &model) {
   func::ReturnOp::create(builder, loc, outputs);
   func.setFunctionType(builder.getFunctionType(argTypes, outputTypes));
   for (auto [i, name] : llvm::enumerate(argNames))
-    func.setArgAttr(i, "fg.name", name);
+    fg::setArgName(func, i, cast<StringAttr>(name).getValue());
   for (auto [i, out] : llvm::enumerate(graph.output()))
-    func.setResultAttr(i, "fg.name", builder.getStringAttr(out.name()));
+    fg::setResultName(func, i, out.name());
 
   if (failed(verify(module)))
     return fail("internal error: the imported IR does not verify (please "
                 "report this model)");
 
-  PassManager pm(&ctx);
-  pm.addPass(createCanonicalizerPass());
-  if (options.fuseLayerNorm)
-    pm.addPass(fg::createFGFuseLayerNorm());
-  if (failed(pm.run(module)))
-    return fail("internal error: cleaning up the imported IR failed");
   return success();
 }
 
@@ -398,10 +390,9 @@ ImportResult fgc::importOnnx(MLIRContext &context, StringRef bytes,
                        std::to_string(kMinOpset) + ": " + why;
         return result;
       }
-      result.warnings.push_back("converted from opset " +
-                                std::to_string(version) + " to " +
-                                std::to_string(kMinOpset) +
-                                " with ONNX's version converter");
+      result.warnings.push_back(
+          "converted from opset " + std::to_string(version) + " to " +
+          std::to_string(kMinOpset) + " with ONNX's version converter");
     }
   }
   if (options.keepModelBytes)

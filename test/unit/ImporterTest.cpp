@@ -2,6 +2,7 @@
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
 #include "fgc/Import/OnnxImporter.h"
+#include "fgc/Pipelines/Pipelines.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -29,8 +30,17 @@ linear (float[N, 4] x) => (float[N, 3] y)
 
 class ImporterTest : public ::testing::Test {
 protected:
-  ImportResult importText(StringRef text, const ImportOptions &options = {}) {
-    return importOnnx(ctx, text, "test.onnxtxt", options);
+  /// Imports and runs the clean-up phase, as every fgc subcommand does.
+  ImportResult importText(StringRef text, const ImportOptions &options = {},
+                          bool fuseLayerNorm = true) {
+    ImportResult r = importOnnx(ctx, text, "test.onnxtxt", options);
+    PipelineOptions cleanup;
+    cleanup.fuseLayerNorm = fuseLayerNorm;
+    std::string error;
+    if (r.module && failed(runPipeline(*r.module, cleanup, Phase::ImportCleanup,
+                                       Phase::ImportCleanup, error)))
+      ADD_FAILURE() << error;
+    return r;
   }
   MLIRContext ctx;
 };
@@ -215,9 +225,7 @@ g (float[2, 8] x) => (float[2, 8] y) {
   ASSERT_TRUE(fused.module) << fused.error;
   EXPECT_EQ(count<fg::LayerNormOp>(fused), 1u);
   EXPECT_EQ(count<fg::ReduceMeanOp>(fused), 0u);
-  ImportOptions options;
-  options.fuseLayerNorm = false;
-  ImportResult plain = importText(text, options);
+  ImportResult plain = importText(text, {}, /*fuseLayerNorm=*/false);
   ASSERT_TRUE(plain.module) << plain.error;
   EXPECT_EQ(count<fg::LayerNormOp>(plain), 0u);
   EXPECT_EQ(count<fg::ReduceMeanOp>(plain), 2u);

@@ -11,13 +11,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "fgc/Dialect/FG/Transforms/Passes.h"
+#include "fgc/Driver/Driver.h"
+#include "fgc/Pipelines/Pipelines.h"
 #include "fgc/Runtime/Call.h"
 #include "fgc/Runtime/Random.h"
-#include "fgc/Target/CPU.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
-#include "mlir/Pass/PassManager.h"
 
 #include <gtest/gtest.h>
 
@@ -60,8 +60,8 @@ std::string fn(const std::string &args, const std::string &result,
 /// A generated test module plus how to fill its inputs.
 struct Case {
   std::string text;
-  bool positive = false; // inputs drawn from [0.5, 2] (log, sqrt, pow)
-  int64_t indexBound = 1; // i64 inputs drawn from [-bound, bound)
+  bool positive = false;    // inputs drawn from [0.5, 2] (log, sqrt, pow)
+  int64_t indexBound = 1;   // i64 inputs drawn from [-bound, bound)
   bool zeroTangent = false; // the op cuts tangents (fg.stop_gradient)
 };
 
@@ -112,12 +112,17 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
       {"erf", [](auto &r) { return unary("erf", r); }},
       {"relu", [](auto &r) { return unary("relu", r); }},
       {"leaky_relu",
-       [](auto &r) { return unary("leaky_relu", r, false, "{alpha = 0.2 : f64} "); }},
+       [](auto &r) {
+         return unary("leaky_relu", r, false, "{alpha = 0.2 : f64} ");
+       }},
       {"sigmoid", [](auto &r) { return unary("sigmoid", r); }},
       {"tanh", [](auto &r) { return unary("tanh", r); }},
-      {"softmax_axis0", [](auto &r) { return unary("softmax", r, false, "{axis = 0} "); }},
-      {"softmax_axis1", [](auto &r) { return unary("softmax", r, false, "{axis = 1} "); }},
-      {"log_softmax", [](auto &r) { return unary("log_softmax", r, false, "{axis = 1} "); }},
+      {"softmax_axis0",
+       [](auto &r) { return unary("softmax", r, false, "{axis = 0} "); }},
+      {"softmax_axis1",
+       [](auto &r) { return unary("softmax", r, false, "{axis = 1} "); }},
+      {"log_softmax",
+       [](auto &r) { return unary("log_softmax", r, false, "{axis = 1} "); }},
       {"stop_gradient",
        [](auto &r) {
          Case c = unary("stop_gradient", r);
@@ -128,30 +133,36 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
        [](auto &r) {
          int64_t m = dim(r), k = dim(r), n = dim(r);
          Case c;
-         c.text = fn("%a: " + T({m, k}) + ", %b: " + T({k, n}), T({m, n}),
-                     format("  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
-                            T({m, k}).c_str(), T({k, n}).c_str(),
-                            T({m, n}).c_str(), T({m, n}).c_str()));
+         c.text = fn(
+             "%a: " + T({m, k}) + ", %b: " + T({k, n}), T({m, n}),
+             format(
+                 "  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
+                 T({m, k}).c_str(), T({k, n}).c_str(), T({m, n}).c_str(),
+                 T({m, n}).c_str()));
          return c;
        }},
       {"matmul_nd_by_2d",
        [](auto &r) {
          int64_t b = dim(r), m = dim(r), k = dim(r), n = dim(r);
          Case c;
-         c.text = fn("%a: " + T({b, m, k}) + ", %b: " + T({k, n}), T({b, m, n}),
-                     format("  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
-                            T({b, m, k}).c_str(), T({k, n}).c_str(),
-                            T({b, m, n}).c_str(), T({b, m, n}).c_str()));
+         c.text = fn(
+             "%a: " + T({b, m, k}) + ", %b: " + T({k, n}), T({b, m, n}),
+             format(
+                 "  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
+                 T({b, m, k}).c_str(), T({k, n}).c_str(), T({b, m, n}).c_str(),
+                 T({b, m, n}).c_str()));
          return c;
        }},
       {"matmul_batch_broadcast",
        [](auto &r) {
          int64_t b = dim(r), m = dim(r), k = dim(r), n = dim(r);
          Case c;
-         c.text = fn("%a: " + T({1, m, k}) + ", %b: " + T({b, k, n}), T({b, m, n}),
-                     format("  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
-                            T({1, m, k}).c_str(), T({b, k, n}).c_str(),
-                            T({b, m, n}).c_str(), T({b, m, n}).c_str()));
+         c.text = fn(
+             "%a: " + T({1, m, k}) + ", %b: " + T({b, k, n}), T({b, m, n}),
+             format(
+                 "  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
+                 T({1, m, k}).c_str(), T({b, k, n}).c_str(),
+                 T({b, m, n}).c_str(), T({b, m, n}).c_str()));
          return c;
        }},
       {"matmul_vectors",
@@ -172,50 +183,60 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
        [](auto &r) {
          int64_t m = dim(r), k = dim(r), n = dim(r);
          Case c;
-         c.text = fn("%a: " + T({m, k}) + ", %b: " + T({k, n}), T({m, n}),
-                     format("  %%0 = fg.gemm %%a, %%b : (%s, %s) -> %s\n  return %%0 : %s",
-                            T({m, k}).c_str(), T({k, n}).c_str(),
-                            T({m, n}).c_str(), T({m, n}).c_str()));
+         c.text = fn(
+             "%a: " + T({m, k}) + ", %b: " + T({k, n}), T({m, n}),
+             format(
+                 "  %%0 = fg.gemm %%a, %%b : (%s, %s) -> %s\n  return %%0 : %s",
+                 T({m, k}).c_str(), T({k, n}).c_str(), T({m, n}).c_str(),
+                 T({m, n}).c_str()));
          return c;
        }},
       {"gemm_trans_alpha_beta_c",
        [](auto &r) {
          int64_t m = dim(r), k = dim(r), n = dim(r);
          Case c;
-         c.text = fn("%a: " + T({k, m}) + ", %b: " + T({n, k}) + ", %c: " + T({n}),
-                     T({m, n}),
-                     format("  %%0 = fg.gemm %%a, %%b, %%c {alpha = 0.5 : f64, beta = 1.5 : f64, "
-                            "trans_a = true, trans_b = true} : (%s, %s, %s) -> %s\n"
-                            "  return %%0 : %s",
-                            T({k, m}).c_str(), T({n, k}).c_str(), T({n}).c_str(),
-                            T({m, n}).c_str(), T({m, n}).c_str()));
+         c.text =
+             fn("%a: " + T({k, m}) + ", %b: " + T({n, k}) + ", %c: " + T({n}),
+                T({m, n}),
+                format("  %%0 = fg.gemm %%a, %%b, %%c {alpha = 0.5 : f64, beta "
+                       "= 1.5 : f64, "
+                       "trans_a = true, trans_b = true} : (%s, %s, %s) -> %s\n"
+                       "  return %%0 : %s",
+                       T({k, m}).c_str(), T({n, k}).c_str(), T({n}).c_str(),
+                       T({m, n}).c_str(), T({m, n}).c_str()));
          return c;
        }},
       {"conv2d_groups_stride_pad_dilation_bias",
        [](auto &r) {
-         int64_t n = 2, g = 2, cg = dim(r, 1, 2), mg = dim(r, 1, 2), h = dim(r, 6, 8);
+         int64_t n = 2, g = 2, cg = dim(r, 1, 2), mg = dim(r, 1, 2),
+                 h = dim(r, 6, 8);
          std::string x = T({n, g * cg, h, h}), w = T({g * mg, cg, 3, 3}),
                      b = T({g * mg});
          int64_t o = (h + 2 - 5) / 2 + 1;
          std::string y = T({n, g * mg, o, o});
          Case c;
-         c.text = fn("%x: " + x + ", %w: " + w + ", %b: " + b, y,
-                     format("  %%0 = fg.conv %%x, %%w, %%b {strides = array<i64: 2, 2>, "
-                            "pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 2, 2>, "
-                            "group = %ld} : (%s, %s, %s) -> %s\n  return %%0 : %s",
-                            g, x.c_str(), w.c_str(), b.c_str(), y.c_str(), y.c_str()));
+         c.text = fn(
+             "%x: " + x + ", %w: " + w + ", %b: " + b, y,
+             format(
+                 "  %%0 = fg.conv %%x, %%w, %%b {strides = array<i64: 2, 2>, "
+                 "pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 2, 2>, "
+                 "group = %ld} : (%s, %s, %s) -> %s\n  return %%0 : %s",
+                 g, x.c_str(), w.c_str(), b.c_str(), y.c_str(), y.c_str()));
          return c;
        }},
       {"conv1d",
        [](auto &r) {
          int64_t l = dim(r, 5, 8), ci = dim(r, 1, 3), co = dim(r, 1, 3);
-         std::string x = T({2, ci, l}), w = T({co, ci, 3}), y = T({2, co, l - 2});
+         std::string x = T({2, ci, l}), w = T({co, ci, 3}),
+                     y = T({2, co, l - 2});
          Case c;
-         c.text = fn("%x: " + x + ", %w: " + w, y,
-                     format("  %%0 = fg.conv %%x, %%w {strides = array<i64: 1>, pads = "
-                            "array<i64: 0, 0>, dilations = array<i64: 1>} : (%s, %s) -> %s\n"
-                            "  return %%0 : %s",
-                            x.c_str(), w.c_str(), y.c_str(), y.c_str()));
+         c.text = fn(
+             "%x: " + x + ", %w: " + w, y,
+             format("  %%0 = fg.conv %%x, %%w {strides = array<i64: 1>, pads = "
+                    "array<i64: 0, 0>, dilations = array<i64: 1>} : (%s, %s) "
+                    "-> %s\n"
+                    "  return %%0 : %s",
+                    x.c_str(), w.c_str(), y.c_str(), y.c_str()));
          return c;
        }},
       {"max_pool_pads_ceil",
@@ -227,12 +248,14 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
            --o;
          std::string y = T({2, 2, o, o});
          Case c;
-         c.text = fn("%x: " + x, y,
-                     format("  %%0 = fg.max_pool %%x {kernel_shape = array<i64: 3, 3>, "
-                            "strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, "
-                            "dilations = array<i64: 1, 1>, ceil_mode = true} : %s -> %s\n"
-                            "  return %%0 : %s",
-                            x.c_str(), y.c_str(), y.c_str()));
+         c.text = fn(
+             "%x: " + x, y,
+             format(
+                 "  %%0 = fg.max_pool %%x {kernel_shape = array<i64: 3, 3>, "
+                 "strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 0, 0>, "
+                 "dilations = array<i64: 1, 1>, ceil_mode = true} : %s -> %s\n"
+                 "  return %%0 : %s",
+                 x.c_str(), y.c_str(), y.c_str()));
          return c;
        }},
       {"avg_pool_count_include_pad",
@@ -240,11 +263,13 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t h = dim(r, 4, 7);
          std::string x = T({2, 2, h, h}), y = T({2, 2, h, h});
          Case c;
-         c.text = fn("%x: " + x, y,
-                     format("  %%0 = fg.avg_pool %%x {kernel_shape = array<i64: 3, 3>, "
-                            "strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, "
-                            "count_include_pad = true} : %s -> %s\n  return %%0 : %s",
-                            x.c_str(), y.c_str(), y.c_str()));
+         c.text = fn(
+             "%x: " + x, y,
+             format(
+                 "  %%0 = fg.avg_pool %%x {kernel_shape = array<i64: 3, 3>, "
+                 "strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, "
+                 "count_include_pad = true} : %s -> %s\n  return %%0 : %s",
+                 x.c_str(), y.c_str(), y.c_str()));
          return c;
        }},
       {"avg_pool_exclude_pad_1d",
@@ -252,11 +277,13 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t l = dim(r, 4, 7);
          std::string x = T({2, 3, l}), y = T({2, 3, (l + 2 - 3) / 2 + 1});
          Case c;
-         c.text = fn("%x: " + x, y,
-                     format("  %%0 = fg.avg_pool %%x {kernel_shape = array<i64: 3>, "
-                            "strides = array<i64: 2>, pads = array<i64: 1, 1>} : %s -> %s\n"
-                            "  return %%0 : %s",
-                            x.c_str(), y.c_str(), y.c_str()));
+         c.text =
+             fn("%x: " + x, y,
+                format("  %%0 = fg.avg_pool %%x {kernel_shape = array<i64: 3>, "
+                       "strides = array<i64: 2>, pads = array<i64: 1, 1>} : %s "
+                       "-> %s\n"
+                       "  return %%0 : %s",
+                       x.c_str(), y.c_str(), y.c_str()));
          return c;
        }},
       {"reduce_mean_keepdims",
@@ -264,7 +291,8 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t a = dim(r), b = dim(r), d = dim(r);
          Case c;
          c.text = fn("%x: " + T({a, b, d}), T({a, 1, 1}),
-                     format("  %%0 = fg.reduce_mean %%x {axes = array<i64: 1, 2>} : %s -> %s\n"
+                     format("  %%0 = fg.reduce_mean %%x {axes = array<i64: 1, "
+                            "2>} : %s -> %s\n"
                             "  return %%0 : %s",
                             T({a, b, d}).c_str(), T({a, 1, 1}).c_str(),
                             T({a, 1, 1}).c_str()));
@@ -275,7 +303,8 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t a = dim(r), b = dim(r);
          Case c;
          c.text = fn("%x: " + T({a, b}), T({}),
-                     format("  %%0 = fg.reduce_sum %%x {axes = array<i64>, keepdims = false} "
+                     format("  %%0 = fg.reduce_sum %%x {axes = array<i64>, "
+                            "keepdims = false} "
                             ": %s -> %s\n  return %%0 : %s",
                             T({a, b}).c_str(), T({}).c_str(), T({}).c_str()));
          return c;
@@ -285,7 +314,8 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t a = dim(r), b = dim(r);
          Case c;
          c.text = fn("%x: " + T({a, b}), T({b}),
-                     format("  %%0 = fg.reduce_max %%x {axes = array<i64: 0>, keepdims = false} "
+                     format("  %%0 = fg.reduce_max %%x {axes = array<i64: 0>, "
+                            "keepdims = false} "
                             ": %s -> %s\n  return %%0 : %s",
                             T({a, b}).c_str(), T({b}).c_str(), T({b}).c_str()));
          return c;
@@ -294,10 +324,11 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
        [](auto &r) {
          int64_t a = dim(r), b = dim(r, 3, 6);
          Case c;
-         c.text = fn("%x: " + T({a, b}), T({a, b}),
-                     format("  %%0 = fg.layer_norm %%x {axis = 1} : (%s) -> %s\n"
-                            "  return %%0 : %s",
-                            T({a, b}).c_str(), T({a, b}).c_str(), T({a, b}).c_str()));
+         c.text = fn(
+             "%x: " + T({a, b}), T({a, b}),
+             format("  %%0 = fg.layer_norm %%x {axis = 1} : (%s) -> %s\n"
+                    "  return %%0 : %s",
+                    T({a, b}).c_str(), T({a, b}).c_str(), T({a, b}).c_str()));
          return c;
        }},
       {"layer_norm_affine_two_axes",
@@ -305,10 +336,12 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t a = dim(r), b = dim(r), d = dim(r);
          std::string x = T({a, b, d}), s = T({b, d}), bias = T({d});
          Case c;
-         c.text = fn("%x: " + x + ", %s: " + s + ", %b: " + bias, x,
-                     format("  %%0 = fg.layer_norm %%x affine(%%s, %%b) {axis = 1, epsilon = "
-                            "1.0e-3 : f64} : (%s, %s, %s) -> %s\n  return %%0 : %s",
-                            x.c_str(), s.c_str(), bias.c_str(), x.c_str(), x.c_str()));
+         c.text = fn(
+             "%x: " + x + ", %s: " + s + ", %b: " + bias, x,
+             format("  %%0 = fg.layer_norm %%x affine(%%s, %%b) {axis = 1, "
+                    "epsilon = "
+                    "1.0e-3 : f64} : (%s, %s, %s) -> %s\n  return %%0 : %s",
+                    x.c_str(), s.c_str(), bias.c_str(), x.c_str(), x.c_str()));
          return c;
        }},
       {"batch_norm",
@@ -317,22 +350,25 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          std::string x = T({2, ch, 3, 3}), v = T({ch});
          Case c;
          c.positive = true; // variances must be positive
-         c.text = fn("%x: " + x + ", %s: " + v + ", %b: " + v + ", %m: " + v + ", %v: " + v,
+         c.text = fn("%x: " + x + ", %s: " + v + ", %b: " + v + ", %m: " + v +
+                         ", %v: " + v,
                      x,
-                     format("  %%0 = fg.batch_norm %%x, %%s, %%b, %%m, %%v : (%s, %s, %s, %s, "
+                     format("  %%0 = fg.batch_norm %%x, %%s, %%b, %%m, %%v : "
+                            "(%s, %s, %s, %s, "
                             "%s) -> %s\n  return %%0 : %s",
-                            x.c_str(), v.c_str(), v.c_str(), v.c_str(), v.c_str(),
-                            x.c_str(), x.c_str()));
+                            x.c_str(), v.c_str(), v.c_str(), v.c_str(),
+                            v.c_str(), x.c_str(), x.c_str()));
          return c;
        }},
       {"reshape",
        [](auto &r) {
          int64_t a = dim(r), b = dim(r);
          Case c;
-         c.text = fn("%x: " + T({a, b, 2}), T({2 * b, a}),
-                     format("  %%0 = fg.reshape %%x : %s -> %s\n  return %%0 : %s",
-                            T({a, b, 2}).c_str(), T({2 * b, a}).c_str(),
-                            T({2 * b, a}).c_str()));
+         c.text =
+             fn("%x: " + T({a, b, 2}), T({2 * b, a}),
+                format("  %%0 = fg.reshape %%x : %s -> %s\n  return %%0 : %s",
+                       T({a, b, 2}).c_str(), T({2 * b, a}).c_str(),
+                       T({2 * b, a}).c_str()));
          return c;
        }},
       {"transpose",
@@ -340,7 +376,8 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t a = dim(r), b = dim(r), d = dim(r);
          Case c;
          c.text = fn("%x: " + T({a, b, d}), T({d, a, b}),
-                     format("  %%0 = fg.transpose %%x {perm = array<i64: 2, 0, 1>} : %s -> %s\n"
+                     format("  %%0 = fg.transpose %%x {perm = array<i64: 2, 0, "
+                            "1>} : %s -> %s\n"
                             "  return %%0 : %s",
                             T({a, b, d}).c_str(), T({d, a, b}).c_str(),
                             T({d, a, b}).c_str()));
@@ -350,23 +387,26 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
        [](auto &r) {
          int64_t a = dim(r), b = dim(r), d = dim(r);
          Case c;
-         c.text = fn("%x: " + T({a, b}) + ", %y: " + T({a, d}), T({a, b + d}),
-                     format("  %%0 = fg.concat %%x, %%y {axis = 1} : (%s, %s) -> %s\n"
-                            "  return %%0 : %s",
-                            T({a, b}).c_str(), T({a, d}).c_str(), T({a, b + d}).c_str(),
-                            T({a, b + d}).c_str()));
+         c.text = fn(
+             "%x: " + T({a, b}) + ", %y: " + T({a, d}), T({a, b + d}),
+             format("  %%0 = fg.concat %%x, %%y {axis = 1} : (%s, %s) -> %s\n"
+                    "  return %%0 : %s",
+                    T({a, b}).c_str(), T({a, d}).c_str(), T({a, b + d}).c_str(),
+                    T({a, b + d}).c_str()));
          return c;
        }},
       {"slice_negative_step",
        [](auto &r) {
          int64_t a = dim(r, 4, 6);
          Case c;
-         c.text = fn("%x: " + T({a, a}), T({a, (a + 1) / 2}),
-                     format("  %%0 = fg.slice %%x {starts = array<i64: 0, %ld>, ends = "
-                            "array<i64: %ld, -1>, steps = array<i64: 1, -2>} : %s -> %s\n"
-                            "  return %%0 : %s",
-                            a - 1, a, T({a, a}).c_str(), T({a, (a + 1) / 2}).c_str(),
-                            T({a, (a + 1) / 2}).c_str()));
+         c.text = fn(
+             "%x: " + T({a, a}), T({a, (a + 1) / 2}),
+             format(
+                 "  %%0 = fg.slice %%x {starts = array<i64: 0, %ld>, ends = "
+                 "array<i64: %ld, -1>, steps = array<i64: 1, -2>} : %s -> %s\n"
+                 "  return %%0 : %s",
+                 a - 1, a, T({a, a}).c_str(), T({a, (a + 1) / 2}).c_str(),
+                 T({a, (a + 1) / 2}).c_str()));
          return c;
        }},
       {"gather",
@@ -374,46 +414,53 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t a = dim(r), b = dim(r);
          Case c;
          c.indexBound = b;
-         c.text = fn("%x: " + T({a, b}) + ", %i: " + T({3}, "i64"), T({a, 3}),
-                     format("  %%0 = fg.gather %%x[%%i] {axis = 1} : (%s, %s) -> %s\n"
-                            "  return %%0 : %s",
-                            T({a, b}).c_str(), T({3}, "i64").c_str(), T({a, 3}).c_str(),
-                            T({a, 3}).c_str()));
+         c.text = fn(
+             "%x: " + T({a, b}) + ", %i: " + T({3}, "i64"), T({a, 3}),
+             format("  %%0 = fg.gather %%x[%%i] {axis = 1} : (%s, %s) -> %s\n"
+                    "  return %%0 : %s",
+                    T({a, b}).c_str(), T({3}, "i64").c_str(), T({a, 3}).c_str(),
+                    T({a, 3}).c_str()));
          return c;
        }},
       {"cast_and_shape",
        [](auto &r) {
          int64_t a = dim(r);
          Case c;
-         c.text = fn("%x: " + T({a}), T({a}),
-                     format("  %%s = fg.shape %%x : %s -> %s\n"
-                            "  %%f = fg.cast %%s : %s -> %s\n"
-                            "  %%g = fg.reduce_sum %%f {axes = array<i64>, keepdims = false} : %s -> %s\n"
-                            "  %%y = fg.cast %%x : %s -> %s\n"
-                            "  %%0 = fg.mul %%y, %%g : %s, %s -> %s\n  return %%0 : %s",
-                            T({a}).c_str(), T({1}, "i64").c_str(), T({1}, "i64").c_str(),
-                            T({1}).c_str(), T({1}).c_str(), T({}).c_str(), T({a}).c_str(),
-                            T({a}).c_str(), T({a}).c_str(), T({}).c_str(), T({a}).c_str(),
-                            T({a}).c_str()));
+         c.text = fn(
+             "%x: " + T({a}), T({a}),
+             format("  %%s = fg.shape %%x : %s -> %s\n"
+                    "  %%f = fg.cast %%s : %s -> %s\n"
+                    "  %%g = fg.reduce_sum %%f {axes = array<i64>, keepdims = "
+                    "false} : %s -> %s\n"
+                    "  %%y = fg.cast %%x : %s -> %s\n"
+                    "  %%0 = fg.mul %%y, %%g : %s, %s -> %s\n  return %%0 : %s",
+                    T({a}).c_str(), T({1}, "i64").c_str(),
+                    T({1}, "i64").c_str(), T({1}).c_str(), T({1}).c_str(),
+                    T({}).c_str(), T({a}).c_str(), T({a}).c_str(),
+                    T({a}).c_str(), T({}).c_str(), T({a}).c_str(),
+                    T({a}).c_str()));
          return c;
        }},
       {"broadcast_to",
        [](auto &r) {
          int64_t a = dim(r), b = dim(r);
          Case c;
-         c.text = fn("%x: " + T({1, b}), T({a, b}),
-                     format("  %%0 = fg.broadcast_to %%x : %s -> %s\n  return %%0 : %s",
-                            T({1, b}).c_str(), T({a, b}).c_str(), T({a, b}).c_str()));
+         c.text = fn(
+             "%x: " + T({1, b}), T({a, b}),
+             format("  %%0 = fg.broadcast_to %%x : %s -> %s\n  return %%0 : %s",
+                    T({1, b}).c_str(), T({a, b}).c_str(), T({a, b}).c_str()));
          return c;
        }},
       {"compare",
        [](auto &r) {
          int64_t a = dim(r);
          Case c;
-         c.text = fn("%x: " + T({a}) + ", %y: " + T({a}), T({a}),
-                     format("  %%0 = fg.compare \"gt\", %%x, %%y : %s, %s -> %s\n"
-                            "  return %%0 : %s",
-                            T({a}).c_str(), T({a}).c_str(), T({a}).c_str(), T({a}).c_str()));
+         c.text =
+             fn("%x: " + T({a}) + ", %y: " + T({a}), T({a}),
+                format("  %%0 = fg.compare \"gt\", %%x, %%y : %s, %s -> %s\n"
+                       "  return %%0 : %s",
+                       T({a}).c_str(), T({a}).c_str(), T({a}).c_str(),
+                       T({a}).c_str()));
          return c;
        }},
       {"max_pool_jvp",
@@ -421,11 +468,15 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
          int64_t h = dim(r, 4, 6);
          std::string x = T({2, 2, h, h}), y = T({2, 2, h - 1, h - 1});
          Case c;
-         c.text = fn("%x: " + x + ", %t: " + x, y,
-                     format("  %%0 = fg.max_pool_jvp %%x, %%t {kernel_shape = array<i64: 2, 2>, "
-                            "strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, "
-                            "dilations = array<i64: 1, 1>} : (%s, %s) -> %s\n  return %%0 : %s",
-                            x.c_str(), x.c_str(), y.c_str(), y.c_str()));
+         c.text = fn(
+             "%x: " + x + ", %t: " + x, y,
+             format(
+                 "  %%0 = fg.max_pool_jvp %%x, %%t {kernel_shape = array<i64: "
+                 "2, 2>, "
+                 "strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, "
+                 "dilations = array<i64: 1, 1>} : (%s, %s) -> %s\n  return %%0 "
+                 ": %s",
+                 x.c_str(), x.c_str(), y.c_str(), y.c_str()));
          return c;
        }},
   };
@@ -447,15 +498,9 @@ bool compile(mlir::MLIRContext &ctx, const std::string &text, int64_t k,
     error = "parse error";
     return false;
   }
-  mlir::PassManager pm(&ctx);
-  fg::FGJvpOptions options;
-  options.tangents = k;
-  pm.addPass(fg::createFGJvp(options));
-  if (mlir::failed(pm.run(*module))) {
-    error = "fg-jvp failed";
+  if (mlir::failed(runJvp(*module, "forward", {}, k, error)))
     return false;
-  }
-  auto sig = lowerToLinalg(*module, "forward", error);
+  auto sig = fgc::driver::lowerToLinalg(*module, "forward", error);
   if (mlir::failed(sig))
     return false;
   out.primalSig = *sig;
@@ -463,9 +508,7 @@ bool compile(mlir::MLIRContext &ctx, const std::string &text, int64_t k,
   if (mlir::failed(jsig))
     return false;
   out.jvpSig = *jsig;
-  if (mlir::failed(lowerToLLVMDialect(*module, error)))
-    return false;
-  out.jit = JitModule::create(*module, CPUOptions(), error);
+  out.jit = driver::lowerAndJit(*module, CodegenOptions(), error);
   if (!out.jit)
     return false;
   out.primal = out.jit->lookup("forward", error);
@@ -509,13 +552,13 @@ TEST_P(JvpRule, MatchesCentralFiniteDifferences) {
     std::mt19937 rng(seed);
     Case c = generate(rng);
     mlir::DialectRegistry registry;
-    registerCPUPipelineDialects(registry);
+    fgc::getCPUTarget().registerDialects(registry);
     mlir::MLIRContext ctx(registry);
     ctx.loadAllAvailableDialects();
     Compiled compiled;
     std::string error;
     ASSERT_TRUE(compile(ctx, c.text, 1, compiled, error)) << error << "\n"
-                                                         << c.text;
+                                                          << c.text;
     std::normal_distribution<double> normal(0, 1);
     std::uniform_real_distribution<double> pos(0.5, 2);
     std::uniform_int_distribution<int64_t> index(-c.indexBound,
@@ -563,7 +606,8 @@ TEST_P(JvpRule, MatchesCentralFiniteDifferences) {
         std::memcpy(in.back().data(), x.data(), x.byteSize());
         if (x.dtype() == DType::F64) {
           for (int64_t i = 0; i < x.numElements(); ++i)
-            in.back().data<double>()[i] += sign * h * tangents[t].data<double>()[i];
+            in.back().data<double>()[i] +=
+                sign * h * tangents[t].data<double>()[i];
           ++t;
         }
       }
@@ -646,7 +690,7 @@ INSTANTIATE_TEST_SUITE_P(AllOps, JvpRule,
 /// RuntimeTest), and they look standard normal.
 TEST(RandomNormal, CompiledMatchesRuntimeGenerator) {
   mlir::DialectRegistry registry;
-  registerCPUPipelineDialects(registry);
+  fgc::getCPUTarget().registerDialects(registry);
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
   const char *text = R"(
@@ -659,10 +703,9 @@ TEST(RandomNormal, CompiledMatchesRuntimeGenerator) {
       mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
   ASSERT_TRUE(module);
   std::string error;
-  auto sig = lowerToLinalg(*module, "forward", error);
+  auto sig = fgc::driver::lowerToLinalg(*module, "forward", error);
   ASSERT_TRUE(mlir::succeeded(sig)) << error;
-  ASSERT_TRUE(mlir::succeeded(lowerToLLVMDialect(*module, error))) << error;
-  auto jit = JitModule::create(*module, CPUOptions(), error);
+  auto jit = driver::lowerAndJit(*module, CodegenOptions(), error);
   ASSERT_TRUE(jit) << error;
   rt::PackedFunction fn = jit->lookup("forward", error);
   ASSERT_TRUE(fn) << error;
@@ -686,7 +729,8 @@ TEST(RandomNormal, CompiledMatchesRuntimeGenerator) {
   EXPECT_LT(std::abs(mean), 0.1);
   EXPECT_NEAR(var, 1.0, 0.1);
   // Another site or step gives other numbers.
-  EXPECT_NE(rt::randomNormal(seed, step, 6, 0), rt::randomNormal(seed, step, 5, 0));
+  EXPECT_NE(rt::randomNormal(seed, step, 6, 0),
+            rt::randomNormal(seed, step, 5, 0));
   EXPECT_NE(rt::randomNormal(seed, step + 1, 5, 0),
             rt::randomNormal(seed, step, 5, 0));
 }

@@ -13,6 +13,8 @@
 
 #include "fgc/Driver/Driver.h"
 #include "fgc/Import/OnnxImporter.h"
+#include "fgc/Pipelines/OptionsBinder.h"
+#include "fgc/Runtime/TrainerABI.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -79,8 +81,7 @@ cl::opt<bool> upgradeOpset(
     cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
     cl::sub(jvpCmd), cl::cat(fgcCategory));
 
-//===--- import
-//-------------------------------------------------------------===//
+//===--- import -----------------------------------------------------------===//
 
 cl::opt<std::string> outputFile("o",
                                 cl::desc("Output file (default: standard "
@@ -170,98 +171,20 @@ cl::list<std::string> tangentFiles(
     cl::value_desc("NAME=FILE"), cl::sub(jvpCmd), cl::cat(fgcCategory));
 cl::opt<int64_t> numTangents(
     "tangents",
-    cl::desc("Number K of tangent directions propagated at once (fgc jvp), "
-             "or averaged per training step (default 1)"),
-    cl::value_desc("K"), cl::init(1), cl::sub(jvpCmd), cl::sub(compileCmd),
-    cl::sub(runCmd), cl::cat(fgcCategory));
+    cl::desc("Number K of tangent directions propagated at once (default 1)"),
+    cl::value_desc("K"), cl::init(1), cl::sub(jvpCmd), cl::cat(fgcCategory));
 
-//===--- training (compile, run, inspect)
-//----------------------------------===//
+//===--- training, run and inspect ----------------------------------------===//
 
 cl::OptionCategory
     trainCategory("training step options (compile, run, inspect)");
 
-#define TRAIN_SUBS cl::sub(compileCmd), cl::sub(runCmd), cl::sub(inspectCmd)
-cl::opt<std::string>
-    algo("algo",
-         cl::desc("Build a training step: lg-fg-a (local losses, activity "
-                  "perturbation: the paper's method), fg-a, lg-fg-w, fg-w, or "
-                  "readout (backbone frozen)"),
-         cl::value_desc("algorithm"), cl::init(""), TRAIN_SUBS,
-         cl::cat(trainCategory));
-cl::list<std::string> blockNodes(
-    "blocks",
-    cl::desc("ONNX node names whose outputs end local-loss blocks (default: "
-             "automatic, see fgc inspect)"),
-    cl::value_desc("NODE,..."), cl::CommaSeparated, TRAIN_SUBS,
-    cl::cat(trainCategory));
-cl::list<int64_t> groupCounts(
-    "groups",
-    cl::desc("Channel groups of the local losses: one for all blocks or one "
-             "per block (default: from the grouped layers)"),
-    cl::value_desc("G,..."), cl::CommaSeparated, TRAIN_SUBS,
-    cl::cat(trainCategory));
-cl::list<std::string> layouts(
-    "layout",
-    cl::desc("Block output layouts (N batch, C channels, G groups, other "
-             "letters spatial), e.g. NPGC, NPC, NCHW, NC: one for all or one "
-             "per block (default: inferred)"),
-    cl::value_desc("LAYOUT,..."), cl::CommaSeparated, TRAIN_SUBS,
-    cl::cat(trainCategory));
-cl::opt<bool> spatialLoss("spatial-loss",
-                          cl::desc("Replicate local losses over patches "
-                                   "(default true)"),
-                          cl::init(true), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<bool> modularLoss(
-    "modular-loss",
-    cl::desc("One loss per block with stop-gradients between blocks "
-             "(default true; false keeps the last block's loss only)"),
-    cl::init(true), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<bool> headNorm("head-norm",
-                       cl::desc("Layer-normalise each group before its local "
-                                "head (default true)"),
-                       cl::init(true), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<std::string>
-    headInit("head-init",
-             cl::desc("Initialisation of the local heads (default kaiming)"),
-             cl::value_desc("kaiming|lecun|constant"), cl::init("kaiming"),
-             TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<int64_t> headSeed("head-seed",
-                          cl::desc("Seed of the local heads' initial values"),
-                          cl::init(0), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<bool> explicitTangents(
-    "explicit-tangents",
-    cl::desc("Take the step's tangents as inputs named <layer>.z.tangent / "
-             "<param>.tangent instead of drawing them (for tests)"),
-    cl::init(false), cl::sub(compileCmd), cl::sub(runCmd),
-    cl::cat(trainCategory));
-cl::opt<std::string>
-    optimizerName("optimizer",
-                  cl::desc("Optimizer compiled into the step (default sgd)"),
-                  cl::value_desc("sgd|adam|adamw"), cl::init("sgd"), TRAIN_SUBS,
-                  cl::cat(trainCategory));
-cl::opt<double> momentum("momentum", cl::desc("SGD momentum (default 0.9)"),
-                         cl::init(0.9), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<double> weightDecay("weight-decay",
-                            cl::desc("Weight decay on weights (default 0)"),
-                            cl::init(0.0), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<double> headLr("head-lr",
-                       cl::desc("Learning-rate multiplier of the local heads "
-                                "(default 1)"),
-                       cl::init(1.0), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<double> lastLayerLr(
-    "last-layer-lr",
-    cl::desc("Learning-rate multiplier of the readout (default 0.1)"),
-    cl::init(0.1), TRAIN_SUBS, cl::cat(trainCategory));
-cl::opt<std::string>
-    schedule("schedule", cl::desc("Learning-rate schedule (default linear)"),
-             cl::value_desc("constant|linear|warmup-cosine|staircase"),
-             cl::init("linear"), TRAIN_SUBS, cl::cat(trainCategory));
 cl::opt<std::string>
     function("function",
              cl::desc("The function to run (default forward; with --algo also "
                       "train_step, eval_step, local_losses, learning_rate)"),
-             cl::init("forward"), cl::sub(runCmd), cl::cat(fgcCategory));
+             cl::init(fgc::rt::abi::kForward), cl::sub(runCmd),
+             cl::cat(fgcCategory));
 cl::opt<int64_t> runSteps(
     "steps",
     cl::desc("Call the function N times, feeding outputs named like its "
@@ -271,65 +194,43 @@ cl::opt<int64_t> runSteps(
 cl::opt<bool> jsonOutput("json", cl::desc("Print one JSON object"),
                          cl::init(false), cl::sub(inspectCmd),
                          cl::cat(fgcCategory));
-cl::opt<std::string> initScheme(
-    "init",
-    cl::desc("Re-initialise the model's parameters per the LocalMixer "
-             "reference (weights scale * N(0,1), biases and the readout zero) "
-             "instead of using the ONNX initializers"),
-    cl::value_desc("kaiming|lecun|constant"), cl::init(""),
-    cl::sub(compileCmd), cl::cat(trainCategory));
 cl::opt<bool> printPartition(
     "print-partition",
     cl::desc("Print the partition into blocks (as fgc inspect) before "
              "compiling"),
     cl::init(false), cl::sub(compileCmd), cl::cat(trainCategory));
-#undef TRAIN_SUBS
 
-/// The training options; false after an error.
-bool trainOptions(fgc::driver::TrainOptions &t) {
-  t.algo = algo;
-  if (!t.algo.empty() &&
-      !is_contained({"lg-fg-a", "fg-a", "lg-fg-w", "fg-w", "readout"},
-                    StringRef(t.algo)))
-    return error("--algo=" + t.algo +
-                 ": expected lg-fg-a, fg-a, lg-fg-w, fg-w or readout"),
-           false;
-  if (!is_contained({"sgd", "adam", "adamw"}, StringRef(optimizerName)))
-    return error("--optimizer=" + optimizerName +
-                 ": expected sgd, adam or adamw"),
-           false;
-  if (!is_contained({"constant", "linear", "warmup-cosine", "staircase"},
-                    StringRef(schedule)))
-    return error("--schedule=" + schedule +
-                 ": expected constant, linear, warmup-cosine or staircase"),
-           false;
-  if (!is_contained({"kaiming", "lecun", "constant"}, StringRef(headInit)))
-    return error("--head-init=" + headInit +
-                 ": expected kaiming, lecun or constant"),
-           false;
-  for (int64_t g : groupCounts)
+/// The options of the pipeline's passes (training, --init), each declared
+/// once in PipelineOptions and bound here to the subcommands that take it.
+fgc::PipelineOptions pipelineOptions;
+std::optional<fgc::OptionsBinder> pipelineBinder;
+
+void bindPipelineOptions() {
+  pipelineBinder.emplace(fgc::OptionsBinder::global(
+      trainCategory, [](StringRef name) -> std::vector<cl::SubCommand *> {
+        if (name == "init")
+          return {&compileCmd};
+        if (name == "tangents" || name == "explicit-tangents")
+          return {&compileCmd, &runCmd};
+        return {&compileCmd, &runCmd, &inspectCmd};
+      }));
+  pipelineOptions.bindCleanupOptions(*pipelineBinder);
+  pipelineOptions.bindTrainingOptions(*pipelineBinder);
+}
+
+/// The pipeline options after parsing; false after an error.
+bool trainOptions(fgc::PipelineOptions &options, bool &training) {
+  for (int64_t g : pipelineOptions.groups)
     if (g <= 0)
       return error("--groups: " + Twine(g) + " is not a positive integer"),
              false;
-  if (numTangents < 1)
-    return error("--tangents must be at least 1, got " + Twine(numTangents)),
+  if (pipelineOptions.tangents < 1)
+    return error("--tangents must be at least 1, got " +
+                 Twine(pipelineOptions.tangents)),
            false;
-  t.blocks.assign(blockNodes.begin(), blockNodes.end());
-  t.groups.assign(groupCounts.begin(), groupCounts.end());
-  t.layouts.assign(layouts.begin(), layouts.end());
-  t.spatialLoss = spatialLoss;
-  t.modularLoss = modularLoss;
-  t.headNorm = headNorm;
-  t.headInit = headInit;
-  t.headSeed = headSeed;
-  t.tangents = numTangents;
-  t.explicitTangents = explicitTangents;
-  t.optimizer = optimizerName;
-  t.momentum = momentum;
-  t.weightDecay = weightDecay;
-  t.headLr = headLr;
-  t.lastLayerLr = lastLayerLr;
-  t.schedule = schedule;
+  options = pipelineOptions;
+  options.fuseLayerNorm = !noFuseLayerNorm;
+  training = pipelineBinder->isSet("algo");
   return true;
 }
 
@@ -373,12 +274,11 @@ bool importOptions(fgc::ImportOptions &options) {
       return false;
     }
   }
-  options.fuseLayerNorm = !noFuseLayerNorm;
   options.upgradeOpset = upgradeOpset;
   return true;
 }
 
-bool cpuOptions(fgc::CPUOptions &options) {
+bool codegenOptions(fgc::CodegenOptions &options) {
   if (optLevel > 3) {
     error("-O" + Twine(optLevel) + ": the level must be 0, 1, 2 or 3");
     return false;
@@ -417,11 +317,12 @@ int runImport() {
   fgc::registerImportDialects(registry);
   mlir::MLIRContext context(registry);
   context.printOpOnDiagnostic(false);
-  fgc::ImportResult result = fgc::importOnnxFile(context, modelPath, options);
-  for (const std::string &w : result.warnings)
-    WithColor::warning(errs(), "fgc") << w << "\n";
-  if (!result.module)
-    return error(result.error);
+  fgc::PipelineOptions cleanup;
+  cleanup.fuseLayerNorm = !noFuseLayerNorm;
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      fgc::driver::importModel(context, modelPath, options, cleanup);
+  if (!module)
+    return 1;
 
   // The output file is only created once the import succeeded, and is
   // removed again unless the whole IR was written.
@@ -433,7 +334,7 @@ int runImport() {
   mlir::OpPrintingFlags flags;
   if (elideParams)
     flags.elideLargeElementsAttrs(16);
-  result.module->print(output->os(), flags);
+  module->print(output->os(), flags);
   output->os().flush();
   if (output->os().has_error())
     return error(path + ": write failed");
@@ -444,7 +345,7 @@ int runImport() {
 int runInspect() {
   fgc::driver::InspectOptions options;
   if (!requireModel("inspect") || !importOptions(options.import) ||
-      !trainOptions(options.train))
+      !trainOptions(options.pipeline, options.training))
     return 1;
   options.model = modelPath;
   options.json = jsonOutput;
@@ -454,25 +355,23 @@ int runInspect() {
 int runCompile() {
   fgc::driver::CompileOptions options;
   if (!requireModel("compile") || !importOptions(options.import) ||
-      !cpuOptions(options.cpu) || !trainOptions(options.train))
+      !codegenOptions(options.codegen) ||
+      !trainOptions(options.pipeline, options.training))
     return 1;
   // With --algo and no --emit the result is a trainer executable.
-  std::string stage = emit.getNumOccurrences() || options.train.algo.empty()
-                          ? emit.getValue()
-                          : "exe";
+  std::string stage =
+      emit.getNumOccurrences() || !options.training ? emit.getValue() : "exe";
   if (!fgc::driver::parseEmitStage(stage, options.emit))
     return error("--emit=" + emit +
                  ": expected one of fg, local, train, "
                  "linalg, mlir, llvm, obj, exe");
-  if (!initScheme.empty() &&
-      !is_contained({"kaiming", "lecun", "constant"}, StringRef(initScheme)))
-    return error("--init=" + initScheme + ": expected kaiming, lecun or constant");
-  options.init = initScheme;
   if (printPartition) {
     fgc::driver::InspectOptions inspect;
     inspect.model = modelPath;
     inspect.import = options.import;
-    inspect.train = options.train;
+    inspect.pipeline = options.pipeline;
+    inspect.pipeline.init = fgc::fg::InitScheme::None; // values do not matter
+    inspect.training = options.training;
     if (int rc = fgc::driver::inspect(inspect))
       return rc;
   }
@@ -493,7 +392,7 @@ int runCompile() {
 /// Fills the options `fgc run` and `fgc jvp` share; false after an error.
 bool runOptions(StringRef command, fgc::driver::RunOptions &options) {
   if (!requireModel(command) || !importOptions(options.import) ||
-      !cpuOptions(options.cpu))
+      !codegenOptions(options.codegen))
     return false;
   options.model = modelPath;
   for (const std::string &spec : runInputs) {
@@ -503,6 +402,7 @@ bool runOptions(StringRef command, fgc::driver::RunOptions &options) {
     options.inputs.emplace_back(name.str(), file.str());
   }
   options.foldInputs.assign(foldInputs.begin(), foldInputs.end());
+  options.pipeline.fuseLayerNorm = !noFuseLayerNorm;
   options.outputDir = outputDir;
   options.params = paramsFile;
   if (threads < 0)
@@ -528,7 +428,8 @@ int runJvp() {
 
 int runRun() {
   fgc::driver::RunOptions options;
-  if (!runOptions("run", options) || !trainOptions(options.train))
+  if (!runOptions("run", options) ||
+      !trainOptions(options.pipeline, options.training))
     return 1;
   options.function = function;
   if (runSteps < 0)
@@ -546,6 +447,7 @@ int main(int argc, char **argv) {
     os << "fgc " << FGC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING
        << ")\n";
   });
+  bindPipelineOptions();
   cl::HideUnrelatedOptions({&fgcCategory, &trainCategory});
   if (!cl::ParseCommandLineOptions(
           argc, argv,

@@ -1,4 +1,4 @@
-//===- Passes.td - fgc lowering passes --------------------*- tablegen -*-===//
+//===- Passes.td - fgc lowering passes ---------------------*- tablegen -*-===//
 
 #ifndef FGC_CONVERSION_PASSES_TD
 #define FGC_CONVERSION_PASSES_TD
@@ -26,8 +26,15 @@ def ConvertFGToLinalg : Pass<"convert-fg-to-linalg", "::mlir::func::FuncOp"> {
       `insert_slice`, `pad`) or `linalg.transpose`/`linalg.generic`.
 
     The pass expects parameters to be function arguments already
-    (`fg-params-to-args`). An op without a lowering makes the pass fail with
-    the standard "failed to legalize operation 'fg.xyz'" error.
+    (`fg-params-to-args`) and the loss ops rewritten into other fg ops
+    (`fg-decompose-losses`): `fg.cross_entropy` and `fg.local_xent` make it
+    fail with an error that names that pass. Any other op without a
+    lowering makes it fail with the standard "failed to legalize operation
+    'fg.xyz'" error.
+
+    The patterns live in lib/Conversion/FGToLinalg, one file per op family
+    (Elementwise, DataMovement, ReductionsAndNorms, LinearAndConv, Pooling,
+    TrainingOps), with the builders they share in PatternUtils.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",

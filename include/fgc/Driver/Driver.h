@@ -1,8 +1,9 @@
 //===- Driver.h - The fgc subcommands ---------------------------*- C++ -*-===//
 //
-// The work behind `fgc compile` and `fgc run`, separate from command-line
-// parsing so that tests and benchmarks can drive it. Each returns the
-// process exit status and reports errors as one line on stderr.
+// The work behind the fgc subcommands (Compile.cpp, Run.cpp, Inspect.cpp),
+// separate from command-line parsing so that tests and benchmarks can drive
+// it. Each returns the process exit status and reports errors as one line
+// on stderr.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,8 +11,11 @@
 #define FGC_DRIVER_DRIVER_H
 
 #include "fgc/Import/OnnxImporter.h"
+#include "fgc/Pipelines/Pipelines.h"
 #include "fgc/Runtime/Tensor.h"
-#include "fgc/Target/CPU.h"
+#include "fgc/Runtime/TrainerABI.h"
+#include "fgc/Target/Artifact.h"
+#include "fgc/Target/Target.h"
 
 #include <map>
 #include <string>
@@ -19,56 +23,41 @@
 
 namespace fgc::driver {
 
-enum class EmitStage { FG, Local, Train, Linalg, MLIR, LLVM, Object, Executable };
+enum class EmitStage {
+  FG,
+  Local,
+  Train,
+  Linalg,
+  MLIR,
+  LLVM,
+  Object,
+  Executable
+};
 
 /// Parses "fg", "local", "train", "linalg", "mlir", "llvm", "obj", "exe".
 bool parseEmitStage(llvm::StringRef text, EmitStage &stage);
 
-/// What shapes the training step (fg-localize and fg-train-step options).
-struct TrainOptions {
-  /// lg-fg-a, fg-a, lg-fg-w, fg-w or readout; empty: no training step.
-  std::string algo;
-  std::vector<std::string> blocks, layouts;
-  std::vector<int64_t> groups;
-  bool spatialLoss = true, modularLoss = true, headNorm = true;
-  std::string headInit = "kaiming";
-  int64_t headSeed = 0;
-  int64_t tangents = 1;
-  bool explicitTangents = false;
-  std::string optimizer = "sgd";
-  double momentum = 0.9, weightDecay = 0.0, headLr = 1.0, lastLayerLr = 0.1;
-  std::string schedule = "linear";
-  /// Whether the algorithm uses local losses (lg-*).
-  bool local() const { return algo == "lg-fg-a" || algo == "lg-fg-w"; }
-};
-
-enum class TrainingStage { Localize, TrainStep, Both };
-
-/// Runs fg-localize and/or fg-train-step on an imported module. False with
-/// `why` set after an error.
-bool buildTraining(mlir::ModuleOp module, const TrainOptions &options,
-                   TrainingStage stage, std::string &why);
-
 struct CompileOptions {
   std::string model;
-  TrainOptions train;
-  /// Re-initialise the model's parameters (spec §3.3): kaiming, lecun or
-  /// constant; empty keeps the ONNX initializers.
-  std::string init;
+  /// The passes' options (clean-up, training, target).
+  PipelineOptions pipeline;
+  /// Whether to build a training step (an --algo was given).
+  bool training = false;
   std::string output; // "-" for stdout (text stages)
   EmitStage emit = EmitStage::Object;
   ImportOptions import;
-  CPUOptions cpu;
+  CodegenOptions codegen;
 };
 
 int compile(const CompileOptions &options);
 
 struct RunOptions {
   std::string model;
-  /// The function to run: forward, or with `train.algo` also train_step,
+  /// The function to run: forward, or with `training` also train_step,
   /// eval_step, learning_rate or local_losses.
-  std::string function = "forward";
-  TrainOptions train;
+  std::string function = rt::abi::kForward;
+  PipelineOptions pipeline;
+  bool training = false;
   /// NAME -> FILE (.npy or .pb).
   std::vector<std::pair<std::string, std::string>> inputs;
   /// Inputs folded into the compiled code as constants (their --input value).
@@ -77,7 +66,7 @@ struct RunOptions {
   /// An .onnx model or a directory of <name>.npy / <name>.pb files.
   std::string params;
   ImportOptions import;
-  CPUOptions cpu;
+  CodegenOptions codegen;
   int threads = 0;
   /// Run the function this many times (0: once, quietly), feeding outputs
   /// named like arguments back and counting "step" up; prints the scalar
@@ -105,7 +94,9 @@ int jvp(const JvpOptions &options);
 struct InspectOptions {
   std::string model;
   ImportOptions import;
-  TrainOptions train;
+  PipelineOptions pipeline;
+  /// Whether an --algo was given (without one, the lg-fg-a view).
+  bool training = false;
   bool json = false;
 };
 
@@ -114,6 +105,33 @@ int inspect(const InspectOptions &options);
 
 /// The values of a module's fg.parameter declarations.
 std::map<std::string, rt::Tensor> parameterTensors(mlir::ModuleOp module);
+
+/// Imports a model and runs the clean-up phase (fgc import, and the first
+/// step of every subcommand). Null after reporting an error.
+mlir::OwningOpRef<mlir::ModuleOp>
+importModel(mlir::MLIRContext &ctx, const std::string &path,
+            const ImportOptions &importOptions,
+            const PipelineOptions &pipelineOptions,
+            std::string *modelBytes = nullptr);
+
+/// The linalg phase of the pipeline (default options) on `module`, and the
+/// signature of `entry` in the result: the first half of what `fgc run`
+/// does, for tests and benchmarks that compile IR of their own.
+mlir::FailureOr<FunctionSignature>
+lowerToLinalg(mlir::ModuleOp module, llvm::StringRef entry, std::string &error);
+
+/// The llvm phase on a module lowered to linalg, JIT-compiled for this
+/// process by the CPU target with fgc's runtime functions bound.
+std::unique_ptr<JitModule> lowerAndJit(mlir::ModuleOp module,
+                                       const CodegenOptions &options,
+                                       std::string &error);
+
+/// The runtime functions JIT-compiled code calls (BLAS, memrefCopy).
+std::vector<RuntimeSymbol> runtimeSymbols();
+
+/// A context with every dialect the pipeline and `target` use; diagnostics
+/// do not print the op.
+std::unique_ptr<mlir::MLIRContext> makeContext(const Target &target);
 
 /// Prints "fgc: error: <message>" and returns 1.
 int error(const llvm::Twine &message);

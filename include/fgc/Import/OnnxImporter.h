@@ -3,7 +3,9 @@
 // Reads ONNX models (binary ModelProto or ONNX textual syntax) into the fg
 // dialect: one func.func @forward whose arguments are the graph inputs and
 // whose results are the graph outputs, with the initializers as module-level
-// fg.parameter symbols. All shapes are made static at import time.
+// fg.parameter symbols. All shapes are made static at import time. The
+// importer only builds IR: canonicalization and the fusion of decomposed
+// layer norms are the pipeline's first phase (fgc/Pipelines/Pipelines.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,8 +31,6 @@ struct ImportOptions {
   std::optional<int64_t> batchSize;
   /// Full static shapes for named graph inputs; wins over batchSize.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
-  /// Run fg-fuse-layer-norm on the result (opset-13 style decomposed LNs).
-  bool fuseLayerNorm = true;
   /// Convert models below opset 13 to opset 13 with ONNX's version
   /// converter instead of rejecting them.
   bool upgradeOpset = false;

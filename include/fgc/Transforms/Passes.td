@@ -23,4 +23,16 @@ def FuseElementwise : Pass<"fgc-fuse-elementwise", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def EmitCInterface : Pass<"fgc-emit-c-interface", "::mlir::ModuleOp"> {
+  let summary = "Give every public function definition a C interface";
+  let description = [{
+    Marks every public, defined `func.func` with `llvm.emit_c_interface`, so
+    that the conversion to the LLVM dialect adds `_mlir_ciface_<name>`, a
+    wrapper taking memref descriptors by pointer. That is the one calling
+    convention the runtime (`rt::callPacked`, the trainers' packed entry
+    points, the JIT) uses for every compiled function, whatever its
+    signature. Private and external functions are left alone.
+  }];
+}
+
 #endif // FGC_TRANSFORMS_PASSES_TD

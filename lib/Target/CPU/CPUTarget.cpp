@@ -1,22 +1,24 @@
-//===- CPUTarget.cpp - Compiling fg modules to native CPU code ------------===//
+//===- CPUTarget.cpp - The native CPU target ------------------------------===//
+//
+// Lowers linalg to the LLVM dialect (one-shot bufferization, results as
+// out-parameters, matrix products as OpenBLAS calls, loops), optimises the
+// LLVM IR with LLVM's default pipeline for the host (or --mcpu) and emits
+// object files or JIT-compiles in process.
+//
+//===----------------------------------------------------------------------===//
 
-#include "fgc/Target/CPU.h"
+#include "fgc/Target/Target.h"
 
 #include "fgc/Conversion/Passes.h"
-#include "fgc/Dialect/FG/IR/FGOps.h"
-#include "fgc/Dialect/FG/Transforms/Passes.h"
-#include "fgc/Runtime/Blas.h"
-#include "fgc/Transforms/Passes.h"
+#include "fgc/Dialect/FG/IR/FGDialect.h"
+#include "fgc/Support/Diagnostics.h"
 
 #include "mlir/Conversion/Passes.h"
-#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
-#include "mlir/Dialect/Bufferization/Transforms/FuncBufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/Pass/PassManager.h"
@@ -25,7 +27,6 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
-#include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -39,70 +40,10 @@ using namespace mlir;
 
 namespace fgc {
 
-size_t FunctionSignature::count(rt::ArgSpec::Kind kind) const {
-  size_t n = 0;
-  for (const rt::ArgSpec &a : args)
-    n += a.kind == kind;
-  return n;
-}
-
-void registerCPUPipelineDialects(DialectRegistry &registry) {
-  registry.insert<fg::FGDialect>();
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-}
-
 namespace {
 
-/// Collects the first error diagnostic as a one-line message.
-class ErrorCollector {
-public:
-  ErrorCollector(MLIRContext *ctx, std::string &error)
-      : error(error), handler(ctx, [this](Diagnostic &diag) {
-          if (diag.getSeverity() == DiagnosticSeverity::Error &&
-              this->error.empty()) {
-            std::string loc;
-            llvm::raw_string_ostream os(loc);
-            os << diag.getLocation();
-            this->error = diag.str() + " (at " + loc + ")";
-          }
-          return success();
-        }) {}
-
-private:
-  std::string &error;
-  ScopedDiagnosticHandler handler;
-};
-
-FailureOr<rt::DType> dtypeOf(Type type) {
-  auto t = dyn_cast<RankedTensorType>(type);
-  if (!t)
-    return failure();
-  Type e = t.getElementType();
-  if (e.isF32())
-    return rt::DType::F32;
-  if (e.isF64())
-    return rt::DType::F64;
-  if (e.isInteger(64))
-    return rt::DType::I64;
-  return failure();
-}
-
-LogicalResult runPasses(ModuleOp module, PassManager &pm, std::string &error,
-                        StringRef stage) {
-  ErrorCollector collect(module.getContext(), error);
-  if (failed(pm.run(module))) {
-    if (error.empty())
-      error = ("the " + stage + " pipeline failed").str();
-    return failure();
-  }
-  return success();
-}
-
 std::unique_ptr<llvm::TargetMachine>
-createTargetMachine(const CPUOptions &options, std::string &error) {
+createTargetMachine(const CodegenOptions &options, std::string &error) {
   static bool initialized = [] {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
@@ -170,81 +111,55 @@ llvm::Error optimizeModule(llvm::Module *module, unsigned level,
   return llvm::Error::success();
 }
 
-} // namespace
+class CPUJitModule : public JitModule {
+public:
+  explicit CPUJitModule(std::unique_ptr<ExecutionEngine> engine)
+      : engine(std::move(engine)) {}
+  rt::PackedFunction lookup(StringRef entry, std::string &error) override;
 
-FailureOr<FunctionSignature> lowerToLinalg(ModuleOp module, StringRef entry,
-                                           std::string &error) {
-  PassManager pm(module.getContext());
-  pm.addPass(fg::createFGParamsToArgs());
-  OpPassManager &fn = pm.nest<func::FuncOp>();
-  fn.addPass(createConvertFGToLinalg());
-  fn.addPass(createCanonicalizerPass());
-  fn.addPass(createFuseElementwise());
-  fn.addPass(createCanonicalizerPass());
-  fn.addPass(createCSEPass());
-  if (failed(runPasses(module, pm, error, "fg-to-linalg")))
-    return failure();
-  return getSignature(module, entry, error);
+private:
+  std::unique_ptr<ExecutionEngine> engine;
+};
+
+rt::PackedFunction CPUJitModule::lookup(StringRef entry, std::string &error) {
+  auto fn = engine->lookupPacked(("_mlir_ciface_" + entry).str());
+  if (!fn) {
+    error = llvm::toString(fn.takeError());
+    return nullptr;
+  }
+  return *fn;
 }
 
-FailureOr<FunctionSignature> getSignature(ModuleOp module, StringRef entry,
-                                          std::string &error) {
-  auto func = module.lookupSymbol<func::FuncOp>(entry);
-  if (!func) {
-    error = ("the module has no function '" + entry + "'").str();
-    return failure();
+class CPUTarget : public Target {
+public:
+  StringRef getName() const override { return "cpu"; }
+  void registerDialects(DialectRegistry &registry) const override;
+  void buildLoweringPipeline(OpPassManager &pm) const override;
+  std::unique_ptr<llvm::Module>
+  translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                    const CodegenOptions &options,
+                    std::string &error) const override;
+  bool emitObjectFile(llvm::Module &module, const CodegenOptions &options,
+                      llvm::raw_pwrite_stream &out,
+                      std::string &error) const override;
+  std::vector<std::string> linkLibraries() const override {
+    return {"-lopenblas", "-lm", "-lpthread"};
   }
-  FunctionSignature sig;
-  sig.name = entry.str();
-  FunctionType type = func.getFunctionType();
-  // Completes `spec` with the dtype and shape of `t` and appends it.
-  auto addArg = [&](rt::ArgSpec &spec, Type t,
-                    StringRef what) -> LogicalResult {
-    FailureOr<rt::DType> dtype = dtypeOf(t);
-    if (failed(dtype)) {
-      error = (what + " '" + spec.name + "' has unsupported type").str();
-      return failure();
-    }
-    auto shape = cast<RankedTensorType>(t).getShape();
-    spec.dtype = *dtype;
-    spec.shape.assign(shape.begin(), shape.end());
-    sig.args.push_back(spec);
-    return success();
-  };
-  for (unsigned i = 0; i < type.getNumInputs(); ++i) {
-    rt::ArgSpec spec;
-    if (auto name = func.getArgAttrOfType<StringAttr>(i, "fg.param")) {
-      spec.kind = rt::ArgSpec::Kind::Parameter;
-      spec.name = name.str();
-    } else {
-      spec.kind = rt::ArgSpec::Kind::Input;
-      auto argName = func.getArgAttrOfType<StringAttr>(i, "fg.name");
-      spec.name = argName ? argName.str() : "arg" + std::to_string(i);
-    }
-    if (failed(addArg(spec, type.getInput(i), "argument")))
-      return failure();
-  }
-  for (unsigned i = 0; i < type.getNumResults(); ++i) {
-    rt::ArgSpec spec;
-    spec.kind = rt::ArgSpec::Kind::Output;
-    auto name = func.getResultAttrOfType<StringAttr>(i, "fg.name");
-    spec.name = name ? name.str() : "result" + std::to_string(i);
-    if (failed(addArg(spec, type.getResult(i), "result")))
-      return failure();
-  }
-  return sig;
+  std::unique_ptr<JitModule> createJit(ModuleOp module,
+                                       const CodegenOptions &options,
+                                       ArrayRef<RuntimeSymbol> runtime,
+                                       std::string &error) const override;
+};
+
+void CPUTarget::registerDialects(DialectRegistry &registry) const {
+  registry.insert<fg::FGDialect>();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
 }
 
-LogicalResult lowerToLLVMDialect(ModuleOp module, std::string &error) {
-  for (auto param :
-       llvm::make_early_inc_range(module.getOps<fg::ParameterOp>()))
-    param.erase();
-  for (auto func : module.getOps<func::FuncOp>())
-    if (func.isPublic() && !func.isExternal())
-      func->setAttr("llvm.emit_c_interface",
-                    UnitAttr::get(module.getContext()));
-
-  PassManager pm(module.getContext());
+void CPUTarget::buildLoweringPipeline(OpPassManager &pm) const {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -269,14 +184,14 @@ LogicalResult lowerToLLVMDialect(ModuleOp module, std::string &error) {
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
-  return runPasses(module, pm, error, "linalg-to-llvm");
 }
 
-std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
-                                                llvm::LLVMContext &context,
-                                                const CPUOptions &options,
-                                                std::string &error) {
-  ErrorCollector collect(module.getContext(), error);
+std::unique_ptr<llvm::Module>
+CPUTarget::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
+                             const CodegenOptions &options,
+                             std::string &error) const {
+  FirstErrorCollector collect(module.getContext(), error,
+                              /*withLocation=*/true);
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, context);
   if (!llvmModule) {
@@ -296,49 +211,10 @@ std::unique_ptr<llvm::Module> translateToLLVMIR(ModuleOp module,
   return llvmModule;
 }
 
-bool addPackedEntry(llvm::Module &module, StringRef entry, StringRef name) {
-  llvm::Function *f = module.getFunction(("_mlir_ciface_" + entry).str());
-  if (!f || f->isDeclaration())
-    return false;
-  llvm::LLVMContext &ctx = module.getContext();
-  auto *ptr = llvm::PointerType::get(ctx, 0);
-  auto *type =
-      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptr}, false);
-  auto *wrapper = llvm::Function::Create(type, llvm::Function::ExternalLinkage,
-                                         name, module);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
-  llvm::Value *packed = wrapper->getArg(0);
-  SmallVector<llvm::Value *> args;
-  for (auto [i, arg] : llvm::enumerate(f->args())) {
-    llvm::Value *slot = b.CreateConstGEP1_64(ptr, packed, i);
-    llvm::Value *argPtr = b.CreateLoad(ptr, slot);
-    args.push_back(b.CreateLoad(arg.getType(), argPtr));
-  }
-  llvm::Value *result = b.CreateCall(f, args);
-  if (!f->getReturnType()->isVoidTy()) {
-    llvm::Value *slot = b.CreateConstGEP1_64(ptr, packed, args.size());
-    b.CreateStore(result, b.CreateLoad(ptr, slot));
-  }
-  b.CreateRetVoid();
-  return true;
-}
-
-void addByteArray(llvm::Module &module, StringRef name, StringRef bytes) {
-  llvm::LLVMContext &ctx = module.getContext();
-  llvm::Constant *data = llvm::ConstantDataArray::getRaw(
-      bytes, bytes.size(), llvm::Type::getInt8Ty(ctx));
-  auto *global =
-      new llvm::GlobalVariable(module, data->getType(), /*isConstant=*/true,
-                               llvm::GlobalValue::ExternalLinkage, data, name);
-  global->setAlignment(llvm::Align(64));
-  auto *i64 = llvm::Type::getInt64Ty(ctx);
-  new llvm::GlobalVariable(
-      module, i64, true, llvm::GlobalValue::ExternalLinkage,
-      llvm::ConstantInt::get(i64, bytes.size()), (name + "_size").str());
-}
-
-bool emitObjectFile(llvm::Module &module, const CPUOptions &options,
-                    llvm::raw_pwrite_stream &out, std::string &error) {
+bool CPUTarget::emitObjectFile(llvm::Module &module,
+                               const CodegenOptions &options,
+                               llvm::raw_pwrite_stream &out,
+                               std::string &error) const {
   std::unique_ptr<llvm::TargetMachine> tm = createTargetMachine(options, error);
   if (!tm)
     return false;
@@ -352,11 +228,10 @@ bool emitObjectFile(llvm::Module &module, const CPUOptions &options,
   return true;
 }
 
-JitModule::~JitModule() = default;
-
-std::unique_ptr<JitModule> JitModule::create(ModuleOp module,
-                                             const CPUOptions &options,
-                                             std::string &error) {
+std::unique_ptr<JitModule> CPUTarget::createJit(ModuleOp module,
+                                                const CodegenOptions &options,
+                                                ArrayRef<RuntimeSymbol> runtime,
+                                                std::string &error) const {
   std::unique_ptr<llvm::TargetMachine> tm = createTargetMachine(options, error);
   if (!tm)
     return nullptr;
@@ -368,7 +243,8 @@ std::unique_ptr<JitModule> JitModule::create(ModuleOp module,
   ExecutionEngineOptions engineOptions;
   engineOptions.transformer = transformer;
   engineOptions.jitCodeGenOptLevel = tm->getOptLevel();
-  ErrorCollector collect(module.getContext(), error);
+  FirstErrorCollector collect(module.getContext(), error,
+                              /*withLocation=*/true);
   auto engine = ExecutionEngine::create(module, engineOptions, std::move(tm));
   if (!engine) {
     std::string message = llvm::toString(engine.takeError());
@@ -376,34 +252,23 @@ std::unique_ptr<JitModule> JitModule::create(ModuleOp module,
       error = message;
     return nullptr;
   }
-  (*engine)->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  (*engine)->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap map;
-    auto bind = [&](const char *name, void *fn) {
-      map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn),
-                             llvm::JITSymbolFlags::Exported};
-    };
-    bind("fgc_blas_sgemm", reinterpret_cast<void *>(&fgc_blas_sgemm));
-    bind("fgc_blas_dgemm", reinterpret_cast<void *>(&fgc_blas_dgemm));
-    bind("fgc_blas_sgemm_batched",
-         reinterpret_cast<void *>(&fgc_blas_sgemm_batched));
-    bind("fgc_blas_dgemm_batched",
-         reinterpret_cast<void *>(&fgc_blas_dgemm_batched));
-    bind("memrefCopy", reinterpret_cast<void *>(&memrefCopy));
+    for (const RuntimeSymbol &symbol : runtime)
+      map[interner(symbol.name)] = {
+          llvm::orc::ExecutorAddr::fromPtr(symbol.address),
+          llvm::JITSymbolFlags::Exported};
     return map;
   });
   (*engine)->initialize();
-  std::unique_ptr<JitModule> jit(new JitModule());
-  jit->engine = std::move(*engine);
-  return jit;
+  return std::make_unique<CPUJitModule>(std::move(*engine));
 }
 
-rt::PackedFunction JitModule::lookup(StringRef entry, std::string &error) {
-  auto fn = engine->lookupPacked(("_mlir_ciface_" + entry).str());
-  if (!fn) {
-    error = llvm::toString(fn.takeError());
-    return nullptr;
-  }
-  return *fn;
+} // namespace
+
+const Target &getCPUTarget() {
+  static const CPUTarget target;
+  return target;
 }
 
 } // namespace fgc

@@ -1,7 +1,8 @@
-// RUN: fgc-opt %s -convert-fg-to-linalg -split-input-file | FileCheck %s
+// RUN: fgc-opt %s -fg-decompose-losses -convert-fg-to-linalg -split-input-file | FileCheck %s
 
-// fg.perturb lowers to nothing; the fused head to one pooled head per
-// example, broadcast over the copies: no [N, P, G, C] copy of the features.
+// fg.perturb lowers to nothing; the fused head (decomposed by
+// fg-decompose-losses) to one pooled head per example, broadcast over the
+// copies: no [N, P, G, C] copy of the features.
 // CHECK-LABEL: func.func @local_xent
 // CHECK-NOT: fg.
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<2x8xf32>, tensor<8x5xf32>)

@@ -5,8 +5,9 @@
 // perturbation point, the linear layers' weight and bias operands, and the
 // loss heads. A rule gets the cotangent of the result (same type as the
 // result) and returns the cotangent of one operand with that operand's
-// type, or null for zero. The driving sweep is fgc::fg::buildVjp
-// (lib/Dialect/FG/Transforms/Vjp.cpp).
+// type, or null for zero. The reverse sweep that drives them is
+// fgc::fg::propagateCotangents (lib/Dialect/FG/Transforms/
+// Differentiation.cpp), which fg-train-step runs.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,7 +58,9 @@ Value expandReduced(OpBuilder &b, Location loc, Value cot, Value input,
 
 } // namespace
 
-//===--- Elementwise and shape ----------------------------------------===//
+//===----------------------------------------------------------------------===//
+// Elementwise and shape
+//===----------------------------------------------------------------------===//
 
 FailureOr<Value> AddOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   return unbroadcast(b, getLoc(), cot, getOperand(i).getType());
@@ -105,7 +108,9 @@ FailureOr<Value> PerturbOp::buildVjp(OpBuilder &, unsigned, Value cot) {
   return cot;
 }
 
-//===--- Reductions ---------------------------------------------------===//
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
 
 FailureOr<Value> ReduceSumOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
   return expandReduced(b, getLoc(), cot, getInput(), getAxes());
@@ -130,7 +135,9 @@ FailureOr<Value> ReduceMaxOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
   return MulOp::create(b, loc, c, mask).getResult();
 }
 
-//===--- Linear layers ------------------------------------------------===//
+//===----------------------------------------------------------------------===//
+// Linear layers
+//===----------------------------------------------------------------------===//
 
 FailureOr<Value> MatMulOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   Location loc = getLoc();
@@ -214,7 +221,9 @@ FailureOr<Value> LayerNormOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   return unbroadcast(b, loc, cot, getBias().getType());
 }
 
-//===--- Losses -------------------------------------------------------===//
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
 
 FailureOr<Value> CrossEntropyOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   if (i != 0)

@@ -4,6 +4,7 @@
 #include "fgc/Dialect/FG/IR/JvpBuilder.h"
 #include "fgc/Dialect/FG/Transforms/Differentiation.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
+#include "fgc/Runtime/TrainerABI.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/SetVector.h"
@@ -48,7 +49,7 @@ struct FGJvpPass : fgc::fg::impl::FGJvpBase<FGJvpPass> {
 FailureOr<SmallVector<Seed>> FGJvpPass::resolveSeeds(func::FuncOp func) {
   SmallVector<Seed> args, params;
   for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    auto name = func.getArgAttrOfType<StringAttr>(i, "fg.name");
+    StringAttr name = getArgName(func, i);
     Seed s;
     s.name = name ? name.str() : "arg" + std::to_string(i);
     s.type = func.getArgument(i).getType();
@@ -153,8 +154,8 @@ LogicalResult FGJvpPass::run() {
     if (failed(jvp.insertArgument(index, typer.tangentType(s.type), {},
                                   jvp.getLoc())))
       return failure();
-    jvp.setArgAttr(index, "fg.name", StringAttr::get(ctx, s.name + ".tangent"));
-    jvp.setArgAttr(index, "fg.tangent_of", StringAttr::get(ctx, s.name));
+    setArgName(jvp, index, s.name + fgc::rt::abi::kTangentSuffix);
+    setArgTangentOf(jvp, index, s.name);
     Value t = entry.getArgument(index);
     if (s.argIndex >= 0)
       seedTangent[entry.getArgument(s.argIndex)] = t;
@@ -208,11 +209,10 @@ LogicalResult FGJvpPass::run() {
   for (unsigned i = 0; i < numPrimal; ++i) {
     if (!hasTangent[i])
       continue;
-    auto name = jvp.getResultAttrOfType<StringAttr>(i, "fg.name");
+    StringAttr name = getResultName(jvp, i);
     std::string n = name ? name.str() : "result" + std::to_string(i);
     resultAttrs.push_back(DictionaryAttr::get(
-        ctx, {NamedAttribute(StringAttr::get(ctx, "fg.name"),
-                             StringAttr::get(ctx, n + ".tangent"))}));
+        ctx, {nameEntry(ctx, n + fgc::rt::abi::kTangentSuffix)}));
   }
   jvp.setFunctionType(
       FunctionType::get(ctx, jvp.getFunctionType().getInputs(), types));

@@ -1,13 +1,12 @@
 //===- Localize.cpp - The fg-localize pass --------------------------------===//
 
+#include "fgc/Dialect/FG/Analysis/Partition.h"
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
-#include "fgc/Dialect/FG/Transforms/Partition.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
-#include "fgc/Runtime/Random.h"
+#include "fgc/Runtime/TrainerABI.h"
+#include "fgc/Support/Philox.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
-
-#include <cmath>
 
 namespace fgc::fg {
 #define GEN_PASS_DEF_FGLOCALIZE
@@ -47,8 +46,8 @@ FGLocalizePass::declareHead(ModuleOp module, OpBuilder &b, unsigned index,
   SmallVector<APFloat> values;
   const llvm::fltSemantics &sem = cast<FloatType>(elt).getFloatSemantics();
   for (int64_t i = 0; i < c * k; ++i) {
-    double v = scale * fgc::rt::randomNormal(static_cast<uint64_t>(seed), index,
-                                             kHeadInitSite, i);
+    double v = scale * fgc::support::randomNormal(static_cast<uint64_t>(seed),
+                                                  index, kHeadInitSite, i);
     APFloat f(v);
     bool lost;
     f.convert(sem, APFloat::rmNearestTiesToEven, &lost);
@@ -66,10 +65,10 @@ FGLocalizePass::declareHead(ModuleOp module, OpBuilder &b, unsigned index,
 LogicalResult FGLocalizePass::run() {
   ModuleOp module = getOperation();
   MLIRContext *ctx = &getContext();
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  auto forward = module.lookupSymbol<func::FuncOp>(fgc::rt::abi::kForward);
   if (!forward || forward.isExternal())
     return module.emitError("fg-localize: the module has no @forward");
-  if (module.lookupSymbol("local_losses"))
+  if (module.lookupSymbol(fgc::rt::abi::kLocalLosses))
     return module.emitError("fg-localize: @local_losses already exists");
   if (!llvm::is_contained({"kaiming", "lecun", "constant"}, headInit))
     return module.emitError("fg-localize: unknown head-init '")
@@ -78,7 +77,7 @@ LogicalResult FGLocalizePass::run() {
   OpBuilder top(forward);
   top.setInsertionPointAfter(forward);
   auto func = cast<func::FuncOp>(top.clone(*forward));
-  func.setName("local_losses");
+  func.setName(fgc::rt::abi::kLocalLosses);
 
   PartitionOptions options;
   options.boundaries.assign(blocks.begin(), blocks.end());
@@ -112,7 +111,7 @@ LogicalResult FGLocalizePass::run() {
   auto labelsType = RankedTensorType::get({n}, IntegerType::get(ctx, 64));
   if (failed(func.insertArgument(labelIndex, labelsType, {}, func.getLoc())))
     return failure();
-  func.setArgAttr(labelIndex, "fg.name", StringAttr::get(ctx, "labels"));
+  setArgName(func, labelIndex, fgc::rt::abi::kLabels);
   Value labels = body.getArgument(labelIndex);
 
   OpBuilder b(ctx);
@@ -158,11 +157,7 @@ LogicalResult FGLocalizePass::run() {
       if (headNorm)
         h = LayerNormOp::create(b, loc, h, ValueRange{}, b.getI64IntegerAttr(3),
                                 b.getF64FloatAttr(1e-5));
-      double fanIn = static_cast<double>(c);
-      double scale =
-          headInit == "kaiming" ? std::min(2.0 / std::sqrt(fanIn), 0.1)
-          : headInit == "lecun" ? std::min(1.0 / std::sqrt(fanIn), 0.1)
-                                : 0.1;
+      double scale = initScale(headInit, static_cast<double>(c));
       auto [wName, bName] =
           declareHead(module, params, index, c, k, elt, scale);
       Value w = ParamOp::create(b, loc, typeOf(x).clone({c, k}),
@@ -171,9 +166,9 @@ LogicalResult FGLocalizePass::run() {
                                    FlatSymbolRefAttr::get(ctx, bName));
       auto head = LocalXentOp::create(b, loc, h, w, bias, labels,
                                       b.getBoolAttr(spatialLoss));
-      head->setAttr("fg.block", b.getI64IntegerAttr(index));
+      head.setBlockIndex(index);
       results.push_back(head.getResult());
-      names.push_back("loss." + block.name);
+      names.push_back(fgc::rt::abi::kLossPrefix + block.name);
       if (modularLoss && !last) {
         auto cut = StopGradientOp::create(b, loc, x);
         x.replaceAllUsesExcept(cut.getResult(),
@@ -183,8 +178,9 @@ LogicalResult FGLocalizePass::run() {
   }
 
   // The readout: behind a stop-gradient in the local algorithms.
+  FGDialect *dialect = FGDialect::get(ctx);
   Operation *readoutOp = p.readout->op;
-  readoutOp->setAttr("fg.readout", UnitAttr::get(ctx));
+  dialect->getReadoutAttrHelper().setAttr(readoutOp, UnitAttr::get(ctx));
   if (!global) {
     b.setInsertionPoint(readoutOp);
     Value in = readoutOp->getOperand(0);
@@ -193,20 +189,18 @@ LogicalResult FGLocalizePass::run() {
   }
   b.setInsertionPoint(ret);
   auto ce = CrossEntropyOp::create(b, readoutOp->getLoc(), logits, labels);
-  ce->setAttr("fg.readout", UnitAttr::get(ctx));
+  dialect->getReadoutAttrHelper().setAttr(ce, UnitAttr::get(ctx));
   results.push_back(ce);
-  names.push_back("loss.readout");
+  names.push_back(fgc::rt::abi::kReadoutLoss);
   results.push_back(logits);
-  names.push_back("logits");
+  names.push_back(fgc::rt::abi::kLogits);
   func::ReturnOp::create(b, ret.getLoc(), results);
   ret.erase();
   SmallVector<Type> types;
   SmallVector<Attribute> attrs;
   for (auto [v, name] : llvm::zip(results, names)) {
     types.push_back(v.getType());
-    attrs.push_back(DictionaryAttr::get(
-        ctx, {NamedAttribute(StringAttr::get(ctx, "fg.name"),
-                             StringAttr::get(ctx, name))}));
+    attrs.push_back(DictionaryAttr::get(ctx, {nameEntry(ctx, name)}));
   }
   func.setFunctionType(
       FunctionType::get(ctx, func.getFunctionType().getInputs(), types));
@@ -216,8 +210,8 @@ LogicalResult FGLocalizePass::run() {
     blockNames.push_back(
         StringAttr::get(ctx, block.name + ":" + block.layout.letters + ":G" +
                                  std::to_string(block.groups)));
-  func->setAttr("fg.blocks", ArrayAttr::get(ctx, blockNames));
-  func->setAttr("fg.local", BoolAttr::get(ctx, !global));
+  dialect->getBlocksAttrHelper().setAttr(func, ArrayAttr::get(ctx, blockNames));
+  dialect->getLocalAttrHelper().setAttr(func, BoolAttr::get(ctx, !global));
   return success();
 }
 

@@ -1,4 +1,4 @@
-//===- ParamsToArgs.cpp - fg.param reads become function arguments -------===//
+//===- ParamsToArgs.cpp - fg.param reads become function arguments --------===//
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
 #include "fgc/Dialect/FG/Transforms/Passes.h"
@@ -20,23 +20,19 @@ struct FGParamsToArgsPass
     : fgc::fg::impl::FGParamsToArgsBase<FGParamsToArgsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    // Declaration order fixes the argument order.
-    llvm::StringMap<unsigned> order;
-    for (auto param : module.getOps<ParameterOp>())
-      order[param.getSymName()] = order.size();
-
     for (auto func : module.getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
-      // Parameters this function reads, in declaration order.
+      // Parameters this function reads, in declaration order (which fixes
+      // the argument order), each with its reads in program order.
+      llvm::StringMap<SmallVector<ParamOp>> byName;
+      func.walk([&](ParamOp op) { byName[op.getName()].push_back(op); });
       llvm::MapVector<StringRef, SmallVector<ParamOp>> reads;
-      SmallVector<ParamOp> all;
-      func.walk([&](ParamOp op) { all.push_back(op); });
-      llvm::stable_sort(all, [&](ParamOp a, ParamOp b) {
-        return order.lookup(a.getName()) < order.lookup(b.getName());
-      });
-      for (ParamOp op : all)
-        reads[op.getName()].push_back(op);
+      for (auto param : module.getOps<ParameterOp>()) {
+        auto it = byName.find(param.getSymName());
+        if (it != byName.end())
+          reads[it->first()] = it->second;
+      }
       if (reads.empty())
         continue;
 
@@ -47,7 +43,7 @@ struct FGParamsToArgsPass
         Type type = ops.front().getType();
         if (failed(func.insertArgument(index, type, {}, ops.front().getLoc())))
           return signalPassFailure();
-        func.setArgAttr(index, "fg.param", StringAttr::get(ctx, name));
+        setArgParam(func, index, name);
         func.setArgAttr(index, "bufferization.writable",
                         BoolAttr::get(ctx, false));
         for (ParamOp op : ops) {

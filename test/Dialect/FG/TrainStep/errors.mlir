@@ -5,11 +5,11 @@
 // RUN: not fgc-opt %s -fg-localize -fg-train-step="tangents=0" 2>&1 | FileCheck %s --check-prefix=K
 // RUN: not fgc-opt %s -fg-localize -fg-train-step="schedule=cyclic" 2>&1 | FileCheck %s --check-prefix=SCHED
 // NOLOCAL: error: fg-train-step: the module needs @forward and @local_losses (run fg-localize first)
-// ALGO: error: fg-train-step: unknown algo 'sgd' (lg-fg-a, fg-a, lg-fg-w, fg-w or readout)
-// OPT: error: fg-train-step: unknown optimizer 'rmsprop' (sgd, adam or adamw)
+// ALGO: for the --algo option: Cannot find option named 'sgd'!
+// OPT: for the --optimizer option: Cannot find option named 'rmsprop'!
 // FORM: error: fg-train-step: algo 'fg-a' needs fg-localize with global=true (got the local form)
 // K: error: fg-train-step: tangents must be at least 1, got 0
-// SCHED: error: fg-train-step: unknown schedule 'cyclic'
+// SCHED: for the --schedule option: Cannot find option named 'cyclic'!
 fg.parameter @w = dense<0.5> : tensor<4x3xf32>
 fg.parameter @c = dense<0.5> : tensor<3x2xf32>
 func.func @forward(%x: tensor<2x4xf32> {fg.name = "image"}) -> tensor<2x2xf32> {

@@ -3,6 +3,7 @@
 #ifndef FGC_DIALECT_FG_IR_FGOPS_H
 #define FGC_DIALECT_FG_IR_FGOPS_H
 
+#include "fgc/Dialect/FG/IR/FGAttributes.h"
 #include "fgc/Dialect/FG/IR/FGDialect.h"
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -39,6 +40,13 @@ int64_t slidingWindowOutputSize(int64_t input, int64_t kernel, int64_t stride,
 /// its own precision: attributes read from f32 data (1e-5f) print as 1e-5
 /// instead of 9.99999974e-6.
 double shortestDouble(const llvm::APFloat &value);
+
+/// Spec §3.3 (the LocalMixer reference's initialisation): the scale s of a
+/// weight whose initial values are s * N(0, 1), from its fan-in (e.g.
+/// LinearOpInterface::getWeightFanIn, or a head's channels). "kaiming":
+/// min(2 / sqrt(fanIn), 0.1); "lecun": min(1 / sqrt(fanIn), 0.1); any other
+/// scheme ("constant"): 0.1.
+double initScale(llvm::StringRef scheme, double fanIn);
 
 } // namespace fgc::fg
 

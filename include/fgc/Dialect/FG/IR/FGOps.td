@@ -1,4 +1,4 @@
-//===- FGOps.td - fg dialect operations -------------------*- tablegen -*-===//
+//===- FGOps.td - fg dialect operations --------------------*- tablegen -*-===//
 //
 // Every op infers its result types from its operands and attributes
 // (InferTypeOpInterface); the inferred types are checked against the
@@ -148,7 +148,9 @@ def FG_PowOp : FG_BinaryOp<"pow", FG_FloatTensor> { let summary = "Elementwise l
 // Linear algebra and convolution
 //===----------------------------------------------------------------------===//
 
-def FG_MatMulOp : FG_InferOp<"matmul", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+def FG_MatMulOp : FG_InferOp<"matmul", [DeclareOpInterfaceMethods<VjpOpInterface>,
+    DeclareOpInterfaceMethods<LinearOpInterface>,
+    AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
   let summary = "Matrix product with NumPy semantics";
   let description = [{
     `numpy.matmul`: 1-D operands are promoted to matrices (and the added
@@ -162,7 +164,9 @@ def FG_MatMulOp : FG_InferOp<"matmul", [DeclareOpInterfaceMethods<VjpOpInterface
   }];
 }
 
-def FG_GemmOp : FG_InferOp<"gemm", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["a", "b", "result"]>]> {
+def FG_GemmOp : FG_InferOp<"gemm", [DeclareOpInterfaceMethods<VjpOpInterface>,
+    DeclareOpInterfaceMethods<LinearOpInterface>,
+    AllElementTypesMatch<["a", "b", "result"]>]> {
   let summary = "alpha * op(A) * op(B) + beta * C, ONNX Gemm";
   let description = [{
     `op(X)` is X or its transpose (`trans_a`, `trans_b`). A and B are
@@ -180,7 +184,9 @@ def FG_GemmOp : FG_InferOp<"gemm", [DeclareOpInterfaceMethods<VjpOpInterface>, A
   }];
 }
 
-def FG_ConvOp : FG_InferOp<"conv", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "weight", "result"]>]> {
+def FG_ConvOp : FG_InferOp<"conv", [DeclareOpInterfaceMethods<VjpOpInterface>,
+    DeclareOpInterfaceMethods<LinearOpInterface>,
+    AllElementTypesMatch<["input", "weight", "result"]>]> {
   let summary = "N-d grouped convolution (cross-correlation), ONNX Conv";
   let description = [{
     input [N, C, D1..Dn], weight [M, C/group, k1..kn], optional bias [M];
@@ -516,7 +522,8 @@ def FG_CrossEntropyOp : FG_InferOp<"cross_entropy", [DeclareOpInterfaceMethods<V
   }];
 }
 
-def FG_LocalXentOp : FG_InferOp<"local_xent", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
+def FG_LocalXentOp : FG_InferOp<"local_xent", [DeclareOpInterfaceMethods<VjpOpInterface>,
+    LocalLossOpInterface]> {
   let summary = "Replicated local loss: mean-pool, shared linear head, softmax cross-entropy";
   let description = [{
     The fused local head of "Scaling Forward Gradient With Local Losses"

@@ -3,6 +3,8 @@
 #ifndef FGC_DIALECT_FG_TRANSFORMS_PASSES_H
 #define FGC_DIALECT_FG_TRANSFORMS_PASSES_H
 
+#include "fgc/Dialect/FG/Transforms/TrainingEnums.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -42,6 +42,44 @@ def FGParamsToArgs : Pass<"fg-params-to-args", "::mlir::ModuleOp"> {
   }];
 }
 
+def FGInitParams : Pass<"fg-init-params", "::mlir::ModuleOp"> {
+  let summary = "Re-initialise the model's parameters per spec §3.3";
+  let description = [{
+    Replaces the value of every `fg.parameter` the way the LocalMixer
+    reference initialises its networks (spec §3.3): every weight (a
+    parameter used as the weight operand of a `LinearOpInterface` op: a
+    matrix product, Gemm or convolution) becomes scale * N(0, 1) with
+    scale = min(2/sqrt(fan_in), 0.1) (`kaiming`), min(1/sqrt(fan_in), 0.1)
+    (`lecun`) or 0.1 (`constant`); biases, other parameters and the
+    readout's weight (the last weight `@forward` reads) become zero. The
+    normal numbers come from the Philox stream of `fg.random_normal` (seed
+    0, one site per parameter in declaration order), so they are the same
+    on every machine and target.
+
+    Runs on imported IR (`fgc compile --init=`), before training passes add
+    the local heads. A parameter that is not floating-point is an error
+    naming it.
+  }];
+  let options = [
+    Option<"scheme", "scheme", "::fgc::fg::InitScheme",
+           /*default=*/"::fgc::fg::InitScheme::Kaiming",
+           "Initialisation scheme: kaiming, lecun or constant",
+           [{::fgc::fg::initSchemeValues()}]>
+  ];
+}
+
+def FGStripParameters : Pass<"fg-strip-parameters", "::mlir::ModuleOp"> {
+  let summary = "Drop the fg.parameter declarations before code generation";
+  let description = [{
+    After `fg-params-to-args` no function reads a parameter any more; the
+    `fg.parameter` declarations only record names, types and initial values
+    (which the driver has taken by then, e.g. to embed them in a trainer).
+    Code generation has no use for them, so this pass erases them before
+    bufferization and the conversion to the LLVM dialect. A declaration that
+    is still read by an `fg.param` op is an error naming it.
+  }];
+}
+
 def FGJvp : Pass<"fg-jvp", "::mlir::ModuleOp"> {
   let summary = "Forward-mode differentiation: build <function>_jvp";
   let description = [{
@@ -144,8 +182,9 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
   let description = [{
     Builds
 
-      @train_step(params..., state..., inputs..., labels, step, seed, lr)
-          -> (params..., state..., loss.<block>..., loss.readout, correct)
+      @train_step(params..., state..., inputs..., labels, step, seed, lr
+                  [, tangents...])
+          -> (params..., state..., loss.block<i>..., loss.readout, correct)
       @eval_step(model params..., inputs..., labels) -> (loss, correct)
           (per example: the cross-entropy and 1/0 for a correct prediction)
 
@@ -174,7 +213,13 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
     `tangents=K` averages K estimates from one stacked forward sweep (a
     leading [K] dimension on every tangent). With `explicit-tangents` the
     directions are arguments named `<site>.tangent` instead of drawn
-    (tests compare against an independent implementation that way).
+    (tests compare against an independent implementation that way): one
+    per perturbation point (FG-A) or backbone parameter (FG-W), after `lr`.
+    The argument and result names are the trainer contract of
+    fgc/Runtime/TrainerABI.h. The pass is a family of files in
+    lib/Dialect/FG/Transforms/Training: one GradientEstimator per rule
+    (activity, weight perturbation, exact heads and readout) and one
+    OptimizerRule per optimizer.
 
     Optimizers: `sgd` (momentum, weight decay coupled on weights only),
     `adam` (wd added to the gradient) and `adamw` (decoupled wd); weights
@@ -182,14 +227,17 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
     convolution.
   }];
   let options = [
-    Option<"algo", "algo", "std::string", /*default=*/"\"lg-fg-a\"",
-           "lg-fg-a, fg-a, lg-fg-w, fg-w or readout">,
+    Option<"algo", "algo", "::fgc::fg::Algorithm",
+           /*default=*/"::fgc::fg::Algorithm::LgFgA",
+           "lg-fg-a, fg-a, lg-fg-w, fg-w or readout",
+           [{::fgc::fg::algorithmValues()}]>,
     Option<"tangents", "tangents", "int64_t", /*default=*/"1",
            "Number K of tangent directions averaged per step">,
     Option<"explicitTangents", "explicit-tangents", "bool", /*default=*/"false",
            "Take the tangents as arguments instead of drawing them">,
-    Option<"optimizer", "optimizer", "std::string", /*default=*/"\"sgd\"",
-           "sgd, adam or adamw">,
+    Option<"optimizer", "optimizer", "::fgc::fg::Optimizer",
+           /*default=*/"::fgc::fg::Optimizer::Sgd", "sgd, adam or adamw",
+           [{::fgc::fg::optimizerValues()}]>,
     Option<"momentum", "momentum", "double", /*default=*/"0.9",
            "SGD momentum">,
     Option<"weightDecay", "weight-decay", "double", /*default=*/"0.0",
@@ -201,10 +249,34 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
            "Learning-rate multiplier of the local heads">,
     Option<"lastLayerLr", "last-layer-lr", "double", /*default=*/"0.1",
            "Learning-rate multiplier of the readout classifier">,
-    Option<"schedule", "schedule", "std::string", /*default=*/"\"linear\"",
+    Option<"schedule", "schedule", "::fgc::fg::Schedule",
+           /*default=*/"::fgc::fg::Schedule::Linear",
            "Learning-rate schedule of @learning_rate: constant, linear, "
-           "warmup-cosine or staircase">
+           "warmup-cosine or staircase", [{::fgc::fg::scheduleValues()}]>
   ];
+}
+
+def FGDecomposeLosses : Pass<"fg-decompose-losses"> {
+  let summary = "Rewrite the loss ops into the fg ops they are made of";
+  let description = [{
+    The loss ops keep their own derivative rules while the training passes
+    differentiate them; code generation only needs their forward value.
+    This pass rewrites each of them, in place, into plain fg ops that
+    `convert-fg-to-linalg` lowers (which rejects the loss ops themselves),
+    so it runs right before that conversion:
+
+    * `fg.cross_entropy` (logits [N, K], labels [N]) becomes
+      -reduce_sum(one_hot(labels) * log_softmax(logits, axis 1), axis 1);
+    * `fg.local_xent` (input [N, P, G, C/G], weight [C, K], bias [K])
+      becomes one pooled head per example, replicated over the copies:
+      xbar = reshape(reduce_mean(input, axis 1), [N, C]), the
+      cross-entropy of xbar W + b (decomposed as above), reshaped to
+      [N, 1, 1] and broadcast to the result [N, P, G] (or [N, 1, G]). No
+      [N, P, G, C] copy of the features is formed.
+
+    New ops take the location of the op they replace; nothing is folded,
+    so the result is exactly what the conversion used to build.
+  }];
 }
 
 #endif // FGC_DIALECT_FG_TRANSFORMS_PASSES_TD

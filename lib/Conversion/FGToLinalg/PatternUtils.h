@@ -1,14 +1,14 @@
-//===- Lowering.h - Helpers for lowering fg to linalg -----------*- C++ -*-===//
+//===- PatternUtils.h - Helpers of the fg to linalg patterns ----*- C++ -*-===//
 //
 // Internal to lib/Conversion/FGToLinalg: builders for the tensor-level
 // building blocks the fg lowering patterns share (broadcasting elementwise
-// generics, reductions, reshapes, fills), and the pattern populators of the
-// two pattern files.
+// generics, reductions, reshapes, fills, padding), and the pattern
+// populators of the pattern files, one per op family.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FGC_LIB_CONVERSION_FGTOLINALG_LOWERING_H
-#define FGC_LIB_CONVERSION_FGTOLINALG_LOWERING_H
+#ifndef FGC_LIB_CONVERSION_FGTOLINALG_PATTERNUTILS_H
+#define FGC_LIB_CONVERSION_FGTOLINALG_PATTERNUTILS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -19,8 +19,8 @@
 
 namespace fgc::lowering {
 
-using BodyFn = llvm::function_ref<mlir::Value(
-    mlir::OpBuilder &, mlir::Location, mlir::ValueRange)>;
+using BodyFn = llvm::function_ref<mlir::Value(mlir::OpBuilder &, mlir::Location,
+                                              mlir::ValueRange)>;
 using CombineFn = llvm::function_ref<mlir::Value(
     mlir::OpBuilder &, mlir::Location, mlir::Value acc, mlir::Value x)>;
 
@@ -65,6 +65,9 @@ mlir::Value reduce(mlir::OpBuilder &b, mlir::Location loc, mlir::Value input,
                    llvm::ArrayRef<int64_t> axes, mlir::TypedAttr init,
                    CombineFn combine, bool wide = false);
 
+/// The product of `dims` (1 for none).
+int64_t product(llvm::ArrayRef<int64_t> dims);
+
 /// The shape of `shape` with `axes` set to 1 (keepdims).
 llvm::SmallVector<int64_t> keptShape(llvm::ArrayRef<int64_t> shape,
                                      llvm::ArrayRef<int64_t> axes);
@@ -91,6 +94,12 @@ mlir::Value max(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 mlir::Value broadcastTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value v,
                         llvm::ArrayRef<int64_t> shape);
 
+/// Pads the spatial dimensions (2..) of an [N, C, D...] tensor with `value`
+/// (tensor.pad), or returns `x` when every padding is 0.
+mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
+                       llvm::ArrayRef<int64_t> low,
+                       llvm::ArrayRef<int64_t> high, mlir::TypedAttr value);
+
 /// C = A x B for A [M, K], B [K, N] (linalg.matmul into a zero tensor).
 mlir::Value matmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
                    mlir::Value bm);
@@ -98,10 +107,21 @@ mlir::Value matmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
 mlir::Value batchMatmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
                         mlir::Value bm);
 
-void populateElementwiseAndShapePatterns(mlir::RewritePatternSet &patterns);
-void populateNetworkPatterns(mlir::RewritePatternSet &patterns);
-void populateTrainingPatterns(mlir::RewritePatternSet &patterns);
+/// Elementwise.cpp: constants, shapes, elementwise ops, comparisons,
+/// casts, fg.stop_gradient, fg.broadcast_to.
+void populateElementwisePatterns(mlir::RewritePatternSet &patterns);
+/// DataMovement.cpp: reshape, transpose, concat, slice, gather.
+void populateDataMovementPatterns(mlir::RewritePatternSet &patterns);
+/// ReductionsAndNorms.cpp: reduce_sum/max/mean, softmax, log_softmax,
+/// layer_norm, batch_norm.
+void populateReductionAndNormPatterns(mlir::RewritePatternSet &patterns);
+/// LinearAndConv.cpp: matmul, gemm, conv.
+void populateLinearAndConvPatterns(mlir::RewritePatternSet &patterns);
+/// Pooling.cpp: max_pool, max_pool_jvp, avg_pool.
+void populatePoolingPatterns(mlir::RewritePatternSet &patterns);
+/// TrainingOps.cpp: perturb, one_hot, argmax, random_normal.
+void populateTrainingOpPatterns(mlir::RewritePatternSet &patterns);
 
 } // namespace fgc::lowering
 
-#endif // FGC_LIB_CONVERSION_FGTOLINALG_LOWERING_H
+#endif // FGC_LIB_CONVERSION_FGTOLINALG_PATTERNUTILS_H

@@ -1,18 +1,18 @@
 //===- Partition.h - Local-loss blocks of a network -------------*- C++ -*-===//
 //
 // The analysis behind fg-localize and fg-train-step: which ops are the
-// network's linear layers (a matrix product or convolution with a
-// parameter as its weight), where each layer's perturbation point is
-// (after its bias and post-linear normalisation, before its activation and
-// any residual add), how the layers group into blocks, and the layout of
+// network's linear layers (a LinearOpInterface op, i.e. a matrix product or
+// convolution, with a parameter as its weight), where each layer's perturbation
+// point is (after its bias and post-linear normalisation, before its activation
+// and any residual add), how the layers group into blocks, and the layout of
 // each block's output (which axes are batch, spatial, channel groups and
 // channels). Also the axis tracking both passes use to relate a
 // perturbation point or a layer's output to a block output.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef FGC_DIALECT_FG_TRANSFORMS_PARTITION_H
-#define FGC_DIALECT_FG_TRANSFORMS_PARTITION_H
+#ifndef FGC_DIALECT_FG_ANALYSIS_PARTITION_H
+#define FGC_DIALECT_FG_ANALYSIS_PARTITION_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Value.h"
@@ -42,9 +42,9 @@ struct AxisOrigin {
 mlir::FailureOr<llvm::SmallVector<AxisOrigin>> trackAxes(mlir::Value from,
                                                          mlir::Value to);
 
-/// A linear layer: `op` (fg.matmul, fg.gemm or fg.conv) with a parameter
-/// weight, its bias, and the parameter-free chain up to its perturbation
-/// point `z`.
+/// A linear layer: `op` (a LinearOpInterface op: fg.matmul, fg.gemm or
+/// fg.conv) with a parameter weight, its bias, and the parameter-free chain
+/// up to its perturbation point `z`.
 struct LinearLayer {
   mlir::Operation *op = nullptr;
   std::string name;       // the weight's name without ".weight"
@@ -111,4 +111,4 @@ std::string nodeName(mlir::Operation *op);
 
 } // namespace fgc::fg
 
-#endif // FGC_DIALECT_FG_TRANSFORMS_PARTITION_H
+#endif // FGC_DIALECT_FG_ANALYSIS_PARTITION_H

@@ -1,6 +1,6 @@
-//===- Lowering.cpp - Helpers for lowering fg to linalg -------------------===//
+//===- PatternUtils.cpp - Helpers of the fg to linalg patterns ------------===//
 
-#include "Lowering.h"
+#include "PatternUtils.h"
 
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/AffineMap.h"
@@ -113,6 +113,13 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
                      });
 }
 
+int64_t product(ArrayRef<int64_t> dims) {
+  int64_t p = 1;
+  for (int64_t d : dims)
+    p *= d;
+  return p;
+}
+
 SmallVector<int64_t> keptShape(ArrayRef<int64_t> shape,
                                ArrayRef<int64_t> axes) {
   SmallVector<int64_t> kept(shape);
@@ -190,10 +197,30 @@ Value broadcastTo(OpBuilder &b, Location loc, Value v,
   RankedTensorType type = tensorType(v);
   if (type.getShape() == shape)
     return v;
-  return elementwise(b, loc, shape, type.getElementType(), v,
-                     [](OpBuilder &, Location, ValueRange args) {
-                       return args[0];
-                     });
+  return elementwise(
+      b, loc, shape, type.getElementType(), v,
+      [](OpBuilder &, Location, ValueRange args) { return args[0]; });
+}
+
+/// Pads the spatial dimensions (2..) of an [N, C, D...] tensor.
+Value padSpatial(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> low,
+                 ArrayRef<int64_t> high, TypedAttr value) {
+  if (llvm::all_of(low, [](int64_t p) { return p == 0; }) &&
+      llvm::all_of(high, [](int64_t p) { return p == 0; }))
+    return x;
+  RankedTensorType t = tensorType(x);
+  SmallVector<int64_t> lo = {0, 0}, hi = {0, 0}, shape;
+  llvm::append_range(lo, low);
+  llvm::append_range(hi, high);
+  for (int64_t d = 0; d < t.getRank(); ++d)
+    shape.push_back(t.getDimSize(d) + lo[d] + hi[d]);
+  auto type = RankedTensorType::get(shape, t.getElementType());
+  Value pad = arith::ConstantOp::create(b, loc, value);
+  auto folded = [&](ArrayRef<int64_t> v) {
+    return llvm::to_vector(llvm::map_range(
+        v, [&](int64_t p) -> OpFoldResult { return b.getIndexAttr(p); }));
+  };
+  return tensor::PadOp::create(b, loc, type, x, folded(lo), folded(hi), pad);
 }
 
 Value matmul(OpBuilder &b, Location loc, Value a, Value bm) {

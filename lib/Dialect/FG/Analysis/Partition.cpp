@@ -1,6 +1,6 @@
 //===- Partition.cpp - Local-loss blocks of a network ---------------------===//
 
-#include "fgc/Dialect/FG/Transforms/Partition.h"
+#include "fgc/Dialect/FG/Analysis/Partition.h"
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
@@ -76,7 +76,7 @@ Labels throughReshape(const Labels &in, ArrayRef<int64_t> from,
             ++c;
           }
       } else if (src.axis >= 0 && src.parts == 0) {
-        out[j0] = AxisOrigin{src.axis, to[j0]};
+        out[j0] = AxisOrigin{src.axis, to[j0], {}};
       }
     } else if (j == j0) {
       // A merge: remember the parts.
@@ -108,7 +108,7 @@ FailureOr<Labels> through(Operation *user, unsigned index, const Labels &in) {
     return failure();
   ArrayRef<int64_t> out = rt.getShape();
   ArrayRef<int64_t> inShape = shapeOf(user->getOperand(index));
-  if (isa<StopGradientOp, LocalXentOp, CrossEntropyOp>(user))
+  if (isa<StopGradientOp, LocalLossOpInterface, CrossEntropyOp>(user))
     return failure();
   if (isa<PerturbOp, ReluOp, LeakyReluOp, SigmoidOp, TanhOp, NegOp, ExpOp,
           SoftmaxOp, LogSoftmaxOp, ErfOp, AbsOp, SqrtOp, LogOp>(user))
@@ -212,8 +212,7 @@ std::string paramName(Value v) {
     return p.getName().str();
   if (auto arg = dyn_cast<BlockArgument>(v))
     if (auto f = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
-      if (auto name =
-              f.getArgAttrOfType<StringAttr>(arg.getArgNumber(), "fg.param"))
+      if (StringAttr name = getArgParam(f, arg.getArgNumber()))
         return name.str();
   return "";
 }
@@ -237,45 +236,30 @@ Value chainInput(Operation *op) {
   return Value();
 }
 
-/// A matrix product or convolution whose weight is a parameter.
+/// A linear op (matrix product or convolution) whose weight is a parameter.
 std::optional<LinearLayer> asLinear(Operation *op) {
+  auto linear = dyn_cast<LinearOpInterface>(op);
+  if (!linear)
+    return std::nullopt;
+  Value weight = linear.getWeight(), bias = linear.getBias();
+  // A product of two parameters is not a layer. (Only checked for
+  // fg.matmul: a Gemm or convolution whose input is a parameter has always
+  // counted as a layer, and still does.)
+  if (!isParam(weight) || (isa<MatMulOp>(op) && isParam(linear.getInput())))
+    return std::nullopt;
   LinearLayer l;
   l.op = op;
-  Value weight, bias;
-  if (auto m = dyn_cast<MatMulOp>(op)) {
-    weight = m.getRhs();
-    l.weightOperand = 1;
-    if (isParam(m.getLhs()))
-      return std::nullopt;
-  } else if (auto g = dyn_cast<GemmOp>(op)) {
-    weight = g.getB();
-    bias = g.getC();
-    l.weightOperand = 1;
-  } else if (auto c = dyn_cast<ConvOp>(op)) {
-    weight = c.getWeight();
-    bias = c.getBias();
-    l.weightOperand = 1;
-  } else {
-    return std::nullopt;
-  }
-  if (!isParam(weight))
-    return std::nullopt;
+  l.weightOperand = linear.getWeightOperand().getOperandNumber();
   l.weightName = paramName(weight);
   StringRef n = l.weightName;
   n.consume_back(".weight");
   l.name = n.str();
   if (isParam(bias))
     l.biasName = paramName(bias);
-  ArrayRef<int64_t> ws = shapeOf(weight);
-  if (isa<MatMulOp>(op) && ws.size() == 3) {
+  if (std::optional<int64_t> groups = linear.getWeightGroups()) {
     l.grouped = true;
-    l.groups = ws[0];
+    l.groups = *groups;
   }
-  if (auto c = dyn_cast<ConvOp>(op))
-    if (c.getGroup() > 1) {
-      l.grouped = true;
-      l.groups = c.getGroup();
-    }
   return l;
 }
 
@@ -335,7 +319,7 @@ std::string nodeName(Operation *op) {
 FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to) {
   Labels start;
   for (size_t i = 0; i < shapeOf(from).size(); ++i)
-    start.push_back(AxisOrigin{int64_t(i), 0});
+    start.push_back(AxisOrigin{int64_t(i), 0, {}});
   llvm::DenseSet<Value> visited;
   Labels result;
   if (!follow(from, start, to, visited, result))

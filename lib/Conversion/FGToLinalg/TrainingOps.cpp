@@ -1,13 +1,13 @@
-//===- Training.cpp - Lowering of the local-loss training ops -------------===//
+//===- TrainingOps.cpp - fg perturbation points, labels, random numbers ---===//
 //
-// fg.perturb is the identity; fg.cross_entropy and fg.local_xent are
-// rewritten into fg ops the other patterns lower (the conversion driver
-// legalises them in turn); fg.one_hot, fg.argmax and fg.random_normal
-// become linalg.generic ops of their own.
+// fg.perturb is the identity; fg.one_hot, fg.argmax and fg.random_normal
+// become linalg.generic ops of their own. (The loss ops, fg.cross_entropy
+// and fg.local_xent, are not lowered here: fg-decompose-losses rewrites them
+// into other fg ops first.)
 //
 //===----------------------------------------------------------------------===//
 
-#include "Lowering.h"
+#include "PatternUtils.h"
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
@@ -29,55 +29,6 @@ struct PerturbLowering : OpConversionPattern<fg::PerturbOp> {
   matchAndRewrite(fg::PerturbOp op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, adaptor.getInput());
-    return success();
-  }
-};
-
-/// -sum_k onehot[n, k] log_softmax(logits)[n, k].
-struct CrossEntropyLowering : OpConversionPattern<fg::CrossEntropyOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(fg::CrossEntropyOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value logits = adaptor.getLogits();
-    Value lsm = fg::LogSoftmaxOp::create(rewriter, loc, logits,
-                                         rewriter.getI64IntegerAttr(1));
-    Value onehot = fg::OneHotOp::create(rewriter, loc, logits.getType(),
-                                        adaptor.getLabels());
-    Value picked = fg::ReduceSumOp::create(
-        rewriter, loc, fg::MulOp::create(rewriter, loc, onehot, lsm),
-        rewriter.getDenseI64ArrayAttr({1}), rewriter.getBoolAttr(false));
-    rewriter.replaceOpWithNewOp<fg::NegOp>(op, picked);
-    return success();
-  }
-};
-
-/// The forward value: one pooled head per example, replicated.
-struct LocalXentLowering : OpConversionPattern<fg::LocalXentOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult
-  matchAndRewrite(fg::LocalXentOp op, OpAdaptor adaptor,
-                  ConversionPatternRewriter &rewriter) const override {
-    Location loc = op.getLoc();
-    Value x = adaptor.getInput();
-    ArrayRef<int64_t> xs = tensorType(x).getShape();
-    Type elt = tensorType(x).getElementType();
-    Value mean = fg::ReduceMeanOp::create(rewriter, loc, x,
-                                          rewriter.getDenseI64ArrayAttr({1}),
-                                          rewriter.getBoolAttr(false));
-    Value xbar = fg::ReshapeOp::create(
-        rewriter, loc, RankedTensorType::get({xs[0], xs[2] * xs[3]}, elt),
-        mean);
-    Value logits = fg::AddOp::create(
-        rewriter, loc,
-        fg::MatMulOp::create(rewriter, loc, xbar, adaptor.getWeight()),
-        adaptor.getBias());
-    Value ce =
-        fg::CrossEntropyOp::create(rewriter, loc, logits, adaptor.getLabels());
-    Value col = fg::ReshapeOp::create(
-        rewriter, loc, RankedTensorType::get({xs[0], 1, 1}, elt), ce);
-    rewriter.replaceOpWithNewOp<fg::BroadcastToOp>(op, op.getType(), col);
     return success();
   }
 };
@@ -153,8 +104,8 @@ struct ArgMaxLowering : OpConversionPattern<fg::ArgMaxOp> {
 };
 
 /// Philox-4x32-10 on (counter, key) in the generic's body, then
-/// Box-Muller on the first two outputs. Matches rt::philox4x32 and
-/// rt::normalFromPhilox in lib/Runtime/Random.cpp bit for bit on the
+/// Box-Muller on the first two outputs. Matches support::philox4x32 and
+/// support::randomNormal in fgc/Support/Philox.h bit for bit on the
 /// integer part.
 struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
   using OpConversionPattern::OpConversionPattern;
@@ -258,8 +209,7 @@ struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
 
 } // namespace
 
-void fgc::lowering::populateTrainingPatterns(RewritePatternSet &patterns) {
-  patterns.add<PerturbLowering, CrossEntropyLowering, LocalXentLowering,
-               OneHotLowering, ArgMaxLowering, RandomNormalLowering>(
-      patterns.getContext());
+void fgc::lowering::populateTrainingOpPatterns(RewritePatternSet &patterns) {
+  patterns.add<PerturbLowering, OneHotLowering, ArgMaxLowering,
+               RandomNormalLowering>(patterns.getContext());
 }

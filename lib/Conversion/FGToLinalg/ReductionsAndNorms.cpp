@@ -1,0 +1,233 @@
+//===- ReductionsAndNorms.cpp - fg reductions, softmax and norms ----------===//
+//
+// Reductions, softmax and layer/batch normalisation as linalg.generic
+// reductions; float sums over f32 data accumulate in f64.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PatternUtils.h"
+
+#include "fgc/Dialect/FG/IR/FGOps.h"
+
+#include "mlir/Transforms/DialectConversion.h"
+
+using namespace mlir;
+using namespace fgc;
+using namespace fgc::lowering;
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+/// Reduces over the op's axes (all axes when empty) and restores the
+/// reduced axes as size 1 with keepdims.
+template <typename Op>
+Value lowerReduction(ConversionPatternRewriter &rewriter, Op op, Value input,
+                     TypedAttr init, CombineFn combine, bool wide = false) {
+  RankedTensorType type = tensorType(input);
+  SmallVector<int64_t> axes(op.getAxes());
+  if (axes.empty())
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      axes.push_back(d);
+  Value reduced =
+      reduce(rewriter, op.getLoc(), input, axes, init, combine, wide);
+  return reshape(rewriter, op.getLoc(), reduced,
+                 cast<RankedTensorType>(op.getType()).getShape());
+}
+
+struct ReduceSumLowering : OpConversionPattern<fg::ReduceSumOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::ReduceSumOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type elt = tensorType(adaptor.getInput()).getElementType();
+    rewriter.replaceOp(op, lowerReduction(rewriter, op, adaptor.getInput(),
+                                          scalarAttr(elt, 0), add,
+                                          /*wide=*/true));
+    return success();
+  }
+};
+
+struct ReduceMaxLowering : OpConversionPattern<fg::ReduceMaxOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::ReduceMaxOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Type elt = tensorType(adaptor.getInput()).getElementType();
+    rewriter.replaceOp(op, lowerReduction(rewriter, op, adaptor.getInput(),
+                                          lowestAttr(elt), max));
+    return success();
+  }
+};
+
+struct ReduceMeanLowering : OpConversionPattern<fg::ReduceMeanOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::ReduceMeanOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    RankedTensorType in = tensorType(adaptor.getInput());
+    Type elt = in.getElementType();
+    Value sum = lowerReduction(rewriter, op, adaptor.getInput(),
+                               scalarAttr(elt, 0), add, /*wide=*/true);
+    auto out = cast<RankedTensorType>(op.getType());
+    double count = static_cast<double>(in.getNumElements()) /
+                   static_cast<double>(out.getNumElements());
+    Value mean = elementwise(rewriter, op.getLoc(), out.getShape(), elt, sum,
+                             [&](OpBuilder &b, Location loc, ValueRange args) {
+                               return arith::DivFOp::create(
+                                   b, loc, args[0], scalar(b, loc, elt, count));
+                             });
+    rewriter.replaceOp(op, mean);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Softmax and normalisation
+//===----------------------------------------------------------------------===//
+
+template <typename Op, bool isLog>
+struct SoftmaxLowering : OpConversionPattern<Op> {
+  using OpConversionPattern<Op>::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(Op op, typename Op::Adaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    RankedTensorType t = tensorType(x);
+    Type elt = t.getElementType();
+    int64_t axis = op.getAxis();
+    SmallVector<int64_t> kept = keptShape(t.getShape(), {axis});
+    Value m =
+        reshape(rewriter, loc,
+                reduce(rewriter, loc, x, {axis}, lowestAttr(elt), max), kept);
+    Value e =
+        elementwise(rewriter, loc, t.getShape(), elt, {x, m},
+                    [](OpBuilder &b, Location l, ValueRange args) {
+                      return math::ExpOp::create(
+                          b, l, arith::SubFOp::create(b, l, args[0], args[1]));
+                    });
+    Value s = reshape(rewriter, loc,
+                      reduce(rewriter, loc, e, {axis}, scalarAttr(elt, 0), add,
+                             /*wide=*/true),
+                      kept);
+    Value y;
+    if (isLog)
+      y = elementwise(rewriter, loc, t.getShape(), elt, {x, m, s},
+                      [](OpBuilder &b, Location l, ValueRange args) {
+                        Value shifted =
+                            arith::SubFOp::create(b, l, args[0], args[1]);
+                        return arith::SubFOp::create(
+                            b, l, shifted, math::LogOp::create(b, l, args[2]));
+                      });
+    else
+      y = elementwise(rewriter, loc, t.getShape(), elt, {e, s},
+                      [](OpBuilder &b, Location l, ValueRange args) {
+                        return arith::DivFOp::create(b, l, args[0], args[1]);
+                      });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// (x - mean) / sqrt(mean((x - mean)^2) + eps) [* scale + bias], two-pass
+/// like PyTorch, over the axes [axis, rank).
+struct LayerNormLowering : OpConversionPattern<fg::LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::LayerNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value x = adaptor.getInput();
+    RankedTensorType t = tensorType(x);
+    Type elt = t.getElementType();
+    SmallVector<int64_t> axes;
+    for (int64_t d = op.getAxis(); d < t.getRank(); ++d)
+      axes.push_back(d);
+    SmallVector<int64_t> kept = keptShape(t.getShape(), axes);
+    double n =
+        static_cast<double>(product(t.getShape().drop_front(op.getAxis())));
+    double eps = op.getEpsilon().convertToDouble();
+    Value sum = reshape(rewriter, loc,
+                        reduce(rewriter, loc, x, axes, scalarAttr(elt, 0), add,
+                               /*wide=*/true),
+                        kept);
+    Value d = elementwise(rewriter, loc, t.getShape(), elt, {x, sum},
+                          [&](OpBuilder &b, Location l, ValueRange args) {
+                            Value mean = arith::DivFOp::create(
+                                b, l, args[1], scalar(b, l, elt, n));
+                            return arith::SubFOp::create(b, l, args[0], mean);
+                          });
+    Value sq = reshape(rewriter, loc,
+                       reduce(
+                           rewriter, loc, d, axes, scalarAttr(elt, 0),
+                           [](OpBuilder &b, Location l, Value acc, Value v) {
+                             return arith::AddFOp::create(
+                                 b, l, acc, arith::MulFOp::create(b, l, v, v));
+                           },
+                           /*wide=*/true),
+                       kept);
+    SmallVector<Value> inputs = {d, sq};
+    llvm::append_range(inputs, adaptor.getAffine());
+    Value y = elementwise(
+        rewriter, loc, t.getShape(), elt, inputs,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value var =
+              arith::DivFOp::create(b, l, args[1], scalar(b, l, elt, n));
+          Value stddev = math::SqrtOp::create(
+              b, l, arith::AddFOp::create(b, l, var, scalar(b, l, elt, eps)));
+          Value v = arith::DivFOp::create(b, l, args[0], stddev);
+          if (args.size() > 2)
+            v = arith::MulFOp::create(b, l, v, args[2]);
+          if (args.size() > 3)
+            v = arith::AddFOp::create(b, l, v, args[3]);
+          return v;
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct BatchNormLowering : OpConversionPattern<fg::BatchNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::BatchNormOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    RankedTensorType t = tensorType(adaptor.getInput());
+    Type elt = t.getElementType();
+    // [C] -> [C, 1, ..] so that right-aligned broadcasting hits axis 1.
+    SmallVector<int64_t> channelShape(t.getRank() - 1, 1);
+    channelShape[0] = t.getDimSize(1);
+    SmallVector<Value> inputs = {adaptor.getInput()};
+    for (Value v : {adaptor.getScale(), adaptor.getBias(), adaptor.getMean(),
+                    adaptor.getVar()})
+      inputs.push_back(reshape(rewriter, loc, v, channelShape));
+    double eps = op.getEpsilon().convertToDouble();
+    Value y = elementwise(
+        rewriter, loc, t.getShape(), elt, inputs,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value centered = arith::SubFOp::create(b, l, args[0], args[3]);
+          Value stddev = math::SqrtOp::create(
+              b, l,
+              arith::AddFOp::create(b, l, args[4], scalar(b, l, elt, eps)));
+          Value v = arith::DivFOp::create(b, l, centered, stddev);
+          v = arith::MulFOp::create(b, l, v, args[1]);
+          return arith::AddFOp::create(b, l, v, args[2]);
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void fgc::lowering::populateReductionAndNormPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<ReduceSumLowering, ReduceMaxLowering, ReduceMeanLowering,
+               SoftmaxLowering<fg::SoftmaxOp, false>,
+               SoftmaxLowering<fg::LogSoftmaxOp, true>, LayerNormLowering,
+               BatchNormLowering>(patterns.getContext());
+}

@@ -1,0 +1,109 @@
+//===- Plan.cpp - Which rule trains each parameter ------------------------===//
+//
+// The parameters read by perturbed layers (and their chains) are the
+// backbone, trained by the algorithm's estimator; those read by local heads
+// and by the readout classifier get exact gradients. Parameters nobody
+// trains (the backbone under `readout`) keep their values.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StepState.h"
+
+using namespace mlir;
+
+namespace fgc::fg::training {
+
+namespace {
+
+/// Parameter names read by `op`'s operands.
+SmallVector<std::string> paramsOf(Operation *op) {
+  SmallVector<std::string> out;
+  for (Value v : op->getOperands())
+    if (auto p = v.getDefiningOp<ParamOp>())
+      out.push_back(p.getName().str());
+  return out;
+}
+
+/// Whether `name` is used as the weight of a linear op.
+bool usedAsWeight(func::FuncOp f, StringRef name) {
+  bool weight = false;
+  f.walk([&](ParamOp p) {
+    if (p.getName() != name)
+      return;
+    for (OpOperand &use : p.getResult().getUses()) {
+      if (auto l = dyn_cast<LinearOpInterface>(use.getOwner());
+          l && &use == &l.getWeightOperand())
+        weight = true;
+    }
+  });
+  return weight;
+}
+
+} // namespace
+
+FailureOr<Plan> makePlan(ModuleOp module, func::FuncOp local, Algorithm algo) {
+  Plan plan;
+  for (auto p : module.getOps<ParameterOp>()) {
+    plan.params.push_back(p.getSymName().str());
+    plan.paramType[p.getSymName()] = p.getType();
+  }
+  FGDialect *dialect = FGDialect::get(module.getContext());
+  BoolAttr localAttr = dialect->getLocalAttrHelper().getAttr(local);
+  plan.local = localAttr && localAttr.getValue();
+  if (plan.local != usesLocalLosses(algo))
+    return local.emitError("fg-train-step: algo '")
+           << stringifyAlgorithm(algo) << "' needs fg-localize with global="
+           << (plan.local ? "true" : "false") << " (got the "
+           << (plan.local ? "local" : "global") << " form)";
+  llvm::StringMap<Role> role;
+  auto assign = [&](const LinearLayer &layer, Role r) {
+    for (std::string &n : paramsOf(layer.op))
+      role[n] = r;
+    for (Operation *c : layer.chain)
+      for (std::string &n : paramsOf(c))
+        role[n] = r;
+  };
+  if (algo != Algorithm::Readout) {
+    bool any = false;
+    local.walk([&](PerturbOp p) {
+      FailureOr<LinearLayer> layer = layerAt(p.getInput());
+      if (failed(layer))
+        return;
+      any = true;
+      assign(*layer, Role::Backbone);
+    });
+    if (!any)
+      return local.emitError("fg-train-step: @local_losses has no "
+                             "perturbation point (run fg-localize first)");
+  }
+  local.walk([&](LocalLossOpInterface h) {
+    for (std::string &n : paramsOf(h))
+      role[n] = Role::Head;
+  });
+  bool readout = false;
+  local.walk([&](CrossEntropyOp ce) {
+    if (!dialect->getReadoutAttrHelper().isAttrPresent(ce))
+      return;
+    FailureOr<LinearLayer> layer = layerAt(ce.getLogits());
+    if (failed(layer))
+      return;
+    readout = true;
+    assign(*layer, Role::Readout);
+  });
+  if (!readout)
+    return local.emitError("fg-train-step: @local_losses has no readout "
+                           "loss (run fg-localize first)");
+  for (const std::string &name : plan.params) {
+    auto it = role.find(name);
+    if (it == role.end())
+      continue;
+    Trained t;
+    t.name = name;
+    t.role = it->second;
+    t.weight = usedAsWeight(local, name);
+    plan.trained.push_back(t);
+  }
+  return plan;
+}
+
+} // namespace fgc::fg::training

@@ -1,0 +1,90 @@
+//===- StepState.cpp - Helpers shared by the stages of fg-train-step ------===//
+
+#include "StepState.h"
+
+using namespace mlir;
+
+namespace fgc::fg::training {
+
+void Signature::addNamed(Type type, StringRef name) {
+  add(type, FGDialect::NameAttrHelper::getNameStr(), name);
+}
+
+void Signature::addParam(Type type, StringRef param) {
+  add(type, FGDialect::ParamAttrHelper::getNameStr(), param);
+}
+
+void Signature::add(Type type, StringRef key, StringRef value) {
+  types.push_back(type);
+  SmallVector<NamedAttribute> a = {
+      NamedAttribute(StringAttr::get(ctx, key), StringAttr::get(ctx, value)),
+      NamedAttribute(StringAttr::get(ctx, "bufferization.writable"),
+                     BoolAttr::get(ctx, false))};
+  attrs.push_back(DictionaryAttr::get(ctx, a));
+}
+
+RankedTensorType StepState::withK(RankedTensorType t) const {
+  SmallVector<int64_t> shape;
+  if (batched())
+    shape.push_back(k);
+  llvm::append_range(shape, t.getShape());
+  return RankedTensorType::get(shape, t.getElementType());
+}
+
+Value StepState::meanOverK(Value v) {
+  return batched() ? e.mul(e.sum(v, {0}), 1.0 / static_cast<double>(k)) : v;
+}
+
+Value StepState::scoreOf(const Located &l) {
+  if (l.head < 0)
+    return Value();
+  Operation *loss =
+      plan.local ? heads[l.head].getOperation() : readoutLoss.getOperation();
+  Value t = sweep.tangent.lookup(loss->getResult(0));
+  return t ? e.mul(t, 1.0 / static_cast<double>(n)) : Value();
+}
+
+void StepState::addGrad(const std::string &name, Value g) {
+  Value &slot = grads[name];
+  slot = slot ? e.add(slot, g) : g;
+}
+
+LogicalResult StepState::pullBack(ArrayRef<Operation *> through, Value root,
+                                  Value rootCot) {
+  DenseSet<Value> targets;
+  for (Operation *op : through)
+    for (Value v : op->getOperands())
+      if (paramOf.count(v))
+        targets.insert(v);
+  DenseMap<Value, Value> cot;
+  cot[root] = rootCot;
+  if (failed(propagateCotangents(b, through, targets, cot, &sweep.replacedBy)))
+    return failure();
+  for (Value v : targets)
+    if (Value c = cot.lookup(v))
+      addGrad(paramOf.lookup(v), c);
+  return success();
+}
+
+Located StepState::locate(Value from) {
+  Located l;
+  if (plan.local) {
+    for (auto [i, h] : llvm::enumerate(heads)) {
+      FailureOr<SmallVector<AxisOrigin>> t = trackAxes(from, h.getInput());
+      if (succeeded(t)) {
+        l.head = i;
+        l.labels = *t;
+        return l;
+      }
+    }
+    return l;
+  }
+  FailureOr<SmallVector<AxisOrigin>> t = trackAxes(from, logits);
+  if (succeeded(t)) {
+    l.head = 0;
+    l.labels = *t;
+  }
+  return l;
+}
+
+} // namespace fgc::fg::training

@@ -1,0 +1,199 @@
+//===- Inspect.cpp - fgc inspect ------------------------------------------===//
+//
+// Prints the partition analysis of a model (Partition.h): its local-loss
+// blocks, perturbation points, heads and parameter counts, as text or JSON.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Common.h"
+
+#include "fgc/Dialect/FG/Analysis/Partition.h"
+#include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Runtime/TrainerABI.h"
+#include "fgc/Support/Diagnostics.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+
+using namespace mlir;
+
+namespace fgc::driver {
+
+namespace {
+
+int64_t numElements(Type t) {
+  return cast<RankedTensorType>(t).getNumElements();
+}
+
+std::string typeString(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  auto rt = cast<RankedTensorType>(t);
+  llvm::interleave(rt.getShape(), os, "x");
+  return s;
+}
+
+} // namespace
+
+int inspect(const InspectOptions &options) {
+  std::unique_ptr<MLIRContext> ctx = makeContext(*options.pipeline.target);
+  OwningOpRef<ModuleOp> module =
+      importModel(*ctx, options.model, options.import, options.pipeline);
+  if (!module)
+    return 1;
+  auto forward = module->lookupSymbol<func::FuncOp>(rt::abi::kForward);
+  fg::PartitionOptions po;
+  const PipelineOptions &train = options.pipeline;
+  po.boundaries.assign(train.blocks.begin(), train.blocks.end());
+  po.groups.assign(train.groups.begin(), train.groups.end());
+  po.layouts.assign(train.layouts.begin(), train.layouts.end());
+  std::string why;
+  FailureOr<fg::Partition> partition;
+  {
+    FirstErrorCollector handler(ctx.get(), why);
+    partition = fg::analyzePartition(forward, po);
+  }
+  if (failed(partition))
+    return error(options.model + ": " + why);
+  fg::Partition &p = *partition;
+  if (!p.readout)
+    return error(options.model + ": the model has no readout classifier (a "
+                                 "last linear layer whose output is the "
+                                 "result)");
+  int64_t classes =
+      cast<RankedTensorType>(p.readout->output.getType()).getDimSize(1);
+  int64_t modelParams = 0;
+  llvm::StringMap<int64_t> paramSize;
+  for (auto param : module->getOps<fg::ParameterOp>()) {
+    paramSize[param.getSymName()] = numElements(param.getType());
+    modelParams += numElements(param.getType());
+  }
+  bool local = !options.training || fg::usesLocalLosses(train.algo);
+  int64_t headParams = 0;
+  llvm::json::Array blocks, points;
+  for (auto [b, block] : llvm::enumerate(p.blocks)) {
+    bool hasHead = local && (train.modularLoss || b + 1 == p.blocks.size());
+    int64_t head = hasHead ? block.channels * classes + classes : 0;
+    headParams += head;
+    llvm::json::Array sites, nodes;
+    for (const std::string &n : block.nodes)
+      nodes.push_back(n);
+    for (unsigned i : block.layers) {
+      const fg::LinearLayer &l = p.layers[i];
+      int64_t params = paramSize.lookup(l.weightName) +
+                       (l.biasName.empty() ? 0 : paramSize.lookup(l.biasName));
+      for (Operation *c : l.chain)
+        for (Value v : c->getOperands())
+          if (auto pr = v.getDefiningOp<fg::ParamOp>())
+            params += paramSize.lookup(pr.getName());
+      llvm::json::Object site{
+          {"site", static_cast<int64_t>(i)},
+          {"layer", l.name},
+          {"node", fg::nodeName(l.op)},
+          {"kind", l.isConv()  ? "conv"
+                   : l.grouped ? "grouped"
+                               : "dense"},
+          {"shape", typeString(l.z.getType())},
+          {"activation",
+           l.activation
+               ? l.activation->getName().getStringRef().drop_front(3).str()
+               : "none"},
+          {"residual", static_cast<bool>(l.skip)},
+          {"params", params},
+          {"block", static_cast<int64_t>(b)}};
+      sites.push_back(llvm::json::Object(site));
+      points.push_back(std::move(site));
+    }
+    llvm::json::Object obj{
+        {"name", block.name},
+        {"nodes", std::move(nodes)},
+        {"output", fg::nodeName(block.output.getDefiningOp())},
+        {"output_shape", typeString(block.output.getType())},
+        {"layout", block.layout.letters},
+        {"patches", block.patches},
+        {"groups", block.groups},
+        {"channels", block.channels},
+        {"perturbation_points", std::move(sites)}};
+    if (hasHead)
+      obj["head"] = llvm::json::Object{
+          {"input", "[N, " + std::to_string(block.patches) + ", " +
+                        std::to_string(block.groups) + ", " +
+                        std::to_string(block.channels / block.groups) + "]"},
+          {"weight",
+           std::to_string(block.channels) + "x" + std::to_string(classes)},
+          {"params", head},
+          {"copies", block.patches * block.groups}};
+    else
+      obj["head"] = nullptr;
+    blocks.push_back(std::move(obj));
+  }
+  const fg::LinearLayer &r = *p.readout;
+  int64_t readoutParams =
+      paramSize.lookup(r.weightName) +
+      (r.biasName.empty() ? 0 : paramSize.lookup(r.biasName));
+  for (Operation *c : r.chain)
+    for (Value v : c->getOperands())
+      if (auto pr = v.getDefiningOp<fg::ParamOp>())
+        readoutParams += paramSize.lookup(pr.getName());
+  if (options.json) {
+    llvm::json::Object root{
+        {"model", options.model},
+        {"algorithm",
+         options.training ? fg::stringifyAlgorithm(train.algo) : "lg-fg-a"},
+        {"total_params", modelParams + headParams},
+        {"model_params", modelParams},
+        {"head_params", headParams},
+        {"classes", classes},
+        {"readout", llvm::json::Object{{"layer", r.name},
+                                       {"node", fg::nodeName(r.op)},
+                                       {"params", readoutParams}}},
+        {"blocks", std::move(blocks)},
+        {"perturbation_points", std::move(points)}};
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
+                 << "\n";
+    return 0;
+  }
+  llvm::raw_ostream &os = llvm::outs();
+  os << options.model << ": " << p.blocks.size() << " block(s), "
+     << p.layers.size() << " perturbation point(s), " << classes
+     << " classes\n";
+  for (auto [b, v] : llvm::enumerate(blocks)) {
+    const llvm::json::Object &o = *v.getAsObject();
+    const fg::LocalBlock &block = p.blocks[b];
+    os << "\n"
+       << block.name << ": output " << typeString(block.output.getType())
+       << " at '" << fg::nodeName(block.output.getDefiningOp()) << "', layout "
+       << block.layout.letters << ", P=" << block.patches
+       << ", G=" << block.groups << ", C=" << block.channels << "\n";
+    os << "  nodes: " << block.nodes.size() << " ("
+       << (block.nodes.empty() ? "" : block.nodes.front()) << " .. "
+       << (block.nodes.empty() ? "" : block.nodes.back()) << ")\n";
+    for (unsigned i : block.layers) {
+      const fg::LinearLayer &l = p.layers[i];
+      os << "  site " << i << ": " << l.name << " ("
+         << (l.isConv()  ? "conv"
+             : l.grouped ? "grouped"
+                         : "dense")
+         << ", at '" << fg::nodeName(l.op) << "'), perturbation "
+         << typeString(l.z.getType())
+         << (l.activation ? " before " + l.activation->getName()
+                                             .getStringRef()
+                                             .drop_front(3)
+                                             .str()
+                          : std::string())
+         << (l.skip ? ", before the residual add" : "") << "\n";
+    }
+    if (const llvm::json::Object *h = o.getObject("head"))
+      os << "  head: pool -> " << *h->getString("weight")
+         << " linear -> softmax CE, replicated " << *h->getInteger("copies")
+         << "x, " << *h->getInteger("params") << " parameters\n";
+  }
+  os << "\nreadout: " << r.name << " (" << readoutParams
+     << " parameters, exact gradient)\n";
+  os << "parameters: " << modelParams << " model + " << headParams
+     << " local heads = " << modelParams + headParams << "\n";
+  return 0;
+}
+
+} // namespace fgc::driver
