@@ -194,7 +194,8 @@ int execute(Session &s, StringRef entry, const RunOptions &options,
     if (step + 1 == options.steps)
       break;
     for (auto [from, to] : feedback)
-      std::memcpy(args[to]->data(), args[from]->data(), args[to]->byteSize());
+      if (size_t bytes = args[to]->byteSize())
+        std::memcpy(args[to]->data(), args[from]->data(), bytes);
     if (stepArg < args.size())
       ++*args[stepArg]->data<int64_t>();
   }

@@ -61,6 +61,9 @@ private:
   ModuleOp module;
   int64_t opset = 0;
   llvm::StringMap<Value> values;
+  /// What defined each node output so far (NodeContext::describe): a value
+  /// has one definition.
+  llvm::StringMap<std::string> definedBy;
   llvm::StringMap<const OpConverter *> converters;
   NodeContext *currentNode = nullptr;
 };
@@ -186,6 +189,22 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node) {
       return fail(NodeContext::describe(node) + " (" + node.op_type() +
                   ") uses undefined value '" + in + "'");
   NodeContext nc(builder, node, opset, values, result.error, result.warnings);
+  // ONNX graphs are in SSA form: a second definition would silently replace
+  // the first for the later nodes.
+  for (int i = 0; i < node.output_size(); ++i) {
+    const std::string &out = node.output(i);
+    if (out.empty())
+      continue;
+    for (int j = 0; j < i; ++j)
+      if (node.output(j) == out)
+        return nc.fail("output '" + out + "' is listed twice");
+    if (!values.count(out))
+      continue;
+    auto by = definedBy.find(out);
+    return nc.fail(
+        "value '" + out + "' is already defined by " +
+        (by != definedBy.end() ? by->second : "a graph input or initializer"));
+  }
   if (!node.domain().empty() && node.domain() != "ai.onnx")
     return nc.fail("operator domain '" + node.domain() + "' is not supported");
   const OpConverter *conv = converters.lookup(node.op_type());
@@ -203,6 +222,10 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node) {
   for (int i = 0; i < node.output_size(); ++i)
     if (nc.hasOutput(i) && !values.lookup(node.output(i)))
       return nc.fail("output " + Twine(i) + " was not produced");
+  for (const std::string &out : node.output())
+    if (!out.empty())
+      definedBy[out] =
+          NodeContext::describe(node) + " (" + node.op_type() + ")";
   return success();
 }
 
@@ -296,7 +319,12 @@ LogicalResult GraphImporter::run(const onnx::ModelProto &model) {
   SmallVector<Type> outputTypes;
   if (graph.output_size() == 0)
     return fail("the graph has no outputs");
+  llvm::StringSet<> outputNames;
   for (const onnx::ValueInfoProto &out : graph.output()) {
+    // Each output is a named result of the step (and an output tensor of
+    // `fgc run`): one value may not be two of them.
+    if (!outputNames.insert(out.name()).second)
+      return fail("graph output '" + out.name() + "' is listed twice");
     Value v = values.lookup(out.name());
     if (!v)
       return fail("graph output '" + out.name() + "' is never computed");

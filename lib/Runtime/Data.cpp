@@ -20,6 +20,17 @@ bool exists(const std::string &path) {
 /// The whole (possibly gzip-compressed) file: zlib reads plain files too.
 bool readMaybeGzip(const std::string &path, std::string &bytes,
                    std::string &error) {
+  // Only regular files: opening a FIFO (or a terminal) would block, or read
+  // a stream no one can check the size of.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    error = path + ": cannot open: " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = path + ": not a regular file";
+    return false;
+  }
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) {
     error = path + ": cannot open: " + std::strerror(errno);
@@ -30,11 +41,23 @@ bool readMaybeGzip(const std::string &path, std::string &bytes,
   int n;
   while ((n = gzread(f, buffer, sizeof(buffer))) > 0)
     bytes.append(buffer, n);
+  // gzerror's text lives in `f`: copy it before gzclose frees it.
   int err = 0;
-  const char *message = gzerror(f, &err);
-  gzclose(f);
+  const char *text = gzerror(f, &err);
+  std::string message = text && *text ? text : "corrupt data";
+  // zlib's text is "PATH: what": the error names the path once.
+  if (message.compare(0, path.size() + 2, path + ": ") == 0)
+    message.erase(0, path.size() + 2);
+  int closed = gzclose(f);
   if (n < 0 || (err != Z_OK && err != Z_STREAM_END)) {
-    error = path + ": read error: " + (message ? message : "corrupt data");
+    error = path + ": read error: " + message;
+    return false;
+  }
+  if (closed != Z_OK) {
+    // Z_BUF_ERROR: the last read ended inside a gzip member (truncated).
+    error = path + ": read error: " +
+            (closed == Z_BUF_ERROR ? "unexpected end of file"
+                                   : "cannot close: " + std::to_string(closed));
     return false;
   }
   return true;
@@ -63,11 +86,21 @@ bool loadIdx(const std::string &images, const std::string &labels, Dataset &out,
   }
   int64_t count = bigEndian(ib, 4), rows = bigEndian(ib, 8),
           cols = bigEndian(ib, 12);
-  if (static_cast<int64_t>(ib.size()) < 16 + count * rows * cols) {
+  if (count == 0) {
+    error = images + ": no images";
+    return false;
+  }
+  if (rows == 0 || cols == 0) {
+    error = images + ": images of " + std::to_string(rows) + "x" +
+            std::to_string(cols) + " pixels";
+    return false;
+  }
+  // rows, cols < 2^32: their product fits; count * it may not.
+  if (uint64_t(rows) * uint64_t(cols) > (ib.size() - 16) / uint64_t(count)) {
     error = images + ": truncated (" + std::to_string(count) + " images of " +
             std::to_string(rows) + "x" + std::to_string(cols) + " need " +
-            std::to_string(16 + count * rows * cols) + " bytes, the file has " +
-            std::to_string(ib.size()) + ")";
+            std::to_string(16 + uint64_t(count) * rows * cols) +
+            " bytes, the file has " + std::to_string(ib.size()) + ")";
     return false;
   }
   int64_t labelCount = bigEndian(lb, 4);
@@ -90,6 +123,7 @@ bool loadIdx(const std::string &images, const std::string &labels, Dataset &out,
     out.images[i] = uint8_t(ib[16 + i]) / 255.0f;
   for (int64_t i = 0; i < count; ++i)
     out.labels[i] = uint8_t(lb[8 + i]);
+  out.labelFiles = {{0, labels}};
   return true;
 }
 
@@ -110,6 +144,7 @@ bool loadCifar(const std::vector<std::string> &files, Dataset &out,
       return false;
     }
     int64_t n = bytes.size() / record;
+    out.labelFiles.push_back({out.count, file});
     for (int64_t i = 0; i < n; ++i) {
       const char *r = bytes.data() + i * record;
       out.labels.push_back(uint8_t(r[0]));
@@ -117,6 +152,29 @@ bool loadCifar(const std::vector<std::string> &files, Dataset &out,
         out.images.push_back(uint8_t(r[k]) / 255.0f);
     }
     out.count += n;
+  }
+  return true;
+}
+
+bool checkLabels(const Dataset &set, int64_t classes, std::string &error) {
+  size_t file = 0;
+  for (int64_t i = 0; i < set.count; ++i) {
+    while (file + 1 < set.labelFiles.size() &&
+           set.labelFiles[file + 1].first <= i)
+      ++file;
+    int64_t label = set.labels[i];
+    if (label >= 0 && (!classes || label < classes))
+      continue;
+    std::string name = "labels";
+    int64_t index = i;
+    if (file < set.labelFiles.size()) {
+      name = set.labelFiles[file].second;
+      index = i - set.labelFiles[file].first;
+    }
+    error = name + ": label " + std::to_string(label) + " of example " +
+            std::to_string(index) + " is out of range for " +
+            std::to_string(classes) + " classes";
+    return false;
   }
   return true;
 }

@@ -134,7 +134,8 @@ bool parseNpy(const std::string &bytes, Tensor &out, std::string &error) {
     return false;
   }
   out = Tensor(dtype, shape);
-  std::memcpy(out.data(), bytes.data() + dataStart, need);
+  if (need) // memcpy's pointers must be valid even for 0 bytes
+    std::memcpy(out.data(), bytes.data() + dataStart, need);
   return true;
 }
 
@@ -172,11 +173,10 @@ namespace {
 enum OnnxType : int { kFloat = 1, kInt64 = 7, kDouble = 11 };
 
 const char *onnxTypeName(int64_t t) {
-  static const char *names[] = {"UNDEFINED", "FLOAT",   "UINT8",  "INT8",
-                                "UINT16",    "INT16",   "INT32",  "INT64",
-                                "STRING",    "BOOL",    "FLOAT16", "DOUBLE",
-                                "UINT32",    "UINT64",  "COMPLEX64",
-                                "COMPLEX128", "BFLOAT16"};
+  static const char *names[] = {
+      "UNDEFINED", "FLOAT",  "UINT8",     "INT8",       "UINT16",  "INT16",
+      "INT32",     "INT64",  "STRING",    "BOOL",       "FLOAT16", "DOUBLE",
+      "UINT32",    "UINT64", "COMPLEX64", "COMPLEX128", "BFLOAT16"};
   return t >= 0 && t < 17 ? names[t] : "unknown";
 }
 
@@ -353,13 +353,17 @@ bool parseTensorProto(const std::string &bytes, Tensor &out, std::string &name,
     return false;
   size_t need = count * dtypeSize(dtype);
   Tensor t(dtype, dims);
+  // A tensor with a zero dimension has no data: the source pointers (raw
+  // data, an empty vector's data()) may then be null, which memcpy does not
+  // allow even for 0 bytes.
   if (hasRaw) {
     if (rawSize != need) {
       error = "has " + std::to_string(rawSize) + " bytes of raw data, " +
               "expected " + std::to_string(need) + " for " + t.typeString();
       return false;
     }
-    std::memcpy(t.data(), raw, need);
+    if (need)
+      std::memcpy(t.data(), raw, need);
   } else {
     size_t have = dtype == DType::F32   ? floats.size()
                   : dtype == DType::F64 ? doubles.size()
@@ -369,7 +373,9 @@ bool parseTensorProto(const std::string &bytes, Tensor &out, std::string &name,
               std::to_string(count) + " for " + t.typeString();
       return false;
     }
-    if (dtype == DType::F32)
+    if (need == 0)
+      ;
+    else if (dtype == DType::F32)
       std::memcpy(t.data(), floats.data(), need);
     else if (dtype == DType::F64)
       std::memcpy(t.data(), doubles.data(), need);
@@ -479,10 +485,8 @@ bool readTensorFile(const std::string &path, Tensor &out, std::string &error) {
 bool writeTensorFile(const std::string &path, const Tensor &tensor,
                      std::string &error) {
   bool pb = path.size() > 3 && path.compare(path.size() - 3, 3, ".pb") == 0;
-  return writeFileAtomically(path,
-                             pb ? serializeTensorProto(tensor)
-                                : serializeNpy(tensor),
-                             error);
+  return writeFileAtomically(
+      path, pb ? serializeTensorProto(tensor) : serializeNpy(tensor), error);
 }
 
 } // namespace fgc::rt

@@ -514,3 +514,191 @@ TEST(TrainerABI, NamesAndRoles) {
   EXPECT_TRUE(fgc::rt::abi::isMetric(args.back()));
   EXPECT_FALSE(fgc::rt::abi::isMetric(args[4]));
 }
+
+//===----------------------------------------------------------------------===//
+// The data readers (fgc/Runtime/Data.h): bad files are one line naming the
+// file.
+//===----------------------------------------------------------------------===//
+
+#include "fgc/Runtime/Data.h"
+
+#include <fstream>
+#include <sys/stat.h>
+#include <zlib.h>
+
+namespace {
+
+std::string dataPath(const std::string &name) {
+  return ::testing::TempDir() + "/fgc_data_test_" + std::to_string(getpid()) +
+         "_" + name;
+}
+
+void writeBytes(const std::string &path, const std::string &bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+std::string be32(uint32_t v) {
+  return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+}
+
+/// An IDX image file of `count` images of rows x cols and its label file.
+std::string idxImages(uint32_t count, uint32_t rows, uint32_t cols) {
+  return be32(0x803) + be32(count) + be32(rows) + be32(cols) +
+         std::string(size_t(count) * rows * cols, char(7));
+}
+std::string idxLabels(const std::vector<uint8_t> &labels) {
+  std::string b = be32(0x801) + be32(labels.size());
+  for (uint8_t l : labels)
+    b += char(l);
+  return b;
+}
+
+std::string gzipped(const std::string &bytes) {
+  std::string path = dataPath("gz.tmp");
+  gzFile f = gzopen(path.c_str(), "wb");
+  EXPECT_TRUE(f);
+  EXPECT_EQ(gzwrite(f, bytes.data(), bytes.size()), int(bytes.size()));
+  gzclose(f);
+  std::ifstream in(path, std::ios::binary);
+  std::string out((std::istreambuf_iterator<char>(in)),
+                  std::istreambuf_iterator<char>());
+  std::remove(path.c_str());
+  return out;
+}
+
+} // namespace
+
+TEST(Data, GzipErrorsKeepZlibsMessage) {
+  std::string labels = dataPath("labels"), images = dataPath("images.gz");
+  writeBytes(labels, idxLabels({1, 2}));
+  std::string gz = gzipped(idxImages(2, 28, 28));
+  Dataset set;
+  std::string error;
+  // Corrupt deflate data after a valid gzip header (zlib's message was read
+  // after gzclose freed it: garbage).
+  std::string corrupt = gz.substr(0, 10) + std::string(64, char(0xff));
+  writeBytes(images, corrupt);
+  EXPECT_FALSE(loadIdx(images, labels, set, error));
+  EXPECT_EQ(error, images + ": read error: invalid block type");
+  // A gzip file cut in the middle.
+  writeBytes(images, gz.substr(0, gz.size() / 2));
+  error.clear();
+  EXPECT_FALSE(loadIdx(images, labels, set, error));
+  EXPECT_EQ(error, images + ": read error: unexpected end of file");
+  // The whole file loads.
+  writeBytes(images, gz);
+  ASSERT_TRUE(loadIdx(images, labels, set, error)) << error;
+  EXPECT_EQ(set.count, 2);
+  std::remove(images.c_str());
+  std::remove(labels.c_str());
+}
+
+TEST(Data, OutOfRangeLabelNamesTheLabelFile) {
+  std::string images = dataPath("images"), labels = dataPath("labels");
+  writeBytes(images, idxImages(3, 2, 2));
+  writeBytes(labels, idxLabels({1, 12, 3}));
+  Dataset set;
+  std::string error;
+  ASSERT_TRUE(loadIdx(images, labels, set, error)) << error;
+  EXPECT_TRUE(checkLabels(set, 13, error)) << error;
+  EXPECT_FALSE(checkLabels(set, 10, error));
+  EXPECT_EQ(error,
+            labels + ": label 12 of example 1 is out of range for 10 classes");
+  // CIFAR-10: the batch holding the label, and the index in that batch.
+  const size_t record = 1 + 3 * 32 * 32;
+  std::string a = dataPath("batch_a"), b = dataPath("batch_b");
+  std::string ra(2 * record, char(0)), rb(3 * record, char(0));
+  rb[2 * record] = char(200);
+  writeBytes(a, ra);
+  writeBytes(b, rb);
+  ASSERT_TRUE(loadCifar({a, b}, set, error)) << error;
+  EXPECT_EQ(set.count, 5);
+  EXPECT_FALSE(checkLabels(set, 10, error));
+  EXPECT_EQ(error,
+            b + ": label 200 of example 2 is out of range for 10 classes");
+  for (const std::string &f : {images, labels, a, b})
+    std::remove(f.c_str());
+}
+
+TEST(Data, RejectsNoImages) {
+  std::string images = dataPath("images"), labels = dataPath("labels");
+  writeBytes(images, idxImages(0, 28, 28));
+  writeBytes(labels, idxLabels({}));
+  Dataset set;
+  std::string error;
+  EXPECT_FALSE(loadIdx(images, labels, set, error));
+  EXPECT_EQ(error, images + ": no images");
+  writeBytes(images, idxImages(2, 0, 28));
+  writeBytes(labels, idxLabels({1, 2}));
+  EXPECT_FALSE(loadIdx(images, labels, set, error));
+  EXPECT_EQ(error, images + ": images of 0x28 pixels");
+  // A count whose byte size overflows 64 bits is "truncated", not a crash.
+  writeBytes(images, be32(0x803) + be32(0xffffffff) + be32(0xffffffff) +
+                         be32(0xffffffff));
+  EXPECT_FALSE(loadIdx(images, labels, set, error));
+  EXPECT_EQ(error.rfind(images + ": truncated (", 0), 0u) << error;
+  std::remove(images.c_str());
+  std::remove(labels.c_str());
+}
+
+TEST(Data, RejectsFifosAndDirectories) {
+  std::string fifo = dataPath("fifo"), labels = dataPath("labels");
+  writeBytes(labels, idxLabels({1}));
+  std::remove(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  Dataset set;
+  std::string error;
+  // Opened, a FIFO without a writer blocks forever.
+  EXPECT_FALSE(loadIdx(fifo, labels, set, error));
+  EXPECT_EQ(error, fifo + ": not a regular file");
+  EXPECT_FALSE(loadCifar({fifo}, set, error));
+  EXPECT_EQ(error, fifo + ": not a regular file");
+  std::string dir = ::testing::TempDir();
+  EXPECT_FALSE(loadIdx(dir, labels, set, error));
+  EXPECT_EQ(error, dir + ": not a regular file");
+  std::string missing = dataPath("missing");
+  EXPECT_FALSE(loadIdx(missing, labels, set, error));
+  EXPECT_EQ(error, missing + ": cannot open: No such file or directory");
+  std::remove(fifo.c_str());
+  std::remove(labels.c_str());
+}
+
+TEST(TensorProto, ZeroSizedTensors) {
+  // No values and no raw data: the copy's source is an empty vector's data()
+  // (null), which memcpy may not be given even for 0 bytes (UBSan).
+  for (DType d : {DType::F32, DType::F64, DType::I64}) {
+    onnx::TensorProto proto;
+    proto.set_data_type(d == DType::F32   ? onnx::TensorProto::FLOAT
+                        : d == DType::F64 ? onnx::TensorProto::DOUBLE
+                                          : onnx::TensorProto::INT64);
+    proto.add_dims(0);
+    proto.add_dims(3);
+    Tensor t;
+    std::string name, error;
+    ASSERT_TRUE(parseTensorProto(proto.SerializeAsString(), t, name, error))
+        << error;
+    EXPECT_EQ(t.shape(), (std::vector<int64_t>{0, 3}));
+    EXPECT_EQ(t.byteSize(), 0u);
+    proto.set_raw_data("");
+    ASSERT_TRUE(parseTensorProto(proto.SerializeAsString(), t, name, error))
+        << error;
+    EXPECT_EQ(t.numElements(), 0);
+    // Values for a tensor without elements are still an error.
+    proto.clear_raw_data();
+    proto.add_float_data(1);
+    proto.add_double_data(1);
+    proto.add_int64_data(1);
+    EXPECT_FALSE(parseTensorProto(proto.SerializeAsString(), t, name, error));
+    EXPECT_NE(error.find("has 1 values, expected 0"), std::string::npos)
+        << error;
+    // And through .npy and the TensorProto writer.
+    Tensor empty(d, {2, 0});
+    Tensor back;
+    ASSERT_TRUE(parseNpy(serializeNpy(empty), back, error)) << error;
+    EXPECT_TRUE(sameBytes(empty, back));
+    ASSERT_TRUE(
+        parseTensorProto(serializeTensorProto(empty), back, name, error))
+        << error;
+    EXPECT_TRUE(sameBytes(empty, back));
+  }
+}

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fgc::rt {
@@ -20,6 +21,8 @@ struct Dataset {
   int64_t count = 0, channels = 0, height = 0, width = 0;
   std::vector<float> images; // [count, channels, height, width]
   std::vector<int64_t> labels;
+  /// The files the labels came from: (first example, file), ascending.
+  std::vector<std::pair<int64_t, std::string>> labelFiles;
   int64_t imageSize() const { return channels * height * width; }
 };
 
@@ -32,6 +35,12 @@ bool loadIdx(const std::string &images, const std::string &labels, Dataset &out,
 /// bytes, R, G, B planes of 32x32).
 bool loadCifar(const std::vector<std::string> &files, Dataset &out,
                std::string &error);
+
+/// Checks that every label is in [0, classes) (classes == 0: only that it
+/// is not negative); the error names the file holding the bad label (the
+/// label file of IDX data, the batch of CIFAR-10) and the example's index
+/// in it.
+bool checkLabels(const Dataset &set, int64_t classes, std::string &error);
 
 /// The train and test files of a data set in `dir`: "mnist" and
 /// "fashion-mnist" ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]) or

@@ -184,20 +184,43 @@ FailureOr<Labels> through(Operation *user, unsigned index, const Labels &in) {
   return failure();
 }
 
-bool follow(Value v, const Labels &labels, Value to,
-            llvm::DenseSet<Value> &visited, Labels &result) {
-  if (v == to) {
-    result = labels;
-    return true;
-  }
-  if (!visited.insert(v).second)
+/// Depth-first search from `from` (with axis labels `labels`) along the
+/// uses `through` knows, to `to`: the labels there. Visits values in the
+/// order of the recursive search it replaces (each value once, its uses in
+/// use-list order), with an explicit stack: a chain of many thousand ops
+/// would overflow the call stack.
+bool follow(Value from, const Labels &labels, Value to, Labels &result) {
+  struct Frame {
+    Value::use_iterator next, end;
+    Labels labels;
+  };
+  llvm::DenseSet<Value> visited;
+  SmallVector<Frame> stack;
+  // Enters `v`: true if it is `to`.
+  auto enter = [&](Value v, Labels l) {
+    if (v == to) {
+      result = std::move(l);
+      return true;
+    }
+    if (visited.insert(v).second)
+      stack.push_back(Frame{v.use_begin(), v.use_end(), std::move(l)});
     return false;
-  for (OpOperand &use : v.getUses()) {
+  };
+  if (enter(from, labels))
+    return true;
+  while (!stack.empty()) {
+    Frame &top = stack.back();
+    if (top.next == top.end) {
+      stack.pop_back();
+      continue;
+    }
+    OpOperand &use = *top.next++;
     FailureOr<Labels> next =
-        through(use.getOwner(), use.getOperandNumber(), labels);
+        through(use.getOwner(), use.getOperandNumber(), top.labels);
     if (failed(next))
       continue;
-    if (follow(use.getOwner()->getResult(0), *next, to, visited, result))
+    // `top` may move when `enter` grows the stack: not used after this.
+    if (enter(use.getOwner()->getResult(0), std::move(*next)))
       return true;
   }
   return false;
@@ -320,9 +343,8 @@ FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to) {
   Labels start;
   for (size_t i = 0; i < shapeOf(from).size(); ++i)
     start.push_back(AxisOrigin{int64_t(i), 0, {}});
-  llvm::DenseSet<Value> visited;
   Labels result;
-  if (!follow(from, start, to, visited, result))
+  if (!follow(from, start, to, result))
     return failure();
   return result;
 }
