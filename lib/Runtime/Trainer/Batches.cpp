@@ -48,14 +48,8 @@ bool checkSet(const Dataset &set, const std::string &name,
             std::to_string(shape[2]) + "x" + std::to_string(shape[3]);
     return false;
   }
-  for (int64_t i = 0; i < set.count; ++i)
-    if (set.labels[i] < 0 || (classes && set.labels[i] >= classes)) {
-      error = name + ": label " + std::to_string(set.labels[i]) +
-              " of example " + std::to_string(i) + " is out of range for " +
-              std::to_string(classes) + " classes";
-      return false;
-    }
-  return true;
+  // The label range is checked by the reader, which names the labels file.
+  return checkLabels(set, classes, error);
 }
 
 } // namespace

@@ -1,19 +1,23 @@
 //===- Checkpoint.cpp - The training state and its files ------------------===//
 //
-// A checkpoint is text then raw bytes:
+// A checkpoint is text, raw bytes, then a checksum:
 //
-//   fgc-checkpoint 1
+//   fgc-checkpoint 2
 //   fingerprint <FNV-1a of the model description's text>
 //   epoch <epochs done>
 //   step <steps done in the current epoch>
-//   global <steps done in all>
+//   global <steps done in all: epoch * steps per epoch + step>
 //   seed <the run's seed>
 //   tensor <name> <bytes>          one per parameter and optimizer state,
 //   data                           in name order
 //   <the tensors' bytes back to back>
+//   crc32 <8 hex digits: zlib's CRC-32 of everything before this line>
 //
 // It is written to a temporary file and renamed into place, so a crash never
-// leaves a partial one.
+// leaves a partial one; the reader accepts nothing else (each header key
+// once, in range, the checksum right), so a damaged or edited file is
+// refused rather than trained on. The directory also holds `checkpoint.lock`,
+// flock'ed by the one trainer that uses it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,13 +26,69 @@
 #include "fgc/Runtime/OnnxExport.h"
 #include "fgc/Runtime/TensorIO.h"
 
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
 
 using namespace fgc::rt;
 
 namespace fgc::trainer {
+
+namespace {
+
+constexpr const char *kMagic = "fgc-checkpoint 2\n";
+/// "crc32 " + 8 hex digits + "\n".
+constexpr size_t kTrailerSize = 15;
+
+uint32_t crc32Of(const char *data, size_t size) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib takes uInt lengths: feed large files in pieces.
+  while (size > 0) {
+    uInt n = size > (1u << 30) ? (1u << 30) : static_cast<uInt>(size);
+    crc = crc32(crc, reinterpret_cast<const Bytef *>(data), n);
+    data += n;
+    size -= n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+/// A decimal integer and nothing else (no sign for unsigned, no blanks).
+bool parseInt(const std::string &s, int64_t &out) {
+  if (s.empty() || !(std::isdigit(uint8_t(s[0])) || s[0] == '-'))
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  long long v = std::strtoll(s.c_str(), &end, 10);
+  if (errno || *end)
+    return false;
+  out = v;
+  return true;
+}
+
+bool parseUnsigned(const std::string &s, uint64_t &out) {
+  if (s.empty() || !std::isdigit(uint8_t(s[0])))
+    return false;
+  errno = 0;
+  char *end = nullptr;
+  unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+  if (errno || *end)
+    return false;
+  out = v;
+  return true;
+}
+
+std::string lockPath(const std::string &dir) {
+  return dir + "/checkpoint.lock";
+}
+
+} // namespace
 
 TrainState initialState(const ModelDescription &d, uint64_t seed) {
   TrainState state;
@@ -56,79 +116,211 @@ uint64_t fingerprint(const std::string &text) {
   return h;
 }
 
-bool saveCheckpoint(const std::string &dir, uint64_t print, const TrainState &s,
-                    std::string &error) {
-  std::string header =
-      "fgc-checkpoint 1\nfingerprint " + std::to_string(print) + "\nepoch " +
-      std::to_string(s.epoch) + "\nstep " + std::to_string(s.step) +
-      "\nglobal " + std::to_string(s.globalStep) + "\nseed " +
-      std::to_string(s.seed) + "\n";
-  std::string body;
+bool checkFinite(const TrainState &s, std::string &error) {
   for (const auto &[name, t] : s.tensors) {
-    header += "tensor " + name + " " + std::to_string(t.byteSize()) + "\n";
-    body.append(static_cast<const char *>(t.data()), t.byteSize());
+    if (t.dtype() != DType::F32)
+      continue;
+    const float *p = t.data<float>();
+    for (int64_t i = 0; i < t.numElements(); ++i)
+      if (!std::isfinite(p[i])) {
+        error = "the state tensor '" + name + "' is not finite at epoch " +
+                std::to_string(s.epoch + 1) + ", step " +
+                std::to_string(s.step) +
+                "; training stopped, the last good checkpoint is kept";
+        return false;
+      }
   }
-  header += "data\n";
-  ::mkdir(dir.c_str(), 0777);
-  return writeFileAtomically(dir + "/checkpoint.fgc", header + body, error);
+  return true;
 }
 
-bool loadCheckpoint(const std::string &dir, uint64_t print, TrainState &s,
+bool saveCheckpoint(const std::string &dir, uint64_t print, const TrainState &s,
                     std::string &error) {
+  // Every write path comes here: a poisoned state never replaces a good one.
+  if (!checkFinite(s, error))
+    return false;
+  std::string out =
+      std::string(kMagic) + "fingerprint " + std::to_string(print) +
+      "\nepoch " + std::to_string(s.epoch) + "\nstep " +
+      std::to_string(s.step) + "\nglobal " + std::to_string(s.globalStep) +
+      "\nseed " + std::to_string(s.seed) + "\n";
+  for (const auto &[name, t] : s.tensors)
+    out += "tensor " + name + " " + std::to_string(t.byteSize()) + "\n";
+  out += "data\n";
+  for (const auto &[name, t] : s.tensors)
+    out.append(static_cast<const char *>(t.data()), t.byteSize());
+  char trailer[kTrailerSize + 1];
+  std::snprintf(trailer, sizeof trailer, "crc32 %08x\n",
+                crc32Of(out.data(), out.size()));
+  out += trailer;
+  std::string path = dir + "/checkpoint.fgc";
+  if (!writeFileAtomically(path, out, error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  return true;
+}
+
+bool loadCheckpoint(const std::string &dir, uint64_t print,
+                    int64_t stepsPerEpoch, TrainState &s, std::string &error) {
   std::string path = dir + "/checkpoint.fgc", bytes;
+  auto bad = [&](const std::string &what) {
+    error = path + ": " + what + " (the file is left as it is)";
+    return false;
+  };
   if (!readFile(path, bytes, error)) {
     error = path + ": " + error;
     return false;
   }
-  size_t end = bytes.find("\ndata\n");
-  if (bytes.compare(0, 17, "fgc-checkpoint 1\n") != 0 ||
-      end == std::string::npos) {
-    error = path + ": not an fgc checkpoint (or damaged)";
-    return false;
+  if (bytes.compare(0, 15, "fgc-checkpoint ") != 0)
+    return bad("not an fgc checkpoint (or damaged)");
+  if (bytes.compare(0, std::strlen(kMagic), kMagic) != 0)
+    return bad("checkpoint format '" +
+               bytes.substr(15, bytes.find('\n') - 15).substr(0, 20) +
+               "' is not this trainer's (2)");
+  // The checksum first: nothing of a damaged file is believed.
+  if (bytes.size() < kTrailerSize + std::strlen(kMagic))
+    return bad("truncated");
+  size_t body = bytes.size() - kTrailerSize;
+  char *end = nullptr;
+  if (bytes.compare(body, 6, "crc32 ") != 0 || bytes.back() != '\n')
+    return bad("truncated or damaged: no checksum at the end");
+  std::string hex = bytes.substr(body + 6, 8);
+  unsigned long stored = std::strtoul(hex.c_str(), &end, 16);
+  if (*end || hex.size() != 8)
+    return bad("damaged checksum line");
+  uint32_t actual = crc32Of(bytes.data(), body);
+  if (stored != actual) {
+    char buf[96];
+    std::snprintf(
+        buf, sizeof buf,
+        "damaged: checksum mismatch (crc32 %08x, the file says %08lx)", actual,
+        stored);
+    return bad(buf);
   }
-  std::istringstream in(bytes.substr(0, end));
-  std::string line;
-  std::getline(in, line);
-  size_t at = end + 6;
+  size_t dataLine = bytes.find("\ndata\n");
+  if (dataLine == std::string::npos || dataLine > body)
+    return bad("no 'data' line");
+  // The header, strictly: known keys, each once, then the tensors in order.
+  std::map<std::string, std::string> header;
   std::map<std::string, bool> seen;
-  while (std::getline(in, line)) {
-    std::istringstream ls(line);
-    std::string key;
-    ls >> key;
-    if (key == "fingerprint") {
-      uint64_t f;
-      ls >> f;
-      if (f != print) {
-        error = path + ": a checkpoint of another model or training setup";
-        return false;
-      }
-    } else if (key == "epoch") {
-      ls >> s.epoch;
-    } else if (key == "step") {
-      ls >> s.step;
-    } else if (key == "global") {
-      ls >> s.globalStep;
-    } else if (key == "seed") {
-      ls >> s.seed;
-    } else if (key == "tensor") {
-      std::string name;
-      size_t size;
-      ls >> name >> size;
+  size_t at = dataLine + 6, line = std::strlen(kMagic);
+  while (line < dataLine + 1) {
+    size_t eol = bytes.find('\n', line);
+    std::string text = bytes.substr(line, eol - line);
+    line = eol + 1;
+    size_t sp = text.find(' ');
+    std::string key = text.substr(0, sp),
+                value = sp == std::string::npos ? "" : text.substr(sp + 1);
+    if (key == "tensor") {
+      size_t sp2 = value.rfind(' ');
+      std::string name = value.substr(0, sp2);
+      int64_t size = -1;
       auto it = s.tensors.find(name);
-      if (it == s.tensors.end() || it->second.byteSize() != size ||
-          at + size > bytes.size()) {
-        error = path + ": tensor '" + name + "' does not fit this model";
-        return false;
-      }
+      if (sp2 == std::string::npos || !parseInt(value.substr(sp2 + 1), size) ||
+          it == s.tensors.end() || int64_t(it->second.byteSize()) != size ||
+          seen.count(name))
+        return bad("tensor line '" + text.substr(0, 80) +
+                   "' does not fit this model");
+      if (size_t(size) > body - at)
+        return bad("truncated: tensor '" + name + "' runs past the end");
       std::memcpy(it->second.data(), bytes.data() + at, size);
       at += size;
       seen[name] = true;
+      continue;
     }
+    if (!seen.empty())
+      return bad("header line '" + text.substr(0, 80) + "' after the tensors");
+    if (key != "fingerprint" && key != "epoch" && key != "step" &&
+        key != "global" && key != "seed")
+      return bad("unknown header line '" + text.substr(0, 80) + "'");
+    if (!header.emplace(key, value).second)
+      return bad("header key '" + key + "' appears twice");
+    // Another model's tensors would not fit: say why first.
+    uint64_t f = 0;
+    if (key == "fingerprint" && !parseUnsigned(value, f))
+      return bad("bad fingerprint '" + value + "'");
+    if (key == "fingerprint" && f != print)
+      return bad("a checkpoint of another model or training setup");
   }
-  if (at != bytes.size() || seen.size() != s.tensors.size()) {
-    error = path + ": truncated or incomplete";
+  for (const char *key : {"fingerprint", "epoch", "step", "global", "seed"})
+    if (!header.count(key))
+      return bad(std::string("header key '") + key + "' is missing");
+  int64_t epoch, step, global;
+  uint64_t seed;
+  if (!parseInt(header["epoch"], epoch) || epoch < 0)
+    return bad("epoch '" + header["epoch"] + "' is not an integer >= 0");
+  if (!parseInt(header["step"], step) || step < 0 || step >= stepsPerEpoch)
+    return bad("step '" + header["step"] + "' is not in [0, " +
+               std::to_string(stepsPerEpoch) + "), the steps of an epoch");
+  int64_t expected;
+  if (!parseInt(header["global"], global) ||
+      __builtin_mul_overflow(epoch, stepsPerEpoch, &expected) ||
+      __builtin_add_overflow(expected, step, &expected) || global != expected)
+    return bad("global step '" + header["global"] + "' is not epoch * " +
+               std::to_string(stepsPerEpoch) + " + step");
+  if (!parseUnsigned(header["seed"], seed))
+    return bad("bad seed '" + header["seed"] + "'");
+  if (seen.size() != s.tensors.size())
+    return bad("incomplete: " + std::to_string(seen.size()) + " of " +
+               std::to_string(s.tensors.size()) + " tensors");
+  if (at != body)
+    return bad("the tensors' bytes do not end at the checksum");
+  s.epoch = epoch;
+  s.step = step;
+  s.globalStep = global;
+  s.seed = seed;
+  return true;
+}
+
+bool claimCheckpointDir(const std::string &dir, std::string &error) {
+  std::string reason;
+  if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST)
+    reason = std::strerror(errno);
+  else
+    probeDirectory(dir, reason);
+  if (!reason.empty()) {
+    error = "--checkpoint-dir=" + dir + ": cannot write checkpoints: " + reason;
     return false;
   }
+  // Held until the process ends (the kernel drops it even on SIGKILL).
+  int fd = ::open(lockPath(dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "--checkpoint-dir=" + dir +
+            ": cannot write checkpoints: " + std::strerror(errno);
+    return false;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    std::string holder = "unknown PID";
+    char buf[32] = {0};
+    // The holder writes its PID right after locking: give it a moment.
+    for (int i = 0; i < 20; ++i) {
+      ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+      if (n > 0) {
+        buf[n] = 0;
+        holder = "PID " + std::string(buf, std::strcspn(buf, "\n"));
+        break;
+      }
+      ::usleep(10000);
+    }
+    ::close(fd);
+    error = "--checkpoint-dir=" + dir +
+            (err == EWOULDBLOCK
+                 ? ": in use by another trainer (" + holder + ")"
+                 : std::string(": cannot lock: ") + std::strerror(err));
+    return false;
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != ssize_t(pid.size())) {
+    error = "--checkpoint-dir=" + dir +
+            ": cannot write checkpoints: " + std::strerror(errno);
+    return false;
+  }
+  // With the lock held no other trainer writes here: every temporary file
+  // is left over from a killed write.
+  removeStaleTemps(dir, "checkpoint.fgc", /*all=*/true);
+  removeStaleTemps(dir, ".fgc-probe", /*all=*/true);
   return true;
 }
 

@@ -4,7 +4,9 @@
 // the epochs: each step's updated parameters and optimizer state become the
 // next step's inputs, the next batch is gathered on a second thread while
 // the step runs, and the run stops with a checkpoint on SIGINT/SIGTERM or
-// --max-steps, at once on a loss that is not finite.
+// --max-steps (at the end of the epoch when that is the epoch's last step,
+// so that a checkpoint's step is always inside an epoch), and at once on a
+// loss that is not finite or exceeds --divergence-factor times its first.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,53 +28,10 @@ using namespace fgc::rt;
 
 namespace fgc::trainer {
 
-int fail(const std::string &message) {
-  std::fprintf(stderr, "error: %s\n", message.c_str());
-  return 1;
-}
-
 namespace {
 
 volatile std::sig_atomic_t stopSignal = 0;
 void onSignal(int sig) { stopSignal = sig; }
-
-/// Binds a compiled function's arguments by name to tensors owned by the
-/// caller; outputs get their own tensors.
-struct BoundCall {
-  std::vector<Tensor *> args;
-  std::map<std::string, Tensor> outputs;
-
-  bool bind(const std::vector<ArgSpec> &specs,
-            std::map<std::string, Tensor *> &inputs, std::string &error) {
-    args.clear();
-    for (const ArgSpec &a : specs) {
-      if (a.kind == ArgSpec::Kind::Output) {
-        outputs[a.name] = Tensor(a.dtype, a.shape);
-        args.push_back(&outputs[a.name]);
-        continue;
-      }
-      auto it = inputs.find(a.name);
-      if (it == inputs.end()) {
-        error = "no value for argument '" + a.name + "'";
-        return false;
-      }
-      args.push_back(it->second);
-    }
-    return checkArguments(specs, args, error);
-  }
-
-  float scalar(const char *name) { return *outputs[name].data<float>(); }
-};
-
-bool allFinite(const Tensor &t) {
-  if (t.dtype() != DType::F32)
-    return true;
-  const float *p = t.data<float>();
-  for (int64_t i = 0; i < t.numElements(); ++i)
-    if (!std::isfinite(p[i]))
-      return false;
-  return true;
-}
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
@@ -101,6 +60,8 @@ private:
   bool bindSteps();
   void evaluate(const Dataset &data, double &loss, double &err);
   bool stopAndSave(const char *why);
+  bool lossDiverged(std::string &detail);
+  bool stopOnLoss(const std::string &detail);
   bool endEpoch(double seconds, const std::map<std::string, double> &sums,
                 double correct, int64_t counted);
 
@@ -116,8 +77,12 @@ private:
   Tensor image, labels, step, seed, lr, total, warmup, base;
   BoundCall trainCall, evalCall, lrCall;
   std::vector<std::string> metricNames;
+  /// Each loss's first value in this run, the measure of divergence.
+  std::map<std::string, double> firstLoss;
   std::vector<EpochRecord> records;
   bool tty = false;
+  /// A stop asked for at an epoch's last step, done after the epoch's end.
+  const char *stopAfterEpoch = nullptr;
   std::string error;
   int status = 0;
 };
@@ -125,9 +90,16 @@ private:
 int Session::run() {
   if (!prepare())
     return status;
-  for (; state.epoch < o.epochs; ++state.epoch, state.step = 0)
+  for (; state.epoch < o.epochs; ++state.epoch, state.step = 0) {
     if (!runEpoch())
       return status;
+    if (stopAfterEpoch && state.epoch + 1 < o.epochs) {
+      ++state.epoch;
+      state.step = 0;
+      stopAndSave(stopAfterEpoch);
+      return status;
+    }
+  }
   return finish();
 }
 
@@ -137,13 +109,21 @@ bool Session::prepare() {
     return failWith(
         "the compiled model's input is not an image batch [N, C, H, W]");
   batch = imageSpec->shape[0];
+  // Outputs are checked before any work that they would lose.
+  if (!checkOutputs(o, error))
+    return failWith(error);
+  if (!o.checkpointDir.empty() && !claimCheckpointDir(o.checkpointDir, error))
+    return failWith(error);
+  // A file-size limit is then a write error, not a silent death.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (!loadData(o, imageSpec->shape, d.classes, train, test, error))
     return failWith(error);
+  stepsPerEpoch = train.count / batch;
 
   state = initialState(d, o.seed);
   print = fingerprint(d.header());
   if (o.resume) {
-    if (!loadCheckpoint(o.checkpointDir, print, state, error))
+    if (!loadCheckpoint(o.checkpointDir, print, stepsPerEpoch, state, error))
       return failWith(error);
     if (state.seed != o.seed && !o.quiet)
       std::printf("resume: using the checkpoint's seed %llu\n",
@@ -153,14 +133,6 @@ bool Session::prepare() {
                   o.checkpointDir.c_str(), (long long)state.epoch + 1,
                   (long long)state.step);
   }
-  if (!o.checkpointDir.empty()) {
-    // Fail early on an unwritable directory, before any work is lost.
-    ::mkdir(o.checkpointDir.c_str(), 0777);
-    std::string probe = o.checkpointDir + "/.fgc-write-test";
-    if (!writeFileAtomically(probe, "", error))
-      return failWith(o.checkpointDir + ": cannot write checkpoints: " + error);
-    std::remove(probe.c_str());
-  }
   setNumThreads(o.threads);
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);
@@ -168,7 +140,6 @@ bool Session::prepare() {
   image = Tensor(DType::F32, imageSpec->shape);
   if (!bindSteps())
     return false;
-  stepsPerEpoch = train.count / batch;
   *total.data<int64_t>() = o.epochs * stepsPerEpoch;
   *warmup.data<int64_t>() = o.warmupEpochs * stepsPerEpoch;
   *base.data<float>() = static_cast<float>(o.lr);
@@ -245,6 +216,43 @@ bool Session::stopAndSave(const char *why) {
   return false;
 }
 
+/// The step's losses: whether one is not finite or has grown past
+/// --divergence-factor times its first value in the run (`detail` then says
+/// which and how). Both stop the run alike: a finite blow-up is as lost.
+bool Session::lossDiverged(std::string &detail) {
+  char buf[256];
+  for (const std::string &m : metricNames) {
+    double v = trainCall.scalar(m.c_str());
+    double first = firstLoss.emplace(m, v).first->second;
+    if (!std::isfinite(v)) {
+      std::snprintf(buf, sizeof buf, "%s is %g", m.c_str(), v);
+    } else if (m != rt::abi::kCorrect && o.divergenceFactor > 0 && first > 0 &&
+               v > o.divergenceFactor * first) {
+      std::snprintf(buf, sizeof buf,
+                    "%s is %g, over %g x its first value %g "
+                    "(--divergence-factor)",
+                    m.c_str(), v, o.divergenceFactor, first);
+    } else {
+      continue;
+    }
+    detail = buf;
+    return true;
+  }
+  return false;
+}
+
+bool Session::stopOnLoss(const std::string &detail) {
+  std::fprintf(
+      stderr,
+      "\nerror: the loss is not finite or has diverged at epoch %lld, step "
+      "%lld (lr %g): %s; training stopped%s\n",
+      (long long)state.epoch + 1, (long long)state.step, *lr.data<float>(),
+      detail.c_str(),
+      o.checkpointDir.empty() ? "" : "; the last good checkpoint is kept");
+  status = 1;
+  return false;
+}
+
 bool Session::runEpoch() {
   std::vector<int64_t> order = epochOrder(train.count, state.seed, state.epoch);
   auto t0 = std::chrono::steady_clock::now();
@@ -272,20 +280,11 @@ bool Session::runEpoch() {
     callPacked(steps.learningRate, lrCall.args);
     *lr.data<float>() = lrCall.scalar(rt::abi::kLr);
     callPacked(steps.train, trainCall.args);
-    bool finite = true;
-    for (const std::string &m : metricNames)
-      finite &= std::isfinite(trainCall.scalar(m.c_str()));
-    if (!finite) {
+    std::string detail;
+    if (lossDiverged(detail)) {
       if (pending.valid())
         pending.wait();
-      std::fprintf(
-          stderr,
-          "\nerror: the loss is not finite at epoch %lld, step %lld "
-          "(lr %g); training stopped%s\n",
-          (long long)state.epoch + 1, (long long)state.step, *lr.data<float>(),
-          o.checkpointDir.empty() ? "" : "; the last good checkpoint is kept");
-      status = 1;
-      return false;
+      return stopOnLoss(detail);
     }
     // Updated parameters and state become the next step's inputs.
     for (auto &[name, t] : state.tensors) {
@@ -304,10 +303,15 @@ bool Session::runEpoch() {
       printProgress(state.epoch, o.epochs, state.step, stepsPerEpoch,
                     counted / std::max(secondsSince(t0), 1e-9));
     if (stopSignal || (o.maxSteps > 0 && stepsRun >= o.maxSteps)) {
+      const char *why = stopSignal ? "interrupted" : "--max-steps reached";
+      if (state.step + 1 == stepsPerEpoch) {
+        stopAfterEpoch = why;
+        continue;
+      }
       ++state.step;
       if (pending.valid())
         pending.wait();
-      return stopAndSave(stopSignal ? "interrupted" : "--max-steps reached");
+      return stopAndSave(why);
     }
   }
   return endEpoch(secondsSince(t0), sums, correct, counted);
@@ -316,11 +320,8 @@ bool Session::runEpoch() {
 bool Session::endEpoch(double seconds,
                        const std::map<std::string, double> &sums,
                        double correct, int64_t counted) {
-  for (auto &[name, t] : state.tensors)
-    if (!allFinite(t))
-      return failWith("parameter '" + name + "' is not finite after epoch " +
-                      std::to_string(state.epoch + 1) +
-                      "; training stopped, the last good checkpoint is kept");
+  if (!checkFinite(state, error))
+    return failWith(error);
   const int64_t n = std::max<int64_t>(counted, 1);
   EpochRecord r;
   r.epoch = state.epoch + 1;
@@ -339,11 +340,9 @@ bool Session::endEpoch(double seconds,
   records.push_back(r);
   if (!o.quiet)
     printEpoch(r, o.epochs, tty);
-  if (!o.metrics.empty() &&
-      !appendMetrics(o.metrics, r, r.epoch > 1 || o.resume, error))
-    return failWith(error);
   if (!o.checkpointDir.empty()) {
-    // The checkpoint of a finished epoch resumes at the next one.
+    // The checkpoint of a finished epoch resumes at the next one. It goes
+    // first: a failed metrics write must not cost the epoch's work.
     int64_t epoch = state.epoch, stepInEpoch = state.step;
     state.epoch += 1;
     state.step = 0;
@@ -351,8 +350,11 @@ bool Session::endEpoch(double seconds,
     state.epoch = epoch;
     state.step = stepInEpoch;
     if (!saved)
-      return failWith(o.checkpointDir + ": " + error);
+      return failWith(error);
   }
+  if (!o.metrics.empty() &&
+      !appendMetrics(o.metrics, r, r.epoch > 1 || o.resume, error))
+    return failWith(error);
   return true;
 }
 

@@ -182,6 +182,17 @@ void declareOptions(CLI::App &app, Options &o, Spellings &spellings) {
   flag("--resume", "continue from DIR/checkpoint.fgc", o.resume);
   text("--export", "FILE.onnx", "write the trained model as ONNX",
        [&](const std::string &v) { o.exportPath = v; });
+  text("--divergence-factor", "X",
+       "stop when a step's loss exceeds X times its first value in the run\n"
+       "(default 1e4; 0: never), as on a loss that is not finite",
+       [&](const std::string &v) {
+         char *end = nullptr;
+         double f = std::strtod(v.c_str(), &end);
+         if (v.empty() || *end || !std::isfinite(f) || !(f == 0 || f > 1))
+           throw CLI::ValidationError("--divergence-factor=" + v +
+                                      ": expected 0 or a number > 1");
+         o.divergenceFactor = f;
+       });
   integer("--max-steps", "stop after N steps (with a checkpoint), for tests", 1,
           [&](int64_t n) { o.maxSteps = n; });
   flag("--quiet", "only errors and the final summary", o.quiet);

@@ -2,7 +2,9 @@
 //
 // Progress on a terminal, one line per epoch, the metrics file (JSON lines,
 // rewritten whole each epoch so that it is never half-written), the final
-// table and the SVG plot of train and test error.
+// table and the SVG plot of train and test error; and the checks, before
+// the first step, that each output can be written at all (a run that
+// cannot save its result should not start).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,9 +13,17 @@
 #include "fgc/Runtime/TensorIO.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace fgc::rt;
 
@@ -29,7 +39,80 @@ std::string formatSeconds(double s) {
   return buf;
 }
 
+/// Whether `name` is `stem` + ".tmp." + a PID, the temporary name of
+/// writeFileAtomically; the PID goes to `pid`.
+bool isTempOf(const std::string &name, const std::string &stem, long &pid) {
+  std::string prefix = stem + ".tmp.";
+  if (name.compare(0, prefix.size(), prefix) != 0 ||
+      name.size() == prefix.size())
+    return false;
+  char *end = nullptr;
+  pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+  return *end == 0 && pid > 0;
+}
+
 } // namespace
+
+//===--- Output files -----------------------------------------------------===//
+
+void removeStaleTemps(const std::string &dir, const std::string &stem,
+                      bool all) {
+  DIR *d = ::opendir(dir.c_str());
+  if (!d)
+    return;
+  while (dirent *e = ::readdir(d)) {
+    long pid;
+    if (!isTempOf(e->d_name, stem, pid) || pid == long(::getpid()))
+      continue;
+    if (all || (::kill(pid_t(pid), 0) != 0 && errno == ESRCH))
+      ::unlink((dir + "/" + e->d_name).c_str());
+  }
+  ::closedir(d);
+}
+
+bool probeDirectory(const std::string &dir, std::string &reason) {
+  std::string probe = dir + "/.fgc-probe.tmp." + std::to_string(::getpid());
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    reason = std::strerror(errno);
+    return false;
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return true;
+}
+
+bool checkWritable(const std::string &flag, const std::string &path,
+                   std::string &error) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    error = flag + "=" + path + ": cannot write there: it is a directory";
+    return false;
+  }
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "."
+                    : slash == 0               ? "/"
+                                               : path.substr(0, slash);
+  std::string reason;
+  if (!probeDirectory(dir, reason)) {
+    error = flag + "=" + path + ": cannot write there: " + reason;
+    return false;
+  }
+  removeStaleTemps(dir, path.substr(slash + 1), /*all=*/false);
+  return true;
+}
+
+bool checkOutputs(const Options &o, std::string &error) {
+  for (auto [flag, path] :
+       {std::pair<const char *, const std::string &>{"--metrics", o.metrics},
+        {"--plot", o.plot},
+        {"--export", o.exportPath}})
+    if (!path.empty() && !checkWritable(flag, path, error))
+      return false;
+  return true;
+}
+
+//===--- Progress, metrics, summary, plot ---------------------------------===//
 
 void printProgress(int64_t epoch, int64_t epochs, int64_t step,
                    int64_t stepsPerEpoch, double stepsPerSecond) {

@@ -13,7 +13,9 @@
 //   and only its real examples count.
 // * A checkpoint holds parameters, optimizer state, epoch, step in the epoch
 //   and the seed; the data order is a function of (seed, epoch), so --resume
-//   continues exactly where the run stopped.
+//   continues exactly where the run stopped. It ends with a CRC-32 and its
+//   header is read strictly; it is written only from a finite state, and
+//   one trainer at a time owns a checkpoint directory (flock).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +27,7 @@
 
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fgc::trainer {
@@ -48,6 +51,8 @@ struct Options {
   std::string metrics, checkpointDir, exportPath, plot;
   bool resume = false, quiet = false;
   int64_t maxSteps = -1; // stop (with a checkpoint) after this many steps
+  /// Stop when a loss exceeds this many times its first value (0: never).
+  double divergenceFactor = 1e4;
   std::string normalization = "published";
 };
 
@@ -98,18 +103,43 @@ TrainState initialState(const rt::ModelDescription &d, uint64_t seed);
 /// model and setup.
 uint64_t fingerprint(const std::string &text);
 
-/// DIR/checkpoint.fgc, written atomically.
+/// Whether every float of the state is finite; else an error naming the
+/// first tensor that is not.
+bool checkFinite(const TrainState &s, std::string &error);
+
+/// DIR/checkpoint.fgc, written atomically, and only from a finite state.
 bool saveCheckpoint(const std::string &dir, uint64_t print, const TrainState &s,
                     std::string &error);
-/// Fills the tensors already in `s` (they fix names and sizes).
-bool loadCheckpoint(const std::string &dir, uint64_t print, TrainState &s,
-                    std::string &error);
+/// Fills the tensors already in `s` (they fix names and sizes). Refuses,
+/// with one line naming the file, a checksum mismatch, another format or
+/// fingerprint, and any header that is not exactly one of each key with
+/// 0 <= step < stepsPerEpoch and global = epoch * stepsPerEpoch + step.
+bool loadCheckpoint(const std::string &dir, uint64_t print,
+                    int64_t stepsPerEpoch, TrainState &s, std::string &error);
+
+/// Creates DIR, checks that it is writable, takes its lock (a second trainer
+/// fails naming the holder's PID) and removes stale temporary files.
+bool claimCheckpointDir(const std::string &dir, std::string &error);
 
 /// The embedded ONNX model with the trained values of its initializers.
 bool exportOnnx(const rt::ModelDescription &d, const TrainState &s,
                 const std::string &path, std::string &error);
 
 //===--- Report.cpp: progress, metrics, summary, plot ---------------------===//
+
+/// Creates and removes a file in `dir`; on failure the reason (strerror).
+bool probeDirectory(const std::string &dir, std::string &reason);
+/// Removes `dir`/`stem`.tmp.PID files (writeFileAtomically's) whose writer
+/// is gone, or all of them when `all` (the checkpoint directory's lock
+/// rules out a live writer).
+void removeStaleTemps(const std::string &dir, const std::string &stem,
+                      bool all);
+/// Whether the output file `path` of option `flag` can be written (its
+/// directory probed; the reason is strerror's: EACCES, EROFS, ENOENT...).
+bool checkWritable(const std::string &flag, const std::string &path,
+                   std::string &error);
+/// checkWritable for --metrics, --plot and --export, before the first step.
+bool checkOutputs(const Options &o, std::string &error);
 
 struct EpochRecord {
   int64_t epoch;
@@ -134,6 +164,34 @@ bool writeSvg(const std::string &path, const std::vector<EpochRecord> &records,
               const std::string &title, std::string &error);
 
 //===--- Loop.cpp: training -----------------------------------------------===//
+
+/// Binds a compiled function's arguments by name to tensors owned by the
+/// caller; outputs get their own tensors.
+struct BoundCall {
+  std::vector<rt::Tensor *> args;
+  std::map<std::string, rt::Tensor> outputs;
+
+  bool bind(const std::vector<rt::ArgSpec> &specs,
+            std::map<std::string, rt::Tensor *> &inputs, std::string &error) {
+    args.clear();
+    for (const rt::ArgSpec &a : specs) {
+      if (a.kind == rt::ArgSpec::Kind::Output) {
+        outputs[a.name] = rt::Tensor(a.dtype, a.shape);
+        args.push_back(&outputs[a.name]);
+        continue;
+      }
+      auto it = inputs.find(a.name);
+      if (it == inputs.end()) {
+        error = "no value for argument '" + a.name + "'";
+        return false;
+      }
+      args.push_back(it->second);
+    }
+    return rt::checkArguments(specs, args, error);
+  }
+
+  float scalar(const char *name) { return *outputs[name].data<float>(); }
+};
 
 /// The packed entry points of the compiled steps.
 struct CompiledSteps {

@@ -7,6 +7,8 @@
 
 #include "Trainer.h"
 
+#include <cstdio>
+
 extern "C" {
 extern const unsigned char fgc_model_blob[];
 extern const uint64_t fgc_model_blob_size;
@@ -17,6 +19,13 @@ void fgc_learning_rate(void **);
 
 using namespace fgc;
 using namespace fgc::trainer;
+
+namespace fgc::trainer {
+int fail(const std::string &message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return 1;
+}
+} // namespace fgc::trainer
 
 int main(int argc, char **argv) {
   rt::ModelDescription desc;
