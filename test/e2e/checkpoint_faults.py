@@ -12,9 +12,13 @@
     before training; stale temporary files are removed at start;
   * a second trainer on the same --checkpoint-dir fails naming the first's
     PID;
+  * a run stopped in the middle of an epoch and resumed reports the whole
+    epoch: its metrics rows (one per epoch, stale rows of an older file gone)
+    and plot are those of an uninterrupted run, also when the metrics file is
+    lost after the last checkpoint;
   * SIGKILL at random points of a short run (some while a checkpoint is being
     written), each followed by --resume, ends with an export byte-identical to
-    an uninterrupted run's.
+    an uninterrupted run's, and with its metrics rows and plot.
 
 One line per case, then 'N passed, M failed'; exit status 1 on any failure.
 
@@ -170,13 +174,38 @@ def main():
             ("key twice", lambda ls: ls[:3] + [ls[2]] + ls[3:], "twice"),
             ("key missing", lambda ls: [l for l in ls if not l.startswith("seed ")], "missing"),
             ("format version 1", lambda ls: ["fgc-checkpoint 1"] + ls[1:], "format"),
+            ("format version 2", lambda ls: ["fgc-checkpoint 2"] + ls[1:], "format"),
+            ("record dropped", lambda ls: [l for l in ls if not l.startswith("record ")],
+             "record"),
+            ("record renumbered",
+             lambda ls: [l.replace("record 1 ", "record 2 ") for l in ls], "record"),
+            ("record with a NaN train loss",
+             lambda ls: [re.sub(r"^(record 1) \S+", r"\1 nan", l) for l in ls], "record"),
+            ("record twice",
+             lambda ls: sum(([l, l] if l.startswith("record ") else [l] for l in ls), []),
+             "record"),
+            ("sum dropped",
+             lambda ls: [l for i, l in enumerate(ls)
+                         if i != next((j for j, k in enumerate(ls) if k.startswith("sum ")),
+                                      None)],
+             "sums"),
+            ("sum twice",
+             lambda ls: sum(([l, l] if l.startswith("sum ") else [l] for l in ls), []),
+             "sum"),
+            ("sum of an unknown loss", lambda ls: ls[:7] + ["sum loss.nope 0x0p+0"] + ls[7:],
+             "sum"),
+            ("sum not a number",
+             lambda ls: [re.sub(r"^(sum \S+) \S+$", r"\1 1.5x", l) for l in ls], "sum"),
+            ("correct not a number", replace_key("correct", "abc"), "correct"),
+            ("negative seconds", replace_key("seconds", "-0x1p+0"), "seconds"),
             ("fingerprint edited", replace_key("fingerprint", "1"), "another model"),
             ("tensor size edited",
              lambda ls: [re.sub(r" (\d+)$", lambda m: " " + str(int(m.group(1)) - 4), l)
                          if l.startswith("tensor ") else l for l in ls], "tensor"),
             ("tensor line dropped",
              lambda ls: [l for i, l in enumerate(ls)
-                         if not (l.startswith("tensor ") and i == 6)], ""),
+                         if i != next(j for j, k in enumerate(ls)
+                                      if k.startswith("tensor "))], ""),
         ]
         for what, fn, expect in edits:
             rejected(what, edit_header(good, fn), expect)
@@ -228,6 +257,49 @@ def main():
               f"... and --resume completes the metrics: epochs "
               f"{[r['epoch'] for r in rows]} ({p.stderr.strip()})")
 
+        # A run stopped in the middle of an epoch and resumed reports the whole
+        # epoch: metrics and plot are rewritten from the checkpoint's history.
+        def rows_of(path):
+            if not os.path.exists(path):
+                return []
+            return [{k: v for k, v in json.loads(l).items()
+                     if k not in ("seconds", "examples_per_second")}
+                    for l in open(path)]
+
+        def read(path):
+            return open(path, "rb").read() if os.path.exists(path) else b""
+
+        ref_m, got_m = os.path.join(tmp, "ref.jsonl"), os.path.join(tmp, "got.jsonl")
+        ck_m = os.path.join(tmp, "ck_metrics")
+        mrun = common + ["--epochs", "3", "--metrics", got_m, "--checkpoint-dir", ck_m]
+        p = run(common + ["--epochs", "3", "--metrics", ref_m])
+        ref_rows = rows_of(ref_m)
+        check(p.returncode == 0 and [r["epoch"] for r in ref_rows] == [1, 2, 3],
+              f"uninterrupted run: 3 metrics rows ({p.stderr.strip()})")
+        p = run(mrun + ["--max-steps", str(steps_per_epoch + 7)])
+        # An older run's rows and a repeated row: the history replaces them.
+        open(got_m, "a").write('{"epoch": 1, "train_error": 0.5}\n{"epoch": 9}\n')
+        p2 = run(mrun + ["--resume", "--max-steps", str(steps_per_epoch)])
+        check(p.returncode == 0 and p2.returncode == 0 and
+              rows_of(got_m) == ref_rows[:2],
+              f"stopped at step 7 of epoch 2, resumed to step 7 of epoch 3: "
+              f"metrics rows {[r.get('epoch') for r in rows_of(got_m)]} are the "
+              f"uninterrupted run's first two, whole-epoch train figures "
+              f"({p.stderr.strip()}{p2.stderr.strip()})")
+        p = run(mrun + ["--resume"])
+        check(p.returncode == 0 and rows_of(got_m) == ref_rows and
+              read(got_m + ".svg") == read(ref_m + ".svg") != b"",
+              f"... and to the end: metrics rows {[r.get('epoch') for r in rows_of(got_m)]} "
+              f"and the plot are the uninterrupted run's ({p.stderr.strip()})")
+        # A kill after the last checkpoint but before the metrics write.
+        os.unlink(got_m)
+        os.unlink(got_m + ".svg")
+        p = run(mrun + ["--resume"])
+        check(p.returncode == 0 and rows_of(got_m) == ref_rows and
+              read(got_m + ".svg") == read(ref_m + ".svg"),
+              f"metrics and plot lost after the last checkpoint: --resume writes "
+              f"them again ({p.stderr.strip()})")
+
         # A file-size limit is a write error, not a silent death by SIGXFSZ.
         ck_f = os.path.join(tmp, "ck_fsize")
         limit = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
@@ -274,16 +346,18 @@ def main():
         base = [exe, "--data", big, "--dataset", "mnist", "--threads", "1", "--lr",
                 "0.005", "--epochs", "3", "--seed", "5", "--quiet"]
         ref = os.path.join(tmp, "ref.onnx")
+        ref_k = os.path.join(tmp, "ref_kill.jsonl")
         t0 = time.time()
-        p = run(base + ["--export", ref])
+        p = run(base + ["--export", ref, "--metrics", ref_k])
         full = time.time() - t0
         check(p.returncode == 0, f"uninterrupted run ({full:.1f} s; {p.stderr.strip()})")
         ck_k = os.path.join(tmp, "ck_kill")
         ck_k_file = os.path.join(ck_k, "checkpoint.fgc")
         out = os.path.join(tmp, "killed.onnx")
+        out_k = os.path.join(tmp, "killed.jsonl")
         kills = during_write = 0
         for attempt in range(12):
-            cmd = base + ["--checkpoint-dir", ck_k, "--export", out]
+            cmd = base + ["--checkpoint-dir", ck_k, "--export", out, "--metrics", out_k]
             if os.path.exists(ck_k_file):
                 cmd.append("--resume")
             proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
@@ -313,10 +387,15 @@ def main():
         same = os.path.exists(out) and os.path.exists(ref) and \
             open(out, "rb").read() == open(ref, "rb").read()
         leftovers = [n for n in os.listdir(ck_k) if ".tmp." in n]
+        same_rows = rows_of(out_k) == rows_of(ref_k) and len(rows_of(ref_k)) == 3 and \
+            read(out_k + ".svg") == read(ref_k + ".svg")
         check(same and kills >= 4 and not leftovers,
               f"{kills} SIGKILLs ({during_write} while a checkpoint was being "
               f"written), each resumed: the export is byte-identical to the "
               f"uninterrupted run's; temporary files left: {leftovers}")
+        check(same_rows, f"... and the metrics rows "
+                         f"{[r.get('epoch') for r in rows_of(out_k)]} and the plot are "
+                         f"the uninterrupted run's")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"{len(PASSED)} passed, {len(FAILED)} failed")

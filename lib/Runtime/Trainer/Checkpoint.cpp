@@ -2,12 +2,18 @@
 //
 // A checkpoint is text, raw bytes, then a checksum:
 //
-//   fgc-checkpoint 2
+//   fgc-checkpoint 3
 //   fingerprint <FNV-1a of the model description's text>
 //   epoch <epochs done>
 //   step <steps done in the current epoch>
 //   global <steps done in all: epoch * steps per epoch + step>
 //   seed <the run's seed>
+//   seconds <the current epoch's seconds so far>      doubles as C99 hex
+//   correct <the current epoch's correct count>       floats (%a), exact
+//   sum <loss> <the current epoch's sum of it>        one per loss
+//   record <epoch> <train loss> <train error> <test loss> <test error>
+//          <examples/s> <seconds> <lr> [<label> <block loss>]...
+//                                  one per epoch done, in order
 //   tensor <name> <bytes>          one per parameter and optimizer state,
 //   data                           in name order
 //   <the tensors' bytes back to back>
@@ -43,7 +49,7 @@ namespace fgc::trainer {
 
 namespace {
 
-constexpr const char *kMagic = "fgc-checkpoint 2\n";
+constexpr const char *kMagic = "fgc-checkpoint 3\n";
 /// "crc32 " + 8 hex digits + "\n".
 constexpr size_t kTrailerSize = 15;
 
@@ -106,6 +112,9 @@ TrainState initialState(const ModelDescription &d, uint64_t seed) {
     std::memset(t.data(), 0, t.byteSize());
     state.tensors.emplace(a->name, std::move(t));
   }
+  for (const ArgSpec &a : d.function(rt::abi::kTrainStep)->args)
+    if (rt::abi::isMetric(a) && a.name != rt::abi::kCorrect)
+      state.sums[a.name] = 0;
   return state;
 }
 
@@ -142,7 +151,12 @@ bool saveCheckpoint(const std::string &dir, uint64_t print, const TrainState &s,
       std::string(kMagic) + "fingerprint " + std::to_string(print) +
       "\nepoch " + std::to_string(s.epoch) + "\nstep " +
       std::to_string(s.step) + "\nglobal " + std::to_string(s.globalStep) +
-      "\nseed " + std::to_string(s.seed) + "\n";
+      "\nseed " + std::to_string(s.seed) + "\nseconds " +
+      formatDouble(s.seconds) + "\ncorrect " + formatDouble(s.correct) + "\n";
+  for (const auto &[name, v] : s.sums)
+    out += "sum " + name + " " + formatDouble(v) + "\n";
+  for (const EpochRecord &r : s.history)
+    out += formatRecord(r);
   for (const auto &[name, t] : s.tensors)
     out += "tensor " + name + " " + std::to_string(t.byteSize()) + "\n";
   out += "data\n";
@@ -176,7 +190,7 @@ bool loadCheckpoint(const std::string &dir, uint64_t print,
   if (bytes.compare(0, std::strlen(kMagic), kMagic) != 0)
     return bad("checkpoint format '" +
                bytes.substr(15, bytes.find('\n') - 15).substr(0, 20) +
-               "' is not this trainer's (2)");
+               "' is not this trainer's (3)");
   // The checksum first: nothing of a damaged file is believed.
   if (bytes.size() < kTrailerSize + std::strlen(kMagic))
     return bad("truncated");
@@ -203,6 +217,8 @@ bool loadCheckpoint(const std::string &dir, uint64_t print,
   // The header, strictly: known keys, each once, then the tensors in order.
   std::map<std::string, std::string> header;
   std::map<std::string, bool> seen;
+  std::map<std::string, double> sumsSeen;
+  std::vector<EpochRecord> history;
   size_t at = dataLine + 6, line = std::strlen(kMagic);
   while (line < dataLine + 1) {
     size_t eol = bytes.find('\n', line);
@@ -230,8 +246,29 @@ bool loadCheckpoint(const std::string &dir, uint64_t print,
     }
     if (!seen.empty())
       return bad("header line '" + text.substr(0, 80) + "' after the tensors");
+    if (key == "sum") {
+      size_t sp2 = value.rfind(' ');
+      std::string name = value.substr(0, sp2);
+      double v;
+      if (sp2 == std::string::npos || !s.sums.count(name) ||
+          !parseDouble(value.substr(sp2 + 1), v) ||
+          !sumsSeen.emplace(name, v).second)
+        return bad("sum line '" + text.substr(0, 80) +
+                   "' does not fit this model");
+      continue;
+    }
+    if (key == "record") {
+      EpochRecord r;
+      if (!parseRecord(value, int64_t(history.size()) + 1, r))
+        return bad("record line '" + text.substr(0, 80) +
+                   "' is not a well-formed record of epoch " +
+                   std::to_string(history.size() + 1));
+      history.push_back(r);
+      continue;
+    }
     if (key != "fingerprint" && key != "epoch" && key != "step" &&
-        key != "global" && key != "seed")
+        key != "global" && key != "seed" && key != "seconds" &&
+        key != "correct")
       return bad("unknown header line '" + text.substr(0, 80) + "'");
     if (!header.emplace(key, value).second)
       return bad("header key '" + key + "' appears twice");
@@ -242,7 +279,8 @@ bool loadCheckpoint(const std::string &dir, uint64_t print,
     if (key == "fingerprint" && f != print)
       return bad("a checkpoint of another model or training setup");
   }
-  for (const char *key : {"fingerprint", "epoch", "step", "global", "seed"})
+  for (const char *key :
+       {"fingerprint", "epoch", "step", "global", "seed", "seconds", "correct"})
     if (!header.count(key))
       return bad(std::string("header key '") + key + "' is missing");
   int64_t epoch, step, global;
@@ -260,6 +298,17 @@ bool loadCheckpoint(const std::string &dir, uint64_t print,
                std::to_string(stepsPerEpoch) + " + step");
   if (!parseUnsigned(header["seed"], seed))
     return bad("bad seed '" + header["seed"] + "'");
+  double seconds, correct;
+  if (!parseDouble(header["seconds"], seconds) || seconds < 0)
+    return bad("seconds '" + header["seconds"] + "' is not a number >= 0");
+  if (!parseDouble(header["correct"], correct) || correct < 0)
+    return bad("correct '" + header["correct"] + "' is not a number >= 0");
+  if (sumsSeen.size() != s.sums.size())
+    return bad("incomplete: " + std::to_string(sumsSeen.size()) + " of " +
+               std::to_string(s.sums.size()) + " loss sums");
+  if (int64_t(history.size()) != epoch)
+    return bad(std::to_string(history.size()) + " epoch records for epoch " +
+               std::to_string(epoch));
   if (seen.size() != s.tensors.size())
     return bad("incomplete: " + std::to_string(seen.size()) + " of " +
                std::to_string(s.tensors.size()) + " tensors");
@@ -269,6 +318,10 @@ bool loadCheckpoint(const std::string &dir, uint64_t print,
   s.step = step;
   s.globalStep = global;
   s.seed = seed;
+  s.seconds = seconds;
+  s.correct = correct;
+  s.sums = sumsSeen;
+  s.history = std::move(history);
   return true;
 }
 

@@ -62,8 +62,8 @@ private:
   bool stopAndSave(const char *why);
   bool lossDiverged(std::string &detail);
   bool stopOnLoss(const std::string &detail);
-  bool endEpoch(double seconds, const std::map<std::string, double> &sums,
-                double correct, int64_t counted);
+  bool endEpoch(double seconds);
+  bool writeReports();
 
   const ModelDescription &d;
   const Options &o;
@@ -79,7 +79,6 @@ private:
   std::vector<std::string> metricNames;
   /// Each loss's first value in this run, the measure of divergence.
   std::map<std::string, double> firstLoss;
-  std::vector<EpochRecord> records;
   bool tty = false;
   /// A stop asked for at an epoch's last step, done after the epoch's end.
   const char *stopAfterEpoch = nullptr;
@@ -256,9 +255,10 @@ bool Session::stopOnLoss(const std::string &detail) {
 bool Session::runEpoch() {
   std::vector<int64_t> order = epochOrder(train.count, state.seed, state.epoch);
   auto t0 = std::chrono::steady_clock::now();
-  std::map<std::string, double> sums;
-  double correct = 0;
-  int64_t counted = 0;
+  // The sums start from the checkpoint's: a resumed epoch reports all of
+  // its steps, added in the uninterrupted run's order.
+  std::map<std::string, double> &sums = state.sums;
+  int64_t counted = 0; // steps in this process, for its rate
   std::vector<float> nextImg;
   std::vector<int64_t> nextLab;
   std::future<void> pending;
@@ -295,7 +295,7 @@ bool Session::runEpoch() {
     for (const std::string &m : metricNames)
       if (m != rt::abi::kCorrect)
         sums[m] += trainCall.scalar(m.c_str());
-    correct += trainCall.scalar(rt::abi::kCorrect);
+    state.correct += trainCall.scalar(rt::abi::kCorrect);
     ++counted;
     ++state.globalStep;
     ++stepsRun;
@@ -311,33 +311,37 @@ bool Session::runEpoch() {
       ++state.step;
       if (pending.valid())
         pending.wait();
+      state.seconds += secondsSince(t0);
       return stopAndSave(why);
     }
   }
-  return endEpoch(secondsSince(t0), sums, correct, counted);
+  return endEpoch(state.seconds + secondsSince(t0));
 }
 
-bool Session::endEpoch(double seconds,
-                       const std::map<std::string, double> &sums,
-                       double correct, int64_t counted) {
+bool Session::endEpoch(double seconds) {
   if (!checkFinite(state, error))
     return failWith(error);
-  const int64_t n = std::max<int64_t>(counted, 1);
+  const int64_t n = std::max<int64_t>(state.step, 1);
   EpochRecord r;
   r.epoch = state.epoch + 1;
   r.seconds = seconds;
-  r.examplesPerSecond = counted * batch / std::max(seconds, 1e-9);
+  r.examplesPerSecond = n * batch / std::max(seconds, 1e-9);
   r.lr = *lr.data<float>();
-  r.trainError = 1 - correct / double(n * batch);
-  auto readout = sums.find(rt::abi::kReadoutLoss);
-  r.trainLoss = (readout == sums.end() ? 0 : readout->second) / n;
-  for (auto &[name, v] : sums)
+  r.trainError = 1 - state.correct / double(n * batch);
+  auto readout = state.sums.find(rt::abi::kReadoutLoss);
+  r.trainLoss = (readout == state.sums.end() ? 0 : readout->second) / n;
+  for (auto &[name, v] : state.sums)
     if (rt::abi::isBlockLoss(name))
       r.blockLosses.push_back({rt::abi::lossLabel(name), v / n});
   r.testLoss = r.testError = NAN;
   if (r.epoch % o.evalEvery == 0 || r.epoch == o.epochs)
     evaluate(test, r.testLoss, r.testError);
-  records.push_back(r);
+  state.history.push_back(r);
+  // The next epoch (and the checkpoint below, which resumes there) starts
+  // from zero.
+  for (auto &entry : state.sums)
+    entry.second = 0;
+  state.correct = state.seconds = 0;
   if (!o.quiet)
     printEpoch(r, o.epochs, tty);
   if (!o.checkpointDir.empty()) {
@@ -352,20 +356,29 @@ bool Session::endEpoch(double seconds,
     if (!saved)
       return failWith(error);
   }
-  if (!o.metrics.empty() &&
-      !appendMetrics(o.metrics, r, r.epoch > 1 || o.resume, error))
+  return writeReports();
+}
+
+/// The metrics file and the plot, rewritten whole from the history after
+/// the checkpoint that holds it: a kill in between loses nothing, as the
+/// next epoch's end (or the resumed run's finish) writes them again.
+bool Session::writeReports() {
+  if (state.history.empty())
+    return true;
+  if (!o.metrics.empty() && !writeMetrics(o.metrics, state.history, error))
     return failWith(error);
+  if (!o.plot.empty() &&
+      !writeSvg(o.plot, state.history, d.model + " " + d.algorithm, error))
+    return failWith(o.plot + ": " + error);
   return true;
 }
 
 int Session::finish() {
-  printSummary(records);
-  if (!o.plot.empty() && !records.empty()) {
-    if (!writeSvg(o.plot, records, d.model + " " + d.algorithm, error))
-      return fail(o.plot + ": " + error);
-    if (!o.quiet)
-      std::printf("plot: %s\n", o.plot.c_str());
-  }
+  printSummary(state.history);
+  if (!writeReports())
+    return status;
+  if (!o.plot.empty() && !state.history.empty() && !o.quiet)
+    std::printf("plot: %s\n", o.plot.c_str());
   if (!o.exportPath.empty()) {
     if (!exportOnnx(d, state, o.exportPath, error))
       return fail(error);

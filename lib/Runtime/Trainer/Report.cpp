@@ -1,10 +1,11 @@
 //===- Report.cpp - What the trainer prints and plots ---------------------===//
 //
 // Progress on a terminal, one line per epoch, the metrics file (JSON lines,
-// rewritten whole each epoch so that it is never half-written), the final
-// table and the SVG plot of train and test error; and the checks, before
-// the first step, that each output can be written at all (a run that
-// cannot save its result should not start).
+// rewritten whole from the checkpointed history each epoch, so that it is
+// never half-written, stale or repeated), the history's exact text form in
+// a checkpoint, the final table and the SVG plot of train and test error;
+// and the checks, before the first step, that each output can be written at
+// all (a run that cannot save its result should not start).
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,6 +14,7 @@
 #include "fgc/Runtime/TensorIO.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -112,6 +114,65 @@ bool checkOutputs(const Options &o, std::string &error) {
   return true;
 }
 
+//===--- The history in a checkpoint -------------------------------------===//
+
+std::string formatDouble(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%a", v);
+  return buf;
+}
+
+bool parseDouble(const std::string &s, double &out, bool finite) {
+  if (s.empty() || std::isspace(uint8_t(s[0])))
+    return false;
+  char *end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return !*end && (!finite || std::isfinite(out));
+}
+
+static std::vector<std::string> splitWords(const std::string &s) {
+  std::vector<std::string> words;
+  size_t at = 0;
+  while (at <= s.size()) {
+    size_t sp = s.find(' ', at);
+    if (sp == std::string::npos)
+      sp = s.size();
+    words.push_back(s.substr(at, sp - at));
+    at = sp + 1;
+  }
+  return words;
+}
+
+std::string formatRecord(const EpochRecord &r) {
+  std::string line = "record " + std::to_string(r.epoch);
+  for (double v : {r.trainLoss, r.trainError, r.testLoss, r.testError,
+                   r.examplesPerSecond, r.seconds, r.lr})
+    line += " " + formatDouble(v);
+  for (auto &[label, v] : r.blockLosses)
+    line += " " + label + " " + formatDouble(v);
+  return line + "\n";
+}
+
+bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r) {
+  std::vector<std::string> w = splitWords(value);
+  if (w.size() < 8 || w.size() % 2 != 0 || w[0] != std::to_string(epoch))
+    return false;
+  r.epoch = epoch;
+  double *fields[] = {&r.trainLoss, &r.trainError,        &r.testLoss,
+                      &r.testError, &r.examplesPerSecond, &r.seconds,
+                      &r.lr};
+  for (int i = 0; i < 7; ++i)
+    if (!parseDouble(w[i + 1], *fields[i], /*finite=*/i != 2 && i != 3))
+      return false;
+  for (size_t i = 8; i < w.size(); i += 2) {
+    double v;
+    if (w[i].empty() || !parseDouble(w[i + 1], v))
+      return false;
+    r.blockLosses.push_back({w[i], v});
+  }
+  return true;
+}
+
 //===--- Progress, metrics, summary, plot ---------------------------------===//
 
 void printProgress(int64_t epoch, int64_t epochs, int64_t step,
@@ -140,27 +201,26 @@ void printEpoch(const EpochRecord &r, int64_t epochs, bool tty) {
   std::fflush(stdout);
 }
 
-bool appendMetrics(const std::string &path, const EpochRecord &r, bool keep,
-                   std::string &error) {
-  std::string all, ignored;
-  // A missing file is no error: the run may be the first to write it.
-  if (keep)
-    readFile(path, all, ignored);
-  char buf[512];
-  std::snprintf(
-      buf, sizeof buf,
-      "{\"epoch\": %lld, \"train_loss\": %.6g, \"train_error\": "
-      "%.6g, \"test_error\": %s, \"test_loss\": %s, "
-      "\"examples_per_second\": %.6g, \"seconds\": %.6g, "
-      "\"lr\": %.6g",
-      (long long)r.epoch, r.trainLoss, r.trainError,
-      std::isnan(r.testError) ? "null" : std::to_string(r.testError).c_str(),
-      std::isnan(r.testLoss) ? "null" : std::to_string(r.testLoss).c_str(),
-      r.examplesPerSecond, r.seconds, r.lr);
-  all += buf;
-  for (auto &[name, v] : r.blockLosses)
-    all += ", \"loss_" + name + "\": " + std::to_string(v);
-  all += "}\n";
+bool writeMetrics(const std::string &path,
+                  const std::vector<EpochRecord> &records, std::string &error) {
+  std::string all;
+  for (const EpochRecord &r : records) {
+    char buf[512];
+    std::snprintf(
+        buf, sizeof buf,
+        "{\"epoch\": %lld, \"train_loss\": %.6g, \"train_error\": "
+        "%.6g, \"test_error\": %s, \"test_loss\": %s, "
+        "\"examples_per_second\": %.6g, \"seconds\": %.6g, "
+        "\"lr\": %.6g",
+        (long long)r.epoch, r.trainLoss, r.trainError,
+        std::isnan(r.testError) ? "null" : std::to_string(r.testError).c_str(),
+        std::isnan(r.testLoss) ? "null" : std::to_string(r.testLoss).c_str(),
+        r.examplesPerSecond, r.seconds, r.lr);
+    all += buf;
+    for (auto &[name, v] : r.blockLosses)
+      all += ", \"loss_" + name + "\": " + std::to_string(v);
+    all += "}\n";
+  }
   if (!writeFileAtomically(path, all, error)) {
     error = path + ": " + error;
     return false;

@@ -13,9 +13,12 @@
 //   and only its real examples count.
 // * A checkpoint holds parameters, optimizer state, epoch, step in the epoch
 //   and the seed; the data order is a function of (seed, epoch), so --resume
-//   continues exactly where the run stopped. It ends with a CRC-32 and its
-//   header is read strictly; it is written only from a finite state, and
-//   one trainer at a time owns a checkpoint directory (flock).
+//   continues exactly where the run stopped. It also holds the epoch's
+//   partial sums and the per-epoch history, so a resumed epoch reports all
+//   of its steps and the metrics and plot are rewritten whole from it. It ends
+//   with a CRC-32 and its header is read strictly; it is written only from a
+//   finite state, and one trainer at a time owns a checkpoint directory
+//   (flock).
 //
 //===----------------------------------------------------------------------===//
 
@@ -89,10 +92,25 @@ int64_t fillEvalBatch(const rt::Dataset &data, int64_t start, int64_t batch,
 
 //===--- Checkpoint.cpp: the training state and its files -----------------===//
 
+struct EpochRecord {
+  int64_t epoch;
+  double trainLoss, trainError, testLoss, testError, examplesPerSecond, seconds,
+      lr;
+  std::vector<std::pair<std::string, double>> blockLosses;
+};
+
 struct TrainState {
   std::map<std::string, rt::Tensor> tensors; // parameters and optimizer state
   int64_t epoch = 0, step = 0, globalStep = 0;
   uint64_t seed = 0;
+  /// The current epoch's partial sums, so that a resumed epoch reports all
+  /// of its steps: each loss's sum (the names fixed by initialState), the
+  /// correct count and the seconds spent so far.
+  std::map<std::string, double> sums;
+  double correct = 0, seconds = 0;
+  /// One record per finished epoch: the metrics file, the plot and the
+  /// summary are made from it, so a resume neither loses nor repeats a row.
+  std::vector<EpochRecord> history;
 };
 
 /// The state before training: the embedded initial parameters, and zeros
@@ -110,7 +128,8 @@ bool checkFinite(const TrainState &s, std::string &error);
 /// DIR/checkpoint.fgc, written atomically, and only from a finite state.
 bool saveCheckpoint(const std::string &dir, uint64_t print, const TrainState &s,
                     std::string &error);
-/// Fills the tensors already in `s` (they fix names and sizes). Refuses,
+/// Fills the tensors and sums already in `s` (they fix names and sizes) and
+/// the history (one record per epoch done). Refuses,
 /// with one line naming the file, a checksum mismatch, another format or
 /// fingerprint, and any header that is not exactly one of each key with
 /// 0 <= step < stepsPerEpoch and global = epoch * stepsPerEpoch + step.
@@ -141,24 +160,27 @@ bool checkWritable(const std::string &flag, const std::string &path,
 /// checkWritable for --metrics, --plot and --export, before the first step.
 bool checkOutputs(const Options &o, std::string &error);
 
-struct EpochRecord {
-  int64_t epoch;
-  double trainLoss, trainError, testLoss, testError, examplesPerSecond, seconds,
-      lr;
-  std::vector<std::pair<std::string, double>> blockLosses;
-};
-
 /// The in-place progress bar of a terminal.
 void printProgress(int64_t epoch, int64_t epochs, int64_t step,
                    int64_t stepsPerEpoch, double stepsPerSecond);
 /// One line per epoch, replacing the progress bar on a terminal.
 void printEpoch(const EpochRecord &r, int64_t epochs, bool tty);
-/// Rewrites `path` with its previous lines (when `keep`) and one JSON
-/// object for `r`.
-bool appendMetrics(const std::string &path, const EpochRecord &r, bool keep,
-                   std::string &error);
+/// Rewrites `path` with one JSON object per record: the history is the
+/// truth, so a killed or resumed run leaves no stale or repeated rows.
+bool writeMetrics(const std::string &path,
+                  const std::vector<EpochRecord> &records, std::string &error);
 /// The table at the end of a run.
 void printSummary(const std::vector<EpochRecord> &records);
+/// A double as text that reads back exactly (C99 hex float, %a).
+std::string formatDouble(double v);
+/// A whole token that strtod reads; non-finite only when `finite` is false.
+bool parseDouble(const std::string &s, double &out, bool finite = true);
+/// A checkpoint's "record ..." line of `r`: every figure exact, so the
+/// metrics rewritten after a resume are those of an uninterrupted run.
+std::string formatRecord(const EpochRecord &r);
+/// The value of a "record" line, which must be epoch `epoch`'s; test
+/// figures may be NaN (not evaluated that epoch), no other field.
+bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r);
 /// SVG of train and test error per epoch.
 bool writeSvg(const std::string &path, const std::vector<EpochRecord> &records,
               const std::string &title, std::string &error);
