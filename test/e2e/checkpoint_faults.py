@@ -25,7 +25,6 @@ One line per case, then 'N passed, M failed'; exit status 1 on any failure.
 Usage: checkpoint_faults.py --fgc BUILD/bin/fgc --models DIR
 """
 import argparse
-import gzip
 import os
 import json
 import random
@@ -33,7 +32,6 @@ import resource
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import sys
 import tempfile
@@ -42,35 +40,14 @@ import zlib
 
 import numpy as np
 
+from datasets import make_mnist_like
+
 PASSED, FAILED = [], []
 
 
 def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what, flush=True)
     (PASSED if ok else FAILED).append(what)
-
-
-# Data sets of the real file format (copied from trainer.py).
-def write_idx(d, prefix, images, labels):
-    with gzip.open(os.path.join(d, f"{prefix}-images-idx3-ubyte.gz"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, len(images), 28, 28))
-        f.write(images.astype(np.uint8).tobytes())
-    with gzip.open(os.path.join(d, f"{prefix}-labels-idx1-ubyte.gz"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, len(labels)))
-        f.write(labels.astype(np.uint8).tobytes())
-
-
-def make_mnist_like(d, train=2560, test=500, seed=0):
-    """Noisy copies of one random prototype image per class."""
-    rng = np.random.RandomState(seed)
-    prototypes = rng.rand(10, 784)
-    def gen(n):
-        y = rng.randint(0, 10, n)
-        x = ((0.5 * prototypes[y] + 0.5 * rng.rand(n, 784)) * 255).astype(np.uint8)
-        return x, y
-    os.makedirs(d, exist_ok=True)
-    write_idx(d, "train", *gen(train))
-    write_idx(d, "t10k", *gen(test))
 
 
 def run(cmd, timeout=300):
