@@ -2,10 +2,10 @@
 //
 // Progress on a terminal, one line per epoch, the metrics file (JSON lines,
 // rewritten whole from the checkpointed history each epoch, so that it is
-// never half-written, stale or repeated), the history's exact text form in
-// a checkpoint, the final table and the SVG plot of train and test error;
-// and the checks, before the first step, that each output can be written at
-// all (a run that cannot save its result should not start).
+// never half-written, stale or repeated), the final table and the SVG plot
+// of train and test error; and the checks, before the first step, that each
+// output can be written at all (a run that cannot save its result should not
+// start).
 //
 //===----------------------------------------------------------------------===//
 
@@ -111,65 +111,6 @@ bool checkOutputs(const Options &o, std::string &error) {
         {"--export", o.exportPath}})
     if (!path.empty() && !checkWritable(flag, path, error))
       return false;
-  return true;
-}
-
-//===--- The history in a checkpoint -------------------------------------===//
-
-std::string formatDouble(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%a", v);
-  return buf;
-}
-
-bool parseDouble(const std::string &s, double &out, bool finite) {
-  if (s.empty() || std::isspace(uint8_t(s[0])))
-    return false;
-  char *end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return !*end && (!finite || std::isfinite(out));
-}
-
-static std::vector<std::string> splitWords(const std::string &s) {
-  std::vector<std::string> words;
-  size_t at = 0;
-  while (at <= s.size()) {
-    size_t sp = s.find(' ', at);
-    if (sp == std::string::npos)
-      sp = s.size();
-    words.push_back(s.substr(at, sp - at));
-    at = sp + 1;
-  }
-  return words;
-}
-
-std::string formatRecord(const EpochRecord &r) {
-  std::string line = "record " + std::to_string(r.epoch);
-  for (double v : {r.trainLoss, r.trainError, r.testLoss, r.testError,
-                   r.examplesPerSecond, r.seconds, r.lr})
-    line += " " + formatDouble(v);
-  for (auto &[label, v] : r.blockLosses)
-    line += " " + label + " " + formatDouble(v);
-  return line + "\n";
-}
-
-bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r) {
-  std::vector<std::string> w = splitWords(value);
-  if (w.size() < 8 || w.size() % 2 != 0 || w[0] != std::to_string(epoch))
-    return false;
-  r.epoch = epoch;
-  double *fields[] = {&r.trainLoss, &r.trainError,        &r.testLoss,
-                      &r.testError, &r.examplesPerSecond, &r.seconds,
-                      &r.lr};
-  for (int i = 0; i < 7; ++i)
-    if (!parseDouble(w[i + 1], *fields[i], /*finite=*/i != 2 && i != 3))
-      return false;
-  for (size_t i = 8; i < w.size(); i += 2) {
-    double v;
-    if (w[i].empty() || !parseDouble(w[i + 1], v))
-      return false;
-    r.blockLosses.push_back({w[i], v});
-  }
   return true;
 }
 

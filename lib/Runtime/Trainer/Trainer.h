@@ -128,11 +128,8 @@ bool checkFinite(const TrainState &s, std::string &error);
 /// DIR/checkpoint.fgc, written atomically, and only from a finite state.
 bool saveCheckpoint(const std::string &dir, uint64_t print, const TrainState &s,
                     std::string &error);
-/// Fills the tensors and sums already in `s` (they fix names and sizes) and
-/// the history (one record per epoch done). Refuses,
-/// with one line naming the file, a checksum mismatch, another format or
-/// fingerprint, and any header that is not exactly one of each key with
-/// 0 <= step < stepsPerEpoch and global = epoch * stepsPerEpoch + step.
+/// parseCheckpoint of DIR/checkpoint.fgc; a refusal names the file and says
+/// that it is left as it is.
 bool loadCheckpoint(const std::string &dir, uint64_t print,
                     int64_t stepsPerEpoch, TrainState &s, std::string &error);
 
@@ -143,6 +140,30 @@ bool claimCheckpointDir(const std::string &dir, std::string &error);
 /// The embedded ONNX model with the trained values of its initializers.
 bool exportOnnx(const rt::ModelDescription &d, const TrainState &s,
                 const std::string &path, std::string &error);
+
+//===--- CheckpointFormat.cpp: a checkpoint's bytes -----------------------===//
+
+/// The checkpoint of `s` for the model with fingerprint `print`: header,
+/// tensors in name order, CRC-32.
+std::string serializeCheckpoint(uint64_t print, const TrainState &s);
+/// Fills the tensors and sums already in `s` (they fix names and sizes), the
+/// counters and the history (one record per epoch done) from `bytes`. Refuses
+/// with a one-line reason, leaving `s` unchanged, a checksum mismatch,
+/// another format or fingerprint, and any header that is not exactly one of
+/// each key with 0 <= step < stepsPerEpoch and global = epoch *
+/// stepsPerEpoch + step.
+bool parseCheckpoint(const std::string &bytes, uint64_t print,
+                     int64_t stepsPerEpoch, TrainState &s, std::string &error);
+/// A double as text that reads back exactly (C99 hex float, %a).
+std::string formatDouble(double v);
+/// A whole token that strtod reads; non-finite only when `finite` is false.
+bool parseDouble(const std::string &s, double &out, bool finite = true);
+/// A checkpoint's "record ..." line of `r`: every figure exact, so the
+/// metrics rewritten after a resume are those of an uninterrupted run.
+std::string formatRecord(const EpochRecord &r);
+/// The value of a "record" line, which must be epoch `epoch`'s; test
+/// figures may be NaN (not evaluated that epoch), no other field.
+bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r);
 
 //===--- Report.cpp: progress, metrics, summary, plot ---------------------===//
 
@@ -171,16 +192,6 @@ bool writeMetrics(const std::string &path,
                   const std::vector<EpochRecord> &records, std::string &error);
 /// The table at the end of a run.
 void printSummary(const std::vector<EpochRecord> &records);
-/// A double as text that reads back exactly (C99 hex float, %a).
-std::string formatDouble(double v);
-/// A whole token that strtod reads; non-finite only when `finite` is false.
-bool parseDouble(const std::string &s, double &out, bool finite = true);
-/// A checkpoint's "record ..." line of `r`: every figure exact, so the
-/// metrics rewritten after a resume are those of an uninterrupted run.
-std::string formatRecord(const EpochRecord &r);
-/// The value of a "record" line, which must be epoch `epoch`'s; test
-/// figures may be NaN (not evaluated that epoch), no other field.
-bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r);
 /// SVG of train and test error per epoch.
 bool writeSvg(const std::string &path, const std::vector<EpochRecord> &records,
               const std::string &title, std::string &error);

@@ -5,10 +5,15 @@ data/: inputs of fgc-data-fuzzer (see DataFuzzer.cpp for the layout): tiny
 IDX image/label pairs and CIFAR-10 batches, plain and gzip.
 description/: inputs of fgc-description-fuzzer: a small valid model
 description (the format of include/fgc/Runtime/TrainerABI.h).
+checkpoint/: inputs of fgc-checkpoint-fuzzer: valid checkpoints (the format
+of lib/Runtime/Trainer/CheckpointFormat.cpp) of the fuzzer's fixed model,
+with their CRC-32 (first byte 0) and without it (first byte 1: the fuzzer
+appends it).
 """
 import gzip
 import os
 import struct
+import zlib
 
 here = os.path.dirname(os.path.abspath(__file__))
 
@@ -82,6 +87,39 @@ data
 description += bytes(range(72)) + b'ONNXONNX'
 seeds['description/tiny'] = description
 
+
+
+def checkpoint(epoch, step, with_crc):
+    """A checkpoint of CheckpointFuzzer.cpp's model: fingerprint 1234567, 5
+    steps an epoch, tensors b f32[3], w f32[2x3], w.momentum f32[2x3], sums
+    loss.block0 and loss.readout."""
+    text = 'fgc-checkpoint 3\nfingerprint 1234567\n'
+    text += 'epoch %d\nstep %d\nglobal %d\nseed 7\n' % (epoch, step,
+                                                         epoch * 5 + step)
+    text += 'seconds %s\ncorrect %s\n' % ((1.5).hex(), (3.0).hex())
+    text += 'sum loss.block0 %s\nsum loss.readout %s\n' % ((0.25).hex(),
+                                                           (2.5).hex())
+    for e in range(1, epoch + 1):
+        fields = [2.3, 0.9, float('nan') if e == 1 else 2.1, 0.8, 1000.0,
+                  1.25, 0.01]
+        text += 'record %d %s block0 %s\n' % (
+            e, ' '.join(v.hex() for v in fields), (0.5).hex())
+    tensors = [('b', 3), ('w', 6), ('w.momentum', 6)]
+    for name, n in tensors:
+        text += 'tensor %s %d\n' % (name, 4 * n)
+    body = text.encode() + b'data\n'
+    for i, (name, n) in enumerate(tensors):
+        body += struct.pack('<%df' % n, *[0.5 * i + k for k in range(n)])
+    if not with_crc:
+        return bytes([1]) + body
+    return bytes([0]) + body + b'crc32 %08x\n' % zlib.crc32(body)
+
+
+seeds['checkpoint/start'] = checkpoint(0, 0, True)
+seeds['checkpoint/epoch2-step3'] = checkpoint(2, 3, True)
+seeds['checkpoint/epoch1-step4-nocrc'] = checkpoint(1, 4, False)
+
 for name, data in seeds.items():
+    os.makedirs(os.path.dirname(os.path.join(here, name)), exist_ok=True)
     with open(os.path.join(here, name), 'wb') as f:
         f.write(data)
