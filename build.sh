@@ -2,6 +2,7 @@
 # Configures and builds fgc (Release, clang-22, Ninja) into build/.
 #   ./build.sh              set up packages if needed, configure once, build
 #   ./build.sh --sanitize   the same with AddressSanitizer + UBSan, into build-asan/
+#                           (no fuzzers: they are sanitized in every build)
 #   ./build.sh --debug      a Debug build into build-debug/
 # Under CI (CI set in the environment) warnings in fgc's sources are errors.
 set -euo pipefail
@@ -12,9 +13,12 @@ dir=build
 args=(-DCMAKE_BUILD_TYPE=Release)
 case "${1:-}" in
   "") ;;
-  --sanitize) dir=build-asan; args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFGC_ENABLE_SANITIZERS=ON) ;;
+  --sanitize)
+    # The fuzzers carry their own sanitizers in every build: not again here.
+    dir=build-asan
+    args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DFGC_ENABLE_SANITIZERS=ON -DFGC_BUILD_FUZZERS=OFF) ;;
   --debug) dir=build-debug; args=(-DCMAKE_BUILD_TYPE=Debug) ;;
-  -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "build.sh: unknown option '$1' (try --help)" >&2; exit 1 ;;
 esac
 

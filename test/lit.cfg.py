@@ -13,6 +13,9 @@ config.test_exec_root = os.path.join(config.fgc_obj_root, "test")
 config.excludes = ["CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py", "unit", "fuzz",
                    "Inputs", "e2e", "onnx_backend.py"]
 
+# Tests of bugs only AddressSanitizer's memory layout shows: REQUIRES: asan.
+if config.fgc_sanitizers in ("ON", "1", "TRUE", "YES"):
+    config.available_features.add("asan")
 config.substitutions.append(("%models", os.path.join(config.fgc_src_root, "models")))
 config.substitutions.append(("%genmodels", os.path.join(config.fgc_obj_root, "models")))
 config.substitutions.append(("%python", config.torch_python))

@@ -89,7 +89,13 @@ int linkTrainer(llvm::Module &module, const CompileOptions &options,
   std::vector<std::string> libraries = {FGC_TRAINER_LIBRARY,
                                         FGC_RUNTIME_LIBRARY, "-lz"};
   llvm::append_range(libraries, options.pipeline.target->linkLibraries());
-  if (!linkExecutable(object, options.output, libraries, why))
+  LinkCommand link;
+  link.driver = FGC_TRAINER_LINK_DRIVER;
+  llvm::SmallVector<StringRef> flags;
+  StringRef(FGC_TRAINER_LINK_FLAGS).split(flags, ' ', -1, /*KeepEmpty=*/false);
+  for (StringRef flag : flags)
+    link.flags.push_back(flag.str());
+  if (!linkExecutable(object, options.output, libraries, link, why))
     return error(why);
   return 0;
 }

@@ -167,7 +167,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
   if (in(Phase::LLVM)) {
     pm.addPass(fg::createFGStripParameters());
     pm.addPass(createEmitCInterface());
-    options.target->buildLoweringPipeline(pm);
+    options.target->buildLoweringPipeline(pm, options.lowering);
   }
 }
 
@@ -202,6 +202,9 @@ struct PipelineCLOptions : public PassPipelineOptions<PipelineCLOptions> {
   PipelineCLOptions() {
     binder.opt("fuse-layer-norm", value.fuseLayerNorm,
                cl::desc("Replace decomposed layer norms by fg.layer_norm"));
+    binder.opt("runtime-checks", value.lowering.runtimeChecks,
+               cl::desc("Bounds-check the generated loops' memory accesses "
+                        "(MLIR's runtime verification)"));
     value.bindCleanupOptions(binder);
     value.bindTrainingOptions(binder);
   }

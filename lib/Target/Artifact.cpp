@@ -9,6 +9,7 @@
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/Module.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 
 using namespace mlir;
@@ -123,17 +124,25 @@ void addByteArray(llvm::Module &module, StringRef name, StringRef bytes) {
 }
 
 bool linkExecutable(StringRef object, StringRef output,
-                    ArrayRef<std::string> libraries, std::string &error) {
-  llvm::ErrorOr<std::string> cxx = llvm::sys::findProgramByName("c++");
-  if (!cxx) {
-    error = "cannot link " + output.str() + ": no 'c++' on PATH";
+                    ArrayRef<std::string> libraries, const LinkCommand &command,
+                    std::string &error) {
+  llvm::ErrorOr<std::string> cxx =
+      llvm::sys::path::is_absolute(command.driver)
+          ? llvm::ErrorOr<std::string>(command.driver)
+          : llvm::sys::findProgramByName(command.driver);
+  if (!cxx || !llvm::sys::fs::can_execute(*cxx)) {
+    error =
+        "cannot link " + output.str() + ": no '" + command.driver + "' on PATH";
     return false;
   }
   // Linked under a temporary name, renamed when complete: a failed link
   // leaves no executable behind.
   std::string linked = (output + ".linking").str();
   llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(linked); });
-  std::vector<std::string> argv = {*cxx, "-o", linked, object.str()};
+  std::vector<std::string> argv = {*cxx};
+  llvm::append_range(argv, command.flags);
+  llvm::append_range(argv,
+                     std::vector<std::string>{"-o", linked, object.str()});
   llvm::append_range(argv, libraries);
   std::vector<StringRef> args(argv.begin(), argv.end());
   std::string message;

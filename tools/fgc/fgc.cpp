@@ -117,6 +117,13 @@ cl::opt<unsigned> optLevel("O",
                            cl::Prefix, cl::init(3), cl::sub(compileCmd),
                            cl::sub(runCmd), cl::sub(jvpCmd),
                            cl::cat(fgcCategory));
+cl::opt<bool> runtimeChecks(
+    "runtime-checks",
+    cl::desc("Bounds-check every memory access of the generated code (MLIR's "
+             "runtime verification); a failed check aborts naming the op. "
+             "Slow: for debugging the compiler"),
+    cl::init(false), cl::sub(compileCmd), cl::sub(runCmd), cl::sub(jvpCmd),
+    cl::cat(fgcCategory));
 cl::opt<std::string> mcpu("mcpu",
                           cl::desc("Target CPU (default: host, the CPU fgc "
                                    "runs on)"),
@@ -230,6 +237,7 @@ bool trainOptions(fgc::PipelineOptions &options, bool &training) {
            false;
   options = pipelineOptions;
   options.fuseLayerNorm = !noFuseLayerNorm;
+  options.lowering.runtimeChecks = runtimeChecks;
   training = pipelineBinder->isSet("algo");
   return true;
 }
@@ -403,6 +411,7 @@ bool runOptions(StringRef command, fgc::driver::RunOptions &options) {
   }
   options.foldInputs.assign(foldInputs.begin(), foldInputs.end());
   options.pipeline.fuseLayerNorm = !noFuseLayerNorm;
+  options.pipeline.lowering.runtimeChecks = runtimeChecks;
   options.outputDir = outputDir;
   options.params = paramsFile;
   if (threads < 0)

@@ -70,6 +70,7 @@ struct PipelineOptions {
   // LLVM.
   /// The code generator whose lowering ends the llvm phase.
   const Target *target = &getCPUTarget();
+  LoweringOptions lowering;
 
   /// Declares the training options (Local and Train).
   void bindTrainingOptions(OptionsBinder &binder);

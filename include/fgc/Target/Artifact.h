@@ -47,11 +47,21 @@ bool addPackedEntry(llvm::Module &module, llvm::StringRef entry,
 void addByteArray(llvm::Module &module, llvm::StringRef name,
                   llvm::StringRef bytes);
 
+/// How an executable is linked: a C++ compiler driver found on PATH (or an
+/// absolute path) and the flags it needs before the object. A build with
+/// sanitizers links trainers with its own compiler and `-fsanitize=...`,
+/// because its runtime libraries call into the sanitizer runtime.
+struct LinkCommand {
+  std::string driver = "c++";
+  std::vector<std::string> flags;
+};
+
 /// Links `object` with `libraries` (paths or -l flags, in order) into the
-/// executable `output` with the system C++ driver. The executable appears
-/// only when linking succeeded. False with `error` set otherwise.
+/// executable `output` with `command`. The executable appears only when
+/// linking succeeded. False with `error` set otherwise.
 bool linkExecutable(llvm::StringRef object, llvm::StringRef output,
-                    llvm::ArrayRef<std::string> libraries, std::string &error);
+                    llvm::ArrayRef<std::string> libraries,
+                    const LinkCommand &command, std::string &error);
 
 } // namespace fgc
 

@@ -39,6 +39,14 @@ class OpPassManager;
 namespace fgc {
 
 /// How LLVM generates code: the options of the back end, not of the IR.
+/// Options of a target's MLIR lowering (buildLoweringPipeline).
+struct LoweringOptions {
+  /// Insert MLIR's runtime verification after the loops are formed: every
+  /// memref access is bounds-checked and a failed check aborts naming the
+  /// op. For finding out-of-bounds accesses in generated code; slow.
+  bool runtimeChecks = false;
+};
+
 struct CodegenOptions {
   /// LLVM optimisation level (0..3).
   unsigned optLevel = 3;
@@ -74,7 +82,8 @@ public:
 
   /// Adds the passes that lower a module from linalg on tensors (with C
   /// interfaces requested, parameters stripped) to the LLVM dialect.
-  virtual void buildLoweringPipeline(mlir::OpPassManager &pm) const = 0;
+  virtual void buildLoweringPipeline(mlir::OpPassManager &pm,
+                                     const LoweringOptions &options) const = 0;
 
   /// LLVM dialect -> optimised LLVM IR for the target.
   virtual std::unique_ptr<llvm::Module>

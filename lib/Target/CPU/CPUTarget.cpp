@@ -134,7 +134,8 @@ class CPUTarget : public Target {
 public:
   StringRef getName() const override { return "cpu"; }
   void registerDialects(DialectRegistry &registry) const override;
-  void buildLoweringPipeline(OpPassManager &pm) const override;
+  void buildLoweringPipeline(OpPassManager &pm,
+                             const LoweringOptions &options) const override;
   std::unique_ptr<llvm::Module>
   translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
                     const CodegenOptions &options,
@@ -159,7 +160,8 @@ void CPUTarget::registerDialects(DialectRegistry &registry) const {
   registerLLVMDialectTranslation(registry);
 }
 
-void CPUTarget::buildLoweringPipeline(OpPassManager &pm) const {
+void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
+                                      const LoweringOptions &options) const {
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
@@ -172,6 +174,10 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm) const {
   pm.addPass(createConvertLinalgToBlas());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertLinalgToLoopsPass());
+  // Checks on the loops' loads and stores and on the views they index,
+  // before the views are expanded into pointer arithmetic.
+  if (options.runtimeChecks)
+    pm.addPass(createGenerateRuntimeVerificationPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -235,6 +241,13 @@ std::unique_ptr<JitModule> CPUTarget::createJit(ModuleOp module,
   std::unique_ptr<llvm::TargetMachine> tm = createTargetMachine(options, error);
   if (!tm)
     return nullptr;
+  // The JIT (RuntimeDyld with SectionMemoryManager) maps code, data and the
+  // GOT with separate mmap calls, which may land more than 2 GiB apart -
+  // they do under AddressSanitizer's memory layout. The small code model's
+  // 32-bit PC-relative references (calls through the GOT, constant pools)
+  // then wrap silently and the first external call jumps through a wild
+  // pointer. The large code model addresses everything with 64 bits.
+  tm->setCodeModel(llvm::CodeModel::Large);
   llvm::TargetMachine *tmPtr = tm.get();
   unsigned level = options.optLevel;
   auto transformer = [tmPtr, level](llvm::Module *m) {
