@@ -4,8 +4,11 @@
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/STLExtras.h"
+
+#include <optional>
 
 using namespace mlir;
 
@@ -185,29 +188,36 @@ FailureOr<Labels> through(Operation *user, unsigned index, const Labels &in) {
 }
 
 /// Depth-first search from `from` (with axis labels `labels`) along the
-/// uses `through` knows, to `to`: the labels there. Visits values in the
-/// order of the recursive search it replaces (each value once, its uses in
-/// use-list order), with an explicit stack: a chain of many thousand ops
-/// would overflow the call stack.
-bool follow(Value from, const Labels &labels, Value to, Labels &result) {
+/// uses `through` knows: the labels at the first arrival at each of
+/// `targets` (value to index into `found`). Visits values in the order of
+/// the recursive search it replaces (each value once, its uses in use-list
+/// order), with an explicit stack: a chain of many thousand ops would
+/// overflow the call stack. Stops when target 0 is found, which no later
+/// arrival can change.
+void follow(Value from, const Labels &labels,
+            const llvm::DenseMap<Value, unsigned> &targets,
+            SmallVectorImpl<std::optional<Labels>> &found) {
   struct Frame {
     Value::use_iterator next, end;
     Labels labels;
   };
   llvm::DenseSet<Value> visited;
   SmallVector<Frame> stack;
-  // Enters `v`: true if it is `to`.
+  // Enters `v`: true when the search is done.
   auto enter = [&](Value v, Labels l) {
-    if (v == to) {
-      result = std::move(l);
-      return true;
+    if (!visited.insert(v).second)
+      return false;
+    auto target = targets.find(v);
+    if (target != targets.end()) {
+      found[target->second] = l;
+      if (target->second == 0)
+        return true;
     }
-    if (visited.insert(v).second)
-      stack.push_back(Frame{v.use_begin(), v.use_end(), std::move(l)});
+    stack.push_back(Frame{v.use_begin(), v.use_end(), std::move(l)});
     return false;
   };
   if (enter(from, labels))
-    return true;
+    return;
   while (!stack.empty()) {
     Frame &top = stack.back();
     if (top.next == top.end) {
@@ -221,9 +231,8 @@ bool follow(Value from, const Labels &labels, Value to, Labels &result) {
       continue;
     // `top` may move when `enter` grows the stack: not used after this.
     if (enter(use.getOwner()->getResult(0), std::move(*next)))
-      return true;
+      return;
   }
-  return false;
 }
 
 /// The name of the parameter `v` reads: an fg.param, or a function
@@ -339,14 +348,28 @@ std::string nodeName(Operation *op) {
   return "";
 }
 
-FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to) {
+FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>>
+trackAxesToAny(Value from, ArrayRef<Value> targets) {
   Labels start;
   for (size_t i = 0; i < shapeOf(from).size(); ++i)
     start.push_back(AxisOrigin{int64_t(i), 0, {}});
-  Labels result;
-  if (!follow(from, start, to, result))
+  llvm::DenseMap<Value, unsigned> index;
+  for (auto [i, t] : llvm::enumerate(targets))
+    index.try_emplace(t, i);
+  SmallVector<std::optional<Labels>> found(targets.size());
+  follow(from, start, index, found);
+  for (auto [i, labels] : llvm::enumerate(found))
+    if (labels)
+      return std::make_pair(unsigned(i), std::move(*labels));
+  return failure();
+}
+
+FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to) {
+  FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>> r =
+      trackAxesToAny(from, to);
+  if (failed(r))
     return failure();
-  return result;
+  return std::move(r->second);
 }
 
 FailureOr<LinearLayer> layerAt(Value z) {

@@ -42,6 +42,13 @@ struct AxisOrigin {
 mlir::FailureOr<llvm::SmallVector<AxisOrigin>> trackAxes(mlir::Value from,
                                                          mlir::Value to);
 
+/// trackAxes to the first of `targets` (in their order) that a path from
+/// `from` reaches: its index and the origins of its axes. One search for all
+/// of them, so that locating each of N perturbation points among N local
+/// heads costs the size of its block, not N searches.
+mlir::FailureOr<std::pair<unsigned, llvm::SmallVector<AxisOrigin>>>
+trackAxesToAny(mlir::Value from, llvm::ArrayRef<mlir::Value> targets);
+
 /// A linear layer: `op` (a LinearOpInterface op: fg.matmul, fg.gemm or
 /// fg.conv) with a parameter weight, its bias, and the parameter-free chain
 /// up to its perturbation point `z`.

@@ -9,6 +9,8 @@
 
 #include "StepState.h"
 
+#include "llvm/ADT/StringSet.h"
+
 using namespace mlir;
 
 namespace fgc::fg::training {
@@ -24,19 +26,15 @@ SmallVector<std::string> paramsOf(Operation *op) {
   return out;
 }
 
-/// Whether `name` is used as the weight of a linear op.
-bool usedAsWeight(func::FuncOp f, StringRef name) {
-  bool weight = false;
-  f.walk([&](ParamOp p) {
-    if (p.getName() != name)
-      return;
-    for (OpOperand &use : p.getResult().getUses()) {
-      if (auto l = dyn_cast<LinearOpInterface>(use.getOwner());
-          l && &use == &l.getWeightOperand())
-        weight = true;
-    }
+/// The parameters used as the weight of a linear op, found in one walk (a
+/// walk per parameter is quadratic in the depth of the network).
+llvm::StringSet<> weightParams(func::FuncOp f) {
+  llvm::StringSet<> weights;
+  f.walk([&](LinearOpInterface l) {
+    if (auto p = l.getWeightOperand().get().getDefiningOp<ParamOp>())
+      weights.insert(p.getName());
   });
-  return weight;
+  return weights;
 }
 
 } // namespace
@@ -93,6 +91,7 @@ FailureOr<Plan> makePlan(ModuleOp module, func::FuncOp local, Algorithm algo) {
   if (!readout)
     return local.emitError("fg-train-step: @local_losses has no readout "
                            "loss (run fg-localize first)");
+  llvm::StringSet<> weights = weightParams(local);
   for (const std::string &name : plan.params) {
     auto it = role.find(name);
     if (it == role.end())
@@ -100,7 +99,7 @@ FailureOr<Plan> makePlan(ModuleOp module, func::FuncOp local, Algorithm algo) {
     Trained t;
     t.name = name;
     t.role = it->second;
-    t.weight = usedAsWeight(local, name);
+    t.weight = weights.contains(name);
     plan.trained.push_back(t);
   }
   return plan;

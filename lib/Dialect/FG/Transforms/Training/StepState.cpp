@@ -69,13 +69,13 @@ LogicalResult StepState::pullBack(ArrayRef<Operation *> through, Value root,
 Located StepState::locate(Value from) {
   Located l;
   if (plan.local) {
-    for (auto [i, h] : llvm::enumerate(heads)) {
-      FailureOr<SmallVector<AxisOrigin>> t = trackAxes(from, h.getInput());
-      if (succeeded(t)) {
-        l.head = i;
-        l.labels = *t;
-        return l;
-      }
+    SmallVector<Value> inputs;
+    for (LocalLossOpInterface h : heads)
+      inputs.push_back(h.getInput());
+    auto t = trackAxesToAny(from, inputs);
+    if (succeeded(t)) {
+      l.head = t->first;
+      l.labels = std::move(t->second);
     }
     return l;
   }
