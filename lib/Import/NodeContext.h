@@ -79,6 +79,8 @@ public:
 
   //===--- Inputs and outputs ---------------------------------------------===//
 
+  /// The number of inputs listed (absent optional ones included).
+  int numInputs() const { return node.input_size(); }
   /// Whether input `i` is present (exists and is not the empty name).
   bool hasInput(int i) const {
     return i < node.input_size() && !node.input(i).empty();

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "NodeContext.h"
+#include "Converters.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -51,6 +51,59 @@ template <typename OpTy> LogicalResult convertBinary(NodeContext &nc) {
     return nc.fail("integer Pow is not supported (operands must be FLOAT or "
                    "DOUBLE)");
   return setResult(nc, nc.create<OpTy>({lhs, rhs}));
+}
+
+/// Max, Min, Sum: the binary op folded over one or more inputs (all of one
+/// element type), broadcasting; Mean divides the Sum by the count.
+template <typename OpTy, bool mean = false>
+LogicalResult convertVariadic(NodeContext &nc) {
+  if (nc.numInputs() < 1)
+    return nc.fail("needs at least one input");
+  TRY(acc, nc.input(0));
+  Type elt = typeOf(acc).getElementType();
+  if (mean && !isa<FloatType>(elt))
+    return nc.fail("Mean of integer tensors is not supported");
+  for (int i = 1; i < nc.numInputs(); ++i) {
+    TRY(next, nc.input(i));
+    if (typeOf(next).getElementType() != elt)
+      return nc.fail("input " + std::to_string(i) + " is " + str(typeOf(next)) +
+                     ", input 0 " + str(typeOf(acc)) +
+                     ": mixed element types are not supported");
+    TRY(combined, nc.create<OpTy>({acc, next}));
+    acc = combined;
+  }
+  if (mean && nc.numInputs() > 1) {
+    auto scalarType = RankedTensorType::get({}, elt);
+    Value count = nc.constant(DenseElementsAttr::get(
+        scalarType, FloatAttr::get(elt, double(nc.numInputs()))));
+    TRY(quotient, nc.create<fg::DivOp>({acc, count}));
+    acc = quotient;
+  }
+  nc.setOutput(0, acc);
+  return success();
+}
+
+/// Clip(x, min, max) as max(x, min) then min(., max); an absent bound is no
+/// bound. x keeps its derivative at the bounds (as PyTorch's clamp).
+LogicalResult convertClip(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  for (int i = 1; i <= 2; ++i) {
+    Value bound = nc.optionalInput(i);
+    if (!bound)
+      continue;
+    if (typeOf(bound).getRank() != 0 ||
+        typeOf(bound).getElementType() != typeOf(x).getElementType())
+      return nc.fail(std::string(i == 1 ? "min" : "max") + " must be a " +
+                     "scalar of the input's element type, got " +
+                     str(typeOf(bound)));
+    FailureOr<Value> clipped = i == 1 ? nc.create<fg::MaxOp>({x, bound})
+                                      : nc.create<fg::MinOp>({x, bound});
+    if (failed(clipped))
+      return failure();
+    x = *clipped;
+  }
+  nc.setOutput(0, x);
+  return success();
 }
 
 template <typename OpTy> LogicalResult convertUnary(NodeContext &nc) {
@@ -777,6 +830,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "inference form only (training_mode = 0, one output)",
        convertBatchNorm},
       {"Cast", {"to"}, "to FLOAT, DOUBLE or INT64", convertCast},
+      {"Celu", {"alpha"}, "floating-point input", convertCelu},
+      {"Clip", {}, "min and max scalars (inputs)", convertClip},
       {"Concat", {"axis"}, "", convertConcat},
       {"Constant",
        {"value", "value_float", "value_floats", "value_int", "value_ints"},
@@ -795,12 +850,19 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        {"seed"},
        "inference form only (no training_mode, no mask)",
        convertDropout},
+      {"Elu", {"alpha"}, "floating-point input", convertElu},
       {"Erf", {}, "", convertUnary<fg::ErfOp>},
       {"Exp", {}, "", convertUnary<fg::ExpOp>},
       {"Flatten", {"axis"}, "", convertFlatten},
       {"Gather", {"axis"}, "INT64 indices", convertGather},
       {"Gemm", {"alpha", "beta", "transA", "transB"}, "", convertGemm},
       {"GlobalAveragePool", {}, "", convertGlobalAveragePool},
+      {"GlobalMaxPool", {}, "", convertGlobalMaxPool},
+      {"HardSigmoid",
+       {"alpha", "beta"},
+       "floating-point input",
+       convertHardSigmoid},
+      {"HardSwish", {}, "floating-point input", convertHardSwish},
       {"Identity", {}, "", convertIdentity},
       {"LayerNormalization",
        {"axis", "epsilon", "stash_type"},
@@ -810,17 +872,25 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
       {"Log", {}, "", convertUnary<fg::LogOp>},
       {"LogSoftmax", {"axis"}, "", convertSoftmax<fg::LogSoftmaxOp>},
       {"MatMul", {}, "", convertMatMul},
+      {"Max", {}, "inputs of one element type", convertVariadic<fg::MaxOp>},
       {"MaxPool",
        {"auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads",
         "storage_order", "strides"},
        "storage_order = 0; no Indices output",
        convertMaxPool},
+      {"Mean",
+       {},
+       "floating-point inputs",
+       convertVariadic<fg::AddOp, /*mean=*/true>},
+      {"Min", {}, "inputs of one element type", convertVariadic<fg::MinOp>},
       {"Mul", {}, "", convertBinary<fg::MulOp>},
       {"Neg", {}, "", convertUnary<fg::NegOp>},
+      {"PRelu", {}, "slope broadcast against the input", convertPRelu},
       {"Pow",
        {},
        "base and exponent of the same type",
        convertBinary<fg::PowOp>},
+      {"Reciprocal", {}, "floating-point input", convertReciprocal},
       {"ReduceMax", {"axes", "keepdims"}, "", convertReduceMax},
       {"ReduceMean",
        {"axes", "keepdims"},
@@ -832,15 +902,25 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        convertReduceSum},
       {"Relu", {}, "", convertUnary<fg::ReluOp>},
       {"Reshape", {"allowzero"}, "shape must be constant", convertReshape},
+      {"Selu", {"alpha", "gamma"}, "floating-point input", convertSelu},
       {"Shape", {"end", "start"}, "", convertShape},
+      {"Shrink", {"bias", "lambd"}, "floating-point input", convertShrink},
       {"Sigmoid", {}, "", convertUnary<fg::SigmoidOp>},
+      {"Sign", {}, "floating-point input", convertSign},
       {"Slice", {}, "starts/ends/axes/steps must be constant", convertSlice},
       {"Softmax", {"axis"}, "", convertSoftmax<fg::SoftmaxOp>},
+      {"Softplus", {}, "floating-point input", convertSoftplus},
+      {"Softsign", {}, "floating-point input", convertSoftsign},
       {"Split", {"axis"}, "split input must be constant", convertSplit},
       {"Sqrt", {}, "", convertUnary<fg::SqrtOp>},
       {"Squeeze", {}, "axes input must be constant", convertSqueeze},
       {"Sub", {}, "", convertBinary<fg::SubOp>},
+      {"Sum", {}, "inputs of one element type", convertVariadic<fg::AddOp>},
       {"Tanh", {}, "", convertUnary<fg::TanhOp>},
+      {"ThresholdedRelu",
+       {"alpha"},
+       "floating-point input",
+       convertThresholdedRelu},
       {"Transpose", {"perm"}, "", convertTranspose},
       {"Unsqueeze", {}, "axes input must be constant", convertUnsqueeze},
   };

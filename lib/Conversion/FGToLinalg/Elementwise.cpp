@@ -87,6 +87,14 @@ FG_ELEMENTWISE(MulLowering, fg::MulOp, mul(b, loc, args[0], args[1]))
 FG_ELEMENTWISE(DivLowering, fg::DivOp, div(b, loc, args[0], args[1]))
 FG_ELEMENTWISE(PowLowering, fg::PowOp,
                math::PowFOp::create(b, loc, args[0], args[1]))
+FG_ELEMENTWISE(MaxLowering, fg::MaxOp,
+               isFloat(args[0])
+                   ? Value(arith::MaximumFOp::create(b, loc, args[0], args[1]))
+                   : Value(arith::MaxSIOp::create(b, loc, args[0], args[1])))
+FG_ELEMENTWISE(MinLowering, fg::MinOp,
+               isFloat(args[0])
+                   ? Value(arith::MinimumFOp::create(b, loc, args[0], args[1]))
+                   : Value(arith::MinSIOp::create(b, loc, args[0], args[1])))
 FG_ELEMENTWISE(NegLowering, fg::NegOp,
                isFloat(args[0])
                    ? Value(arith::NegFOp::create(b, loc, args[0]))
@@ -191,11 +199,11 @@ struct CastLowering : ElementwiseLowering<fg::CastOp, CastLowering> {
 } // namespace
 
 void fgc::lowering::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns
-      .add<ConstantLowering, ShapeLowering, AddLowering, SubLowering,
-           MulLowering, DivLowering, PowLowering, NegLowering, AbsLowering,
-           ExpLowering, LogLowering, SqrtLowering, ErfLowering, TanhLowering,
-           ReluLowering, SigmoidLowering, LeakyReluLowering, CastLowering,
-           CompareLowering, StopGradientLowering, BroadcastToLowering>(
-          patterns.getContext());
+  patterns.add<ConstantLowering, ShapeLowering, AddLowering, SubLowering,
+               MulLowering, DivLowering, PowLowering, MaxLowering, MinLowering,
+               NegLowering, AbsLowering, ExpLowering, LogLowering, SqrtLowering,
+               ErfLowering, TanhLowering, ReluLowering, SigmoidLowering,
+               LeakyReluLowering, CastLowering, CompareLowering,
+               StopGradientLowering, BroadcastToLowering>(
+      patterns.getContext());
 }

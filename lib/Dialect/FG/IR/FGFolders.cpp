@@ -165,6 +165,24 @@ OpFoldResult PowOp::fold(FoldAdaptor a) {
       });
 }
 
+OpFoldResult MaxOp::fold(FoldAdaptor a) {
+  return foldBinary(
+      a.getLhs(), a.getRhs(), getType(),
+      [](const APInt &x, const APInt &y) -> OptInt { return x.sge(y) ? x : y; },
+      [](const APFloat &x, const APFloat &y) -> OptFloat {
+        return llvm::maximum(x, y);
+      });
+}
+
+OpFoldResult MinOp::fold(FoldAdaptor a) {
+  return foldBinary(
+      a.getLhs(), a.getRhs(), getType(),
+      [](const APInt &x, const APInt &y) -> OptInt { return x.sle(y) ? x : y; },
+      [](const APFloat &x, const APFloat &y) -> OptFloat {
+        return llvm::minimum(x, y);
+      });
+}
+
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();

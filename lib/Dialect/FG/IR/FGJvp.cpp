@@ -174,6 +174,26 @@ LogicalResult PowOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   return single(out, t);
 }
 
+/// The tangent of max/min: that of the operand selected, where `predicate`
+/// (lhs against rhs) holds the left one.
+Value selectedTangent(JvpBuilder &jb, Operation *op, StringRef predicate) {
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+  if (!isa<FloatType>(eltOf(lhs)))
+    return nullptr;
+  Value ta = alignedTangent(jb, op, 0), tb = alignedTangent(jb, op, 1);
+  Value left = compare(jb, predicate, lhs, rhs);
+  Value right = jb.create<SubOp>(jb.scalar(eltOf(lhs), 1.0), left);
+  return jb.add(jb.mul(ta, left), jb.mul(tb, right));
+}
+
+LogicalResult MaxOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
+  return single(out, selectedTangent(jb, *this, "ge"));
+}
+
+LogicalResult MinOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
+  return single(out, selectedTangent(jb, *this, "le"));
+}
+
 LogicalResult NegOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   return single(out, jb.neg(jb.tangent(0)));
 }

@@ -203,6 +203,8 @@ FG_BINARY_INFER(SubOp)
 FG_BINARY_INFER(MulOp)
 FG_BINARY_INFER(DivOp)
 FG_BINARY_INFER(PowOp)
+FG_BINARY_INFER(MaxOp)
+FG_BINARY_INFER(MinOp)
 #undef FG_BINARY_INFER
 
 //===----------------------------------------------------------------------===//

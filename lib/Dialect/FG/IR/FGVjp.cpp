@@ -76,6 +76,29 @@ FailureOr<Value> MulOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   return unbroadcast(b, getLoc(), prod, getOperand(i).getType());
 }
 
+/// The cotangent of operand `i` of max/min: the result's where that operand
+/// was selected (`predicate`, lhs against rhs, holds for the left one).
+FailureOr<Value> selectedCotangent(OpBuilder &b, Operation *op, unsigned i,
+                                   StringRef predicate, Value cot) {
+  Location loc = op->getLoc();
+  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
+  if (!isa<FloatType>(eltOf(lhs)))
+    return Value();
+  Value mask = CompareOp::create(b, loc, lhs, rhs, b.getStringAttr(predicate));
+  if (i == 1)
+    mask = SubOp::create(b, loc, scalar(b, loc, eltOf(lhs), 1.0), mask);
+  Value masked = MulOp::create(b, loc, cot, mask);
+  return unbroadcast(b, loc, masked, op->getOperand(i).getType());
+}
+
+FailureOr<Value> MaxOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  return selectedCotangent(b, *this, i, "ge", cot);
+}
+
+FailureOr<Value> MinOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  return selectedCotangent(b, *this, i, "le", cot);
+}
+
 FailureOr<Value> ReluOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
   Location loc = getLoc();
   Value mask = CompareOp::create(b, loc, getInput(),

@@ -143,6 +143,22 @@ def FG_DivOp : FG_BinaryOp<"div", FG_Tensor> {
   let summary = "Elementwise quotient (integer division truncates)";
 }
 def FG_PowOp : FG_BinaryOp<"pow", FG_FloatTensor> { let summary = "Elementwise lhs ^ rhs"; }
+def FG_MaxOp : FG_BinaryOp<"max", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
+  let summary = "Elementwise maximum (NaN if either operand is NaN)";
+  let description = [{
+    Elementwise with NumPy broadcasting. The derivatives (JVP and VJP)
+    follow the operand that is selected, the left one on ties (lhs >= rhs):
+    ONNX Clip imports as max(x, lo) then min(., hi), so x keeps its
+    derivative at the bounds, as in PyTorch's clamp.
+  }];
+}
+def FG_MinOp : FG_BinaryOp<"min", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
+  let summary = "Elementwise minimum (NaN if either operand is NaN)";
+  let description = [{
+    Elementwise with NumPy broadcasting. The derivatives (JVP and VJP)
+    follow the operand that is selected, the left one on ties (lhs <= rhs).
+  }];
+}
 
 //===----------------------------------------------------------------------===//
 // Linear algebra and convolution

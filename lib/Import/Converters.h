@@ -1,0 +1,32 @@
+//===- Converters.h - Converters defined outside OnnxOps.cpp ----*- C++ -*-===//
+//
+// The converters of OnnxOps.cpp's table that live in files of their own,
+// grouped by kind (OnnxActivations.cpp: activations as compositions).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef FGC_IMPORT_CONVERTERS_H
+#define FGC_IMPORT_CONVERTERS_H
+
+#include "NodeContext.h"
+
+namespace fgc::onnximport {
+
+// OnnxActivations.cpp.
+mlir::LogicalResult convertCelu(NodeContext &nc);
+mlir::LogicalResult convertElu(NodeContext &nc);
+mlir::LogicalResult convertGlobalMaxPool(NodeContext &nc);
+mlir::LogicalResult convertHardSigmoid(NodeContext &nc);
+mlir::LogicalResult convertHardSwish(NodeContext &nc);
+mlir::LogicalResult convertPRelu(NodeContext &nc);
+mlir::LogicalResult convertReciprocal(NodeContext &nc);
+mlir::LogicalResult convertSelu(NodeContext &nc);
+mlir::LogicalResult convertShrink(NodeContext &nc);
+mlir::LogicalResult convertSign(NodeContext &nc);
+mlir::LogicalResult convertSoftplus(NodeContext &nc);
+mlir::LogicalResult convertSoftsign(NodeContext &nc);
+mlir::LogicalResult convertThresholdedRelu(NodeContext &nc);
+
+} // namespace fgc::onnximport
+
+#endif // FGC_IMPORT_CONVERTERS_H

@@ -1,0 +1,238 @@
+//===- OnnxActivations.cpp - ONNX activations as compositions of fg ops ---===//
+//
+// The activation functions ONNX defines as formulas (HardSigmoid, HardSwish,
+// Softplus, Softsign, Elu, Selu, Celu, PRelu, ThresholdedRelu, Shrink,
+// Reciprocal, Sign) and GlobalMaxPool, imported as the fg ops they are made
+// of. Each composition is differentiable in both modes through its parts'
+// rules, and is written so that no intermediate overflows where the
+// function itself does not: exponentials only ever see min(x, 0) or -|x|,
+// so a large input never produces inf * 0 = NaN in a derivative.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Converters.h"
+
+using namespace mlir;
+using namespace fgc;
+using namespace fgc::onnximport;
+namespace fg = fgc::fg;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// Builds a chain of fg ops for one node; the first failure (already
+/// reported by the NodeContext) sticks, so a composition reads as formulas.
+class Composer {
+public:
+  explicit Composer(NodeContext &nc) : nc(nc) {}
+
+  /// The node's first input, which must be a floating-point tensor.
+  Value floatInput() {
+    FailureOr<Value> x = nc.input(0);
+    if (failed(x))
+      return fail();
+    if (!isa<FloatType>(typeOf(*x).getElementType())) {
+      (void)nc.fail("input must be a floating-point tensor, got " +
+                    str(typeOf(*x)));
+      return fail();
+    }
+    elt = typeOf(*x).getElementType();
+    return *x;
+  }
+  /// A float attribute of the node.
+  double attr(StringRef name, double dflt) {
+    FailureOr<double> v = nc.attrFloat(name, dflt);
+    if (failed(v)) {
+      fail();
+      return dflt;
+    }
+    return *v;
+  }
+
+  Value c(double v) {
+    if (broken)
+      return {};
+    return nc.constant(DenseElementsAttr::get(RankedTensorType::get({}, elt),
+                                              FloatAttr::get(elt, v)));
+  }
+  template <typename OpTy> Value binary(Value x, Value y) {
+    if (broken || !x || !y)
+      return fail();
+    return check(nc.create<OpTy>({x, y}));
+  }
+  template <typename OpTy> Value unary(Value x) {
+    if (broken || !x)
+      return fail();
+    return check(nc.createTyped<OpTy>(x.getType(), x));
+  }
+  Value add(Value x, Value y) { return binary<fg::AddOp>(x, y); }
+  Value sub(Value x, Value y) { return binary<fg::SubOp>(x, y); }
+  Value mul(Value x, Value y) { return binary<fg::MulOp>(x, y); }
+  Value div(Value x, Value y) { return binary<fg::DivOp>(x, y); }
+  Value max(Value x, Value y) { return binary<fg::MaxOp>(x, y); }
+  Value min(Value x, Value y) { return binary<fg::MinOp>(x, y); }
+  Value relu(Value x) { return unary<fg::ReluOp>(x); }
+  Value exp(Value x) { return unary<fg::ExpOp>(x); }
+  Value abs(Value x) { return unary<fg::AbsOp>(x); }
+  /// 1.0 where `x predicate y` holds, else 0.0 (zero derivative).
+  Value mask(StringRef predicate, Value x, Value y) {
+    if (broken || !x || !y)
+      return fail();
+    return check(nc.create<fg::CompareOp>(
+        {x, y},
+        {nc.named("predicate", StringAttr::get(nc.getContext(), predicate))}));
+  }
+  /// alpha * (exp(min(x, 0) / scale) - 1): the negative branch of Elu,
+  /// Selu and Celu, with an exponent that never overflows.
+  Value expm1OfNegativePart(Value x, double alpha, double scale) {
+    Value neg = min(x, c(0.0));
+    if (scale != 1.0)
+      neg = div(neg, c(scale));
+    return mul(c(alpha), sub(exp(neg), c(1.0)));
+  }
+
+  LogicalResult finish(Value result) {
+    if (broken || !result)
+      return failure();
+    nc.setOutput(0, result);
+    return success();
+  }
+
+  NodeContext &nc;
+
+private:
+  Value fail() {
+    broken = true;
+    return {};
+  }
+  Value check(FailureOr<Value> v) { return failed(v) ? fail() : *v; }
+
+  Type elt;
+  bool broken = false;
+};
+
+} // namespace
+
+/// max(0, min(1, alpha x + beta)).
+LogicalResult onnximport::convertHardSigmoid(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  double alpha = k.attr("alpha", 0.2), beta = k.attr("beta", 0.5);
+  Value lin = k.add(k.mul(x, k.c(alpha)), k.c(beta));
+  return k.finish(k.max(k.min(lin, k.c(1.0)), k.c(0.0)));
+}
+
+/// x * HardSigmoid(x) with alpha = 1/6, beta = 1/2.
+LogicalResult onnximport::convertHardSwish(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  Value lin = k.add(k.mul(x, k.c(1.0 / 6.0)), k.c(0.5));
+  return k.finish(k.mul(x, k.max(k.min(lin, k.c(1.0)), k.c(0.0))));
+}
+
+/// log(1 + exp(x)) as relu(x) + log(1 + exp(-|x|)): no overflow.
+LogicalResult onnximport::convertSoftplus(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  Value tail =
+      k.unary<fg::LogOp>(k.add(k.c(1.0), k.exp(k.unary<fg::NegOp>(k.abs(x)))));
+  return k.finish(k.add(k.relu(x), tail));
+}
+
+/// x / (1 + |x|).
+LogicalResult onnximport::convertSoftsign(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  return k.finish(k.div(x, k.add(k.c(1.0), k.abs(x))));
+}
+
+/// x > 0 ? x : alpha (exp(x) - 1).
+LogicalResult onnximport::convertElu(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  double alpha = k.attr("alpha", 1.0);
+  return k.finish(k.add(k.relu(x), k.expm1OfNegativePart(x, alpha, 1.0)));
+}
+
+/// gamma (x > 0 ? x : alpha (exp(x) - 1)).
+LogicalResult onnximport::convertSelu(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  double alpha = k.attr("alpha", 1.67326319217681884765625);
+  double gamma = k.attr("gamma", 1.05070102214813232421875);
+  Value elu = k.add(k.relu(x), k.expm1OfNegativePart(x, alpha, 1.0));
+  return k.finish(k.mul(k.c(gamma), elu));
+}
+
+/// max(0, x) + min(0, alpha (exp(x / alpha) - 1)).
+LogicalResult onnximport::convertCelu(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  double alpha = k.attr("alpha", 1.0);
+  if (alpha == 0.0)
+    return nc.fail("alpha must not be 0");
+  return k.finish(k.add(k.relu(x), k.expm1OfNegativePart(x, alpha, alpha)));
+}
+
+/// x >= 0 ? x : slope x, the slope broadcast against x.
+LogicalResult onnximport::convertPRelu(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  FailureOr<Value> slope = nc.input(1);
+  if (failed(slope))
+    return failure();
+  return k.finish(k.add(k.relu(x), k.mul(*slope, k.min(x, k.c(0.0)))));
+}
+
+/// x > alpha ? x : 0.
+LogicalResult onnximport::convertThresholdedRelu(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  double alpha = k.attr("alpha", 1.0);
+  return k.finish(k.mul(x, k.mask("gt", x, k.c(alpha))));
+}
+
+/// x < -lambd ? x + bias : x > lambd ? x - bias : 0.
+LogicalResult onnximport::convertShrink(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  double bias = k.attr("bias", 0.0), lambd = k.attr("lambd", 0.5);
+  Value low = k.mul(k.add(x, k.c(bias)), k.mask("lt", x, k.c(-lambd)));
+  Value high = k.mul(k.sub(x, k.c(bias)), k.mask("gt", x, k.c(lambd)));
+  return k.finish(k.add(low, high));
+}
+
+/// 1 / x.
+LogicalResult onnximport::convertReciprocal(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  return k.finish(k.div(k.c(1.0), x));
+}
+
+/// (x > 0) - (x < 0): piecewise constant, so its derivatives are zero.
+LogicalResult onnximport::convertSign(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.floatInput();
+  return k.finish(k.sub(k.mask("gt", x, k.c(0.0)), k.mask("lt", x, k.c(0.0))));
+}
+
+/// The maximum over every axis after the first two, kept as size 1.
+LogicalResult onnximport::convertGlobalMaxPool(NodeContext &nc) {
+  FailureOr<Value> x = nc.input(0);
+  if (failed(x))
+    return failure();
+  int64_t rank = typeOf(*x).getRank();
+  if (rank < 3)
+    return nc.fail("input must have rank 3 or more (N, C, spatial...), got " +
+                   str(typeOf(*x)));
+  SmallVector<int64_t> axes;
+  for (int64_t a = 2; a < rank; ++a)
+    axes.push_back(a);
+  FailureOr<Value> y = nc.create<fg::ReduceMaxOp>(
+      {*x}, {nc.namedArray("axes", axes), nc.namedBool("keepdims", true)});
+  if (failed(y))
+    return failure();
+  nc.setOutput(0, *y);
+  return success();
+}
