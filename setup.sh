@@ -21,6 +21,8 @@ PACKAGES=(
   libonnx-dev protobuf-compiler libprotobuf-dev
   # PyTorch 1.13 + onnx python: exports models/ and serves as reference in tests.
   python3-torch python3-onnx python3-numpy
+  # torchvision 0.14: the real networks of models/ (ResNet-18, MobileNetV2).
+  python3-torchvision
   # ONNX backend conformance data (node tests etc.) used by the import sweep.
   libonnx-testdata
 )

@@ -5,7 +5,10 @@ Usage: /usr/bin/python3 models/export.py [--out DIR] [--only NAME,...] [--opsets
 
 Files are named <name>.opset<N>.onnx. The batch dimension is exported as the symbolic
 dimension "batch"; fgc fixes it with --batch-size. Weights are deterministic (torch seed 0
-for the MLP/CNN, spec section 3.3 init for the LocalMixers).
+for the MLP/CNN and the torchvision networks, spec section 3.3 init for the LocalMixers).
+The torchvision networks (torchvision_nets.py) are exported in inference form: batch
+normalisation with its running statistics, not folded into the convolutions, so that
+the initializers keep PyTorch's parameter names.
 """
 import argparse
 import os
@@ -17,23 +20,34 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import localmixer  # noqa: E402
 
-ALL = ["mlp", "cnn", "s_1_1", "m_1_16", "m_8_16", "l_8_64"]
+ALL = ["mlp", "cnn", "s_1_1", "m_1_16", "m_8_16", "l_8_64", "resnet18", "mobilenet_v2"]
+TORCHVISION = ["resnet18", "mobilenet_v2"]
+
+
+def build(name):
+    """(model, input shape) of any name in ALL."""
+    if name in TORCHVISION:
+        import torchvision_nets  # needs python3-torchvision
+        return torchvision_nets.build(name)
+    return localmixer.build(name)
 
 
 def export(name, opset, out_dir):
     torch.manual_seed(0)
-    model, in_shape = localmixer.build(name)
+    model, in_shape = build(name)
+    inference = name in TORCHVISION
     # Train mode (kept through export by TrainingMode.PRESERVE) stops torch 1.13 from
     # de-duplicating initializers with equal values (the zero biases of different layers
-    # would otherwise become one shared parameter). The models have no dropout/batch norm,
-    # so their graphs are the same as in eval mode.
-    model.train()
+    # would otherwise become one shared parameter). The LocalMixers have no dropout/batch
+    # norm, so their graphs are the same as in eval mode. The torchvision networks have
+    # both: exported in eval mode, without constant folding.
+    model.train(not inference)
     x = torch.randn(2, *in_shape)
     path = os.path.join(out_dir, f"{name}.opset{opset}.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            _export(model, x, path, opset)
+            _export(model, x, path, opset, inference)
         except torch.onnx.errors.CheckerError as e:
             # PyTorch 1.13 quirk: at opset 17 a parameter-free layer_norm is written as
             # LayerNormalization with an empty Scale input, which the ONNX checker rejects
@@ -43,11 +57,13 @@ def export(name, opset, out_dir):
     print(f"{path}: {localmixer.count_params(model)} parameters")
 
 
-def _export(model, x, path, opset):
+def _export(model, x, path, opset, inference):
     torch.onnx.export(model, x, path, opset_version=opset, input_names=["image"],
-                          output_names=["logits"], dynamic_axes={"image": {0: "batch"},
-                                                                 "logits": {0: "batch"}},
-                          training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=True)
+                      output_names=["logits"], dynamic_axes={"image": {0: "batch"},
+                                                             "logits": {0: "batch"}},
+                      training=(torch.onnx.TrainingMode.EVAL if inference
+                                else torch.onnx.TrainingMode.PRESERVE),
+                      do_constant_folding=not inference)
 
 
 def main():

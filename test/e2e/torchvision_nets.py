@@ -1,0 +1,101 @@
+#!/usr/bin/python3
+"""Real networks against PyTorch: ResNet-18 and MobileNetV2 from torchvision.
+
+For each network of models/torchvision_nets.py exported at build time
+(models/export.py: torch seed 0, inference form) at opsets 13 and 17: rebuild
+the PyTorch module with the same seed, draw an input batch and a tangent, and
+compare
+  * `fgc run` with the module's output: relative error < 1e-5 (float32);
+  * `fgc jvp --wrt=inputs` with torch.autograd.forward_ad: < 1e-4.
+The error is ||fgc - torch|| / ||torch||. Prints a table, exits 1 on any
+failure.
+
+Usage: torchvision_nets.py --fgc BUILD/bin/fgc --models BUILD/models [--batch 2]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.autograd.forward_ad as fwAD
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "models"))
+import torchvision_nets  # noqa: E402
+
+FORWARD_TOLERANCE = 1e-5
+JVP_TOLERANCE = 1e-4
+
+
+def rel(got, want):
+    return float(np.linalg.norm(got - want) / np.linalg.norm(want))
+
+
+def fgc(args):
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=900)
+    errors = [l for l in proc.stderr.splitlines() if "warning:" not in l]
+    return proc.returncode == 0, "; ".join(errors) or f"exit {proc.returncode}"
+
+
+def check(fgc_bin, path, name, batch, seed):
+    torch.manual_seed(0)
+    model, in_shape = torchvision_nets.build(name)
+    model.eval()
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand((batch,) + tuple(in_shape), generator=g)
+    dx = torch.randn(x.shape, generator=g)
+    with torch.no_grad(), fwAD.dual_level():
+        y = model(fwAD.make_dual(x, dx))
+        want, want_t = (v.numpy() for v in fwAD.unpack_dual(y))
+    with tempfile.TemporaryDirectory() as tmp:
+        np.save(os.path.join(tmp, "x.npy"), x.numpy())
+        np.save(os.path.join(tmp, "dx.npy"), dx.numpy())
+        ok, msg = fgc([fgc_bin, "run", path, "--input", f"image={tmp}/x.npy",
+                       "--output-dir", f"{tmp}/run"])
+        if not ok:
+            return None, None, msg
+        forward = rel(np.load(f"{tmp}/run/logits.npy"), want)
+        ok, msg = fgc([fgc_bin, "jvp", path, "--wrt=inputs",
+                       "--input", f"image={tmp}/x.npy",
+                       "--tangent", f"image={tmp}/dx.npy",
+                       "--output-dir", f"{tmp}/jvp"])
+        if not ok:
+            return forward, None, msg
+        jvp = rel(np.load(f"{tmp}/jvp/logits.tangent.npy"), want_t)
+    return forward, jvp, ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fgc", required=True)
+    ap.add_argument("--models", required=True,
+                    help="the directory export.py wrote the networks to")
+    ap.add_argument("--batch", type=int, default=2)
+    args = ap.parse_args()
+    rows, failed = [], 0
+    for i, name in enumerate(torchvision_nets.NETS):
+        for opset in (13, 17):
+            path = os.path.join(args.models, f"{name}.opset{opset}.onnx")
+            if not os.path.exists(path):
+                rows.append((name, opset, None, None, f"{path} not found"))
+                failed += 1
+                continue
+            forward, jvp, msg = check(args.fgc, path, name, args.batch, 200 + i)
+            ok = (forward is not None and forward < FORWARD_TOLERANCE and
+                  jvp is not None and jvp < JVP_TOLERANCE)
+            failed += not ok
+            rows.append((name, opset, forward, jvp, "ok" if ok else "FAIL " + msg))
+    fmt = lambda v: "-" if v is None else f"{v:.2e}"  # noqa: E731
+    print(f"{'network':<14}{'opset':>6}{'forward':>11}{'jvp':>11}  result")
+    for name, opset, forward, jvp, result in rows:
+        print(f"{name:<14}{opset:>6}{fmt(forward):>11}{fmt(jvp):>11}  {result}")
+    print(f"{len(rows) - failed} passed, {failed} failed (forward < "
+          f"{FORWARD_TOLERANCE:g}, jvp < {JVP_TOLERANCE:g})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
