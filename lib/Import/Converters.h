@@ -1,7 +1,8 @@
 //===- Converters.h - Converters defined outside OnnxOps.cpp ----*- C++ -*-===//
 //
 // The converters of OnnxOps.cpp's table that live in files of their own,
-// grouped by kind (OnnxActivations.cpp: activations as compositions).
+// grouped by kind (OnnxActivations.cpp: activations as compositions;
+// OnnxReductions.cpp: the Reduce* family).
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +12,17 @@
 #include "NodeContext.h"
 
 namespace fgc::onnximport {
+
+// OnnxReductions.cpp.
+mlir::LogicalResult convertReduceL1(NodeContext &nc);
+mlir::LogicalResult convertReduceL2(NodeContext &nc);
+mlir::LogicalResult convertReduceLogSum(NodeContext &nc);
+mlir::LogicalResult convertReduceLogSumExp(NodeContext &nc);
+mlir::LogicalResult convertReduceMax(NodeContext &nc);
+mlir::LogicalResult convertReduceMean(NodeContext &nc);
+mlir::LogicalResult convertReduceMin(NodeContext &nc);
+mlir::LogicalResult convertReduceSum(NodeContext &nc);
+mlir::LogicalResult convertReduceSumSquare(NodeContext &nc);
 
 // OnnxActivations.cpp.
 mlir::LogicalResult convertCelu(NodeContext &nc);

@@ -10,6 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Composer.h"
+
 #include "Converters.h"
 
 using namespace mlir;
@@ -21,96 +23,14 @@ namespace {
 
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
-/// Builds a chain of fg ops for one node; the first failure (already
-/// reported by the NodeContext) sticks, so a composition reads as formulas.
-class Composer {
-public:
-  explicit Composer(NodeContext &nc) : nc(nc) {}
-
-  /// The node's first input, which must be a floating-point tensor.
-  Value floatInput() {
-    FailureOr<Value> x = nc.input(0);
-    if (failed(x))
-      return fail();
-    if (!isa<FloatType>(typeOf(*x).getElementType())) {
-      (void)nc.fail("input must be a floating-point tensor, got " +
-                    str(typeOf(*x)));
-      return fail();
-    }
-    elt = typeOf(*x).getElementType();
-    return *x;
-  }
-  /// A float attribute of the node.
-  double attr(StringRef name, double dflt) {
-    FailureOr<double> v = nc.attrFloat(name, dflt);
-    if (failed(v)) {
-      fail();
-      return dflt;
-    }
-    return *v;
-  }
-
-  Value c(double v) {
-    if (broken)
-      return {};
-    return nc.constant(DenseElementsAttr::get(RankedTensorType::get({}, elt),
-                                              FloatAttr::get(elt, v)));
-  }
-  template <typename OpTy> Value binary(Value x, Value y) {
-    if (broken || !x || !y)
-      return fail();
-    return check(nc.create<OpTy>({x, y}));
-  }
-  template <typename OpTy> Value unary(Value x) {
-    if (broken || !x)
-      return fail();
-    return check(nc.createTyped<OpTy>(x.getType(), x));
-  }
-  Value add(Value x, Value y) { return binary<fg::AddOp>(x, y); }
-  Value sub(Value x, Value y) { return binary<fg::SubOp>(x, y); }
-  Value mul(Value x, Value y) { return binary<fg::MulOp>(x, y); }
-  Value div(Value x, Value y) { return binary<fg::DivOp>(x, y); }
-  Value max(Value x, Value y) { return binary<fg::MaxOp>(x, y); }
-  Value min(Value x, Value y) { return binary<fg::MinOp>(x, y); }
-  Value relu(Value x) { return unary<fg::ReluOp>(x); }
-  Value exp(Value x) { return unary<fg::ExpOp>(x); }
-  Value abs(Value x) { return unary<fg::AbsOp>(x); }
-  /// 1.0 where `x predicate y` holds, else 0.0 (zero derivative).
-  Value mask(StringRef predicate, Value x, Value y) {
-    if (broken || !x || !y)
-      return fail();
-    return check(nc.create<fg::CompareOp>(
-        {x, y},
-        {nc.named("predicate", StringAttr::get(nc.getContext(), predicate))}));
-  }
-  /// alpha * (exp(min(x, 0) / scale) - 1): the negative branch of Elu,
-  /// Selu and Celu, with an exponent that never overflows.
-  Value expm1OfNegativePart(Value x, double alpha, double scale) {
-    Value neg = min(x, c(0.0));
-    if (scale != 1.0)
-      neg = div(neg, c(scale));
-    return mul(c(alpha), sub(exp(neg), c(1.0)));
-  }
-
-  LogicalResult finish(Value result) {
-    if (broken || !result)
-      return failure();
-    nc.setOutput(0, result);
-    return success();
-  }
-
-  NodeContext &nc;
-
-private:
-  Value fail() {
-    broken = true;
-    return {};
-  }
-  Value check(FailureOr<Value> v) { return failed(v) ? fail() : *v; }
-
-  Type elt;
-  bool broken = false;
-};
+/// alpha * (exp(min(x, 0) / scale) - 1): the negative branch of Elu, Selu
+/// and Celu, with an exponent that never overflows.
+Value expm1OfNegativePart(Composer &k, Value x, double alpha, double scale) {
+  Value neg = k.min(x, k.c(0.0));
+  if (scale != 1.0)
+    neg = k.div(neg, k.c(scale));
+  return k.mul(k.c(alpha), k.sub(k.exp(neg), k.c(1.0)));
+}
 
 } // namespace
 
@@ -152,7 +72,7 @@ LogicalResult onnximport::convertElu(NodeContext &nc) {
   Composer k(nc);
   Value x = k.floatInput();
   double alpha = k.attr("alpha", 1.0);
-  return k.finish(k.add(k.relu(x), k.expm1OfNegativePart(x, alpha, 1.0)));
+  return k.finish(k.add(k.relu(x), expm1OfNegativePart(k, x, alpha, 1.0)));
 }
 
 /// gamma (x > 0 ? x : alpha (exp(x) - 1)).
@@ -161,7 +81,7 @@ LogicalResult onnximport::convertSelu(NodeContext &nc) {
   Value x = k.floatInput();
   double alpha = k.attr("alpha", 1.67326319217681884765625);
   double gamma = k.attr("gamma", 1.05070102214813232421875);
-  Value elu = k.add(k.relu(x), k.expm1OfNegativePart(x, alpha, 1.0));
+  Value elu = k.add(k.relu(x), expm1OfNegativePart(k, x, alpha, 1.0));
   return k.finish(k.mul(k.c(gamma), elu));
 }
 
@@ -172,7 +92,7 @@ LogicalResult onnximport::convertCelu(NodeContext &nc) {
   double alpha = k.attr("alpha", 1.0);
   if (alpha == 0.0)
     return nc.fail("alpha must not be 0");
-  return k.finish(k.add(k.relu(x), k.expm1OfNegativePart(x, alpha, alpha)));
+  return k.finish(k.add(k.relu(x), expm1OfNegativePart(k, x, alpha, alpha)));
 }
 
 /// x >= 0 ? x : slope x, the slope broadcast against x.

@@ -419,46 +419,6 @@ LogicalResult convertBatchNorm(NodeContext &nc) {
       nc, nc.create<fg::BatchNormOp>(operands, {nc.namedF64("epsilon", eps)}));
 }
 
-//===--- Reductions -------------------------------------------------------===//
-
-template <typename OpTy>
-LogicalResult convertReduce(NodeContext &nc, bool axesAsInput) {
-  TRY(x, nc.input(0));
-  int64_t rank = typeOf(x).getRank();
-  TRY(keepdims, nc.attrInt("keepdims", 1));
-  std::optional<SmallVector<int64_t>> axes;
-  if (axesAsInput) {
-    if (nc.hasInput(1)) {
-      TRY(values, nc.constantInts(1, "axes"));
-      axes = values;
-    }
-  } else {
-    TRY(values, nc.attrInts("axes"));
-    axes = values;
-  }
-  TRY(noop, nc.attrInt("noop_with_empty_axes", 0));
-  if ((!axes || axes->empty()) && noop) {
-    nc.setOutput(0, x);
-    return success();
-  }
-  SmallVector<int64_t> normalized;
-  if (axes) {
-    for (int64_t a : *axes) {
-      TRY(n, nc.normalizeAxis(a, rank, "axes entry"));
-      if (llvm::is_contained(normalized, n))
-        return nc.fail("axes entry " + Twine(a) + " is repeated");
-      normalized.push_back(n);
-    }
-    llvm::sort(normalized);
-  }
-  if (!isa<FloatType>(typeOf(x).getElementType()) &&
-      std::is_same_v<OpTy, fg::ReduceMeanOp>)
-    return nc.fail("ReduceMean of integer tensors is not supported");
-  return setResult(
-      nc, nc.create<OpTy>({x}, {nc.namedArray("axes", normalized),
-                                nc.namedBool("keepdims", keepdims != 0)}));
-}
-
 //===--- Shape and data movement ------------------------------------------===//
 
 LogicalResult convertReshape(NodeContext &nc) {
@@ -804,16 +764,6 @@ LogicalResult convertMaxPool(NodeContext &nc) { return convertPool(nc, true); }
 LogicalResult convertAveragePool(NodeContext &nc) {
   return convertPool(nc, false);
 }
-LogicalResult convertReduceSum(NodeContext &nc) {
-  return convertReduce<fg::ReduceSumOp>(nc, /*axesAsInput=*/true);
-}
-LogicalResult convertReduceMean(NodeContext &nc) {
-  return convertReduce<fg::ReduceMeanOp>(nc, /*axesAsInput=*/false);
-}
-LogicalResult convertReduceMax(NodeContext &nc) {
-  return convertReduce<fg::ReduceMaxOp>(nc, /*axesAsInput=*/false);
-}
-
 } // namespace
 
 ArrayRef<OpConverter> onnximport::getOpConverters() {
@@ -891,15 +841,30 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "base and exponent of the same type",
        convertBinary<fg::PowOp>},
       {"Reciprocal", {}, "floating-point input", convertReciprocal},
+      {"ReduceL1", {"axes", "keepdims"}, "", convertReduceL1},
+      {"ReduceL2",
+       {"axes", "keepdims"},
+       "floating-point input",
+       convertReduceL2},
+      {"ReduceLogSum",
+       {"axes", "keepdims"},
+       "floating-point input",
+       convertReduceLogSum},
+      {"ReduceLogSumExp",
+       {"axes", "keepdims"},
+       "floating-point input",
+       convertReduceLogSumExp},
       {"ReduceMax", {"axes", "keepdims"}, "", convertReduceMax},
       {"ReduceMean",
        {"axes", "keepdims"},
        "floating-point input",
        convertReduceMean},
+      {"ReduceMin", {"axes", "keepdims"}, "", convertReduceMin},
       {"ReduceSum",
        {"keepdims", "noop_with_empty_axes"},
        "axes input must be constant",
        convertReduceSum},
+      {"ReduceSumSquare", {"axes", "keepdims"}, "", convertReduceSumSquare},
       {"Relu", {}, "", convertUnary<fg::ReluOp>},
       {"Reshape", {"allowzero"}, "shape must be constant", convertReshape},
       {"Selu", {"alpha", "gamma"}, "floating-point input", convertSelu},

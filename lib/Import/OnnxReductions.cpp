@@ -1,0 +1,189 @@
+//===- OnnxReductions.cpp - The ONNX Reduce* operators --------------------===//
+//
+// ReduceSum, ReduceMean and ReduceMax map to fg ops of their own; ReduceMin,
+// ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp are
+// compositions of those and elementwise ops, differentiable through their
+// parts' rules. ReduceLogSumExp subtracts the maximum first, so that it
+// neither overflows nor underflows.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Composer.h"
+#include "Converters.h"
+
+using namespace mlir;
+using namespace fgc;
+using namespace fgc::onnximport;
+namespace fg = fgc::fg;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// What every Reduce* node says: its axes (sorted and non-negative; empty
+/// for all) and keepdims, or that it is a no-op (noop_with_empty_axes).
+struct Reduction {
+  SmallVector<int64_t> axes;
+  bool keepdims = true;
+  bool noop = false;
+};
+
+/// `axesAsInput`: ReduceSum from opset 13 reads its axes from input 1; the
+/// others, up to opset 17, from the `axes` attribute.
+FailureOr<Reduction> parseReduction(NodeContext &nc, Value x,
+                                    bool axesAsInput) {
+  Reduction r;
+  int64_t rank = typeOf(x).getRank();
+  FailureOr<int64_t> keepdims = nc.attrInt("keepdims", 1);
+  if (failed(keepdims))
+    return failure();
+  r.keepdims = *keepdims != 0;
+  std::optional<SmallVector<int64_t>> axes;
+  if (axesAsInput) {
+    if (nc.hasInput(1)) {
+      FailureOr<SmallVector<int64_t>> values = nc.constantInts(1, "axes");
+      if (failed(values))
+        return failure();
+      axes = *values;
+    }
+  } else {
+    FailureOr<std::optional<SmallVector<int64_t>>> values = nc.attrInts("axes");
+    if (failed(values))
+      return failure();
+    axes = *values;
+  }
+  FailureOr<int64_t> noop = nc.attrInt("noop_with_empty_axes", 0);
+  if (failed(noop))
+    return failure();
+  if ((!axes || axes->empty()) && *noop) {
+    r.noop = true;
+    return r;
+  }
+  if (axes) {
+    for (int64_t a : *axes) {
+      FailureOr<int64_t> n = nc.normalizeAxis(a, rank, "axes entry");
+      if (failed(n))
+        return failure();
+      if (llvm::is_contained(r.axes, *n))
+        return nc.fail("axes entry " + Twine(a) + " is repeated");
+      r.axes.push_back(*n);
+    }
+    llvm::sort(r.axes);
+  }
+  return r;
+}
+
+/// The shape of the result without kept dimensions.
+SmallVector<int64_t> reducedShape(Value x, ArrayRef<int64_t> axes) {
+  SmallVector<int64_t> shape;
+  for (auto [i, d] : llvm::enumerate(typeOf(x).getShape()))
+    if (!axes.empty() && !llvm::is_contained(axes, int64_t(i)))
+      shape.push_back(d);
+  return shape;
+}
+
+template <typename OpTy>
+LogicalResult convertSimple(NodeContext &nc, bool axesAsInput, bool floatOnly) {
+  Composer k(nc);
+  Value x = k.input(0, floatOnly);
+  if (!x)
+    return failure();
+  FailureOr<Reduction> r = parseReduction(nc, x, axesAsInput);
+  if (failed(r))
+    return failure();
+  if (r->noop)
+    return k.finish(x);
+  return k.finish(k.reduce<OpTy>(x, r->axes, r->keepdims));
+}
+
+/// A composition f(x) reduced by `reduce` and mapped by `after`: f, the
+/// ReduceSum and g of ReduceL1 (|x|, -), ReduceL2 (x^2, sqrt), ...
+template <typename MapIn, typename MapOut>
+LogicalResult convertComposed(NodeContext &nc, bool floatOnly, MapIn before,
+                              MapOut after) {
+  Composer k(nc);
+  Value x = k.input(0, floatOnly);
+  if (!x)
+    return failure();
+  FailureOr<Reduction> r = parseReduction(nc, x, /*axesAsInput=*/false);
+  if (failed(r))
+    return failure();
+  Value summed = k.reduce<fg::ReduceSumOp>(before(k, x), r->axes, r->keepdims);
+  return k.finish(after(k, summed));
+}
+
+Value identity(Composer &, Value v) { return v; }
+
+} // namespace
+
+LogicalResult onnximport::convertReduceSum(NodeContext &nc) {
+  return convertSimple<fg::ReduceSumOp>(nc, /*axesAsInput=*/true,
+                                        /*floatOnly=*/false);
+}
+
+LogicalResult onnximport::convertReduceMean(NodeContext &nc) {
+  return convertSimple<fg::ReduceMeanOp>(nc, /*axesAsInput=*/false,
+                                         /*floatOnly=*/true);
+}
+
+LogicalResult onnximport::convertReduceMax(NodeContext &nc) {
+  return convertSimple<fg::ReduceMaxOp>(nc, /*axesAsInput=*/false,
+                                        /*floatOnly=*/false);
+}
+
+/// -max(-x).
+LogicalResult onnximport::convertReduceMin(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.input(0, /*floatOnly=*/false);
+  if (!x)
+    return failure();
+  FailureOr<Reduction> r = parseReduction(nc, x, /*axesAsInput=*/false);
+  if (failed(r))
+    return failure();
+  return k.finish(
+      k.neg(k.reduce<fg::ReduceMaxOp>(k.neg(x), r->axes, r->keepdims)));
+}
+
+/// sum(|x|).
+LogicalResult onnximport::convertReduceL1(NodeContext &nc) {
+  return convertComposed(
+      nc, /*floatOnly=*/false, [](Composer &k, Value x) { return k.abs(x); },
+      identity);
+}
+
+/// sqrt(sum(x^2)).
+LogicalResult onnximport::convertReduceL2(NodeContext &nc) {
+  return convertComposed(
+      nc, /*floatOnly=*/true, [](Composer &k, Value x) { return k.mul(x, x); },
+      [](Composer &k, Value s) { return k.unary<fg::SqrtOp>(s); });
+}
+
+/// sum(x^2).
+LogicalResult onnximport::convertReduceSumSquare(NodeContext &nc) {
+  return convertComposed(
+      nc, /*floatOnly=*/false, [](Composer &k, Value x) { return k.mul(x, x); },
+      identity);
+}
+
+/// log(sum(x)).
+LogicalResult onnximport::convertReduceLogSum(NodeContext &nc) {
+  return convertComposed(nc, /*floatOnly=*/true, identity,
+                         [](Composer &k, Value s) { return k.log(s); });
+}
+
+/// m + log(sum(exp(x - m))) with m = max(x) over the axes.
+LogicalResult onnximport::convertReduceLogSumExp(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.input(0);
+  if (!x)
+    return failure();
+  FailureOr<Reduction> r = parseReduction(nc, x, /*axesAsInput=*/false);
+  if (failed(r))
+    return failure();
+  Value m = k.reduce<fg::ReduceMaxOp>(x, r->axes, /*keepdims=*/true);
+  Value lse = k.add(
+      m, k.log(k.reduce<fg::ReduceSumOp>(k.exp(k.sub(x, m)), r->axes, true)));
+  if (!r->keepdims)
+    lse = k.reshape(lse, reducedShape(x, r->axes));
+  return k.finish(lse);
+}
