@@ -14,14 +14,15 @@
 
 #include "Converters.h"
 
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
+
 using namespace mlir;
 using namespace fgc;
 using namespace fgc::onnximport;
 namespace fg = fgc::fg;
+using fg::typeOf;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// alpha * (exp(min(x, 0) / scale) - 1): the negative branch of Elu, Selu
 /// and Celu, with an exponent that never overflows.

@@ -11,16 +11,17 @@
 
 #include "Converters.h"
 
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
+
 #include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace fgc;
 using namespace fgc::onnximport;
 namespace fg = fgc::fg;
+using fg::typeOf;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// Unwraps a FailureOr into `var`, returning failure from the converter.
 #define TRY(var, expr)                                                         \

@@ -11,14 +11,15 @@
 #include "Composer.h"
 #include "Converters.h"
 
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
+
 using namespace mlir;
 using namespace fgc;
 using namespace fgc::onnximport;
 namespace fg = fgc::fg;
+using fg::typeOf;
 
 namespace {
-
-RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
 /// What every Reduce* node says: its axes (sorted and non-negative; empty
 /// for all) and keepdims, or that it is a no-op (noop_with_empty_axes).

@@ -141,8 +141,7 @@ bool linkExecutable(StringRef object, StringRef output,
   llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(linked); });
   std::vector<std::string> argv = {*cxx};
   llvm::append_range(argv, command.flags);
-  llvm::append_range(argv,
-                     std::vector<std::string>{"-o", linked, object.str()});
+  argv.insert(argv.end(), {"-o", linked, object.str()});
   llvm::append_range(argv, libraries);
   std::vector<StringRef> args(argv.begin(), argv.end());
   std::string message;
