@@ -20,8 +20,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import localmixer  # noqa: E402
 
-ALL = ["mlp", "cnn", "s_1_1", "m_1_16", "m_8_16", "l_8_64", "resnet18", "mobilenet_v2"]
-TORCHVISION = ["resnet18", "mobilenet_v2"]
+ALL = ["mlp", "cnn", "s_1_1", "m_1_16", "m_8_16", "l_8_64", "resnet18", "mobilenet_v2",
+       "vit"]
+TORCHVISION = ["resnet18", "mobilenet_v2", "vit"]
 
 
 def build(name):

@@ -97,6 +97,8 @@ static rt::DType dtypeOf(Type elt) {
     return rt::DType::F32;
   if (elt.isF64())
     return rt::DType::F64;
+  if (elt.isInteger(1))
+    return rt::DType::Bool;
   return rt::DType::I64;
 }
 
@@ -106,6 +108,12 @@ rt::Tensor tensorFromAttr(DenseElementsAttr attr) {
       dtypeOf(type.getElementType()),
       std::vector<int64_t>(type.getShape().begin(), type.getShape().end()));
   size_t elementBytes = rt::dtypeSize(t.dtype());
+  if (t.dtype() == rt::DType::Bool) { // i1 attributes are bit-packed
+    auto *out = t.data<uint8_t>();
+    for (auto [i, v] : llvm::enumerate(attr.getValues<bool>()))
+      out[i] = v;
+    return t;
+  }
   ArrayRef<char> raw = attr.getRawData();
   if (attr.isSplat()) {
     for (int64_t i = 0; i < t.numElements(); ++i)
@@ -120,8 +128,14 @@ rt::Tensor tensorFromAttr(DenseElementsAttr attr) {
 DenseElementsAttr attrFromTensor(MLIRContext &ctx, const rt::Tensor &t) {
   Type elt = t.dtype() == rt::DType::F32   ? Type(Float32Type::get(&ctx))
              : t.dtype() == rt::DType::F64 ? Type(Float64Type::get(&ctx))
-                                           : Type(IntegerType::get(&ctx, 64));
+             : t.dtype() == rt::DType::I64 ? Type(IntegerType::get(&ctx, 64))
+                                           : Type(IntegerType::get(&ctx, 1));
   auto type = RankedTensorType::get(t.shape(), elt);
+  if (t.dtype() == rt::DType::Bool) { // i1 attributes are bit-packed
+    const auto *p = t.data<uint8_t>();
+    SmallVector<bool> values(p, p + t.numElements());
+    return DenseElementsAttr::get(type, values);
+  }
   return DenseElementsAttr::getFromRawBuffer(
       type, ArrayRef<char>(static_cast<const char *>(t.data()), t.byteSize()));
 }

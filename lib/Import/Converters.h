@@ -2,7 +2,8 @@
 //
 // The converters of OnnxOps.cpp's table that live in files of their own,
 // grouped by kind (OnnxActivations.cpp: activations as compositions;
-// OnnxReductions.cpp: the Reduce* family).
+// OnnxReductions.cpp: the Reduce* family; OnnxLogical.cpp: comparisons,
+// logic, Where and Expand).
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +39,19 @@ mlir::LogicalResult convertSign(NodeContext &nc);
 mlir::LogicalResult convertSoftplus(NodeContext &nc);
 mlir::LogicalResult convertSoftsign(NodeContext &nc);
 mlir::LogicalResult convertThresholdedRelu(NodeContext &nc);
+
+// OnnxLogical.cpp.
+mlir::LogicalResult convertAnd(NodeContext &nc);
+mlir::LogicalResult convertEqual(NodeContext &nc);
+mlir::LogicalResult convertExpand(NodeContext &nc);
+mlir::LogicalResult convertGreater(NodeContext &nc);
+mlir::LogicalResult convertGreaterOrEqual(NodeContext &nc);
+mlir::LogicalResult convertLess(NodeContext &nc);
+mlir::LogicalResult convertLessOrEqual(NodeContext &nc);
+mlir::LogicalResult convertNot(NodeContext &nc);
+mlir::LogicalResult convertOr(NodeContext &nc);
+mlir::LogicalResult convertWhere(NodeContext &nc);
+mlir::LogicalResult convertXor(NodeContext &nc);
 
 } // namespace fgc::onnximport
 

@@ -23,6 +23,8 @@ Type onnximport::convertElementType(MLIRContext *ctx, int32_t onnxType) {
     return Float64Type::get(ctx);
   case onnx::TensorProto::INT64:
     return IntegerType::get(ctx, 64);
+  case onnx::TensorProto::BOOL:
+    return IntegerType::get(ctx, 1);
   default:
     return nullptr;
   }
@@ -43,10 +45,15 @@ static DenseElementsAttr fromRaw(RankedTensorType type, const std::string &raw,
             "expected " + std::to_string(count * sizeof(T));
     return nullptr;
   }
-  std::vector<T> data(count);
-  for (int64_t i = 0; i < count; ++i)
-    data[i] = llvm::support::endian::read<T, llvm::endianness::little>(
-        raw.data() + i * sizeof(T));
+  // SmallVector, not std::vector: std::vector<bool> has no contiguous data.
+  SmallVector<T> data(count);
+  for (int64_t i = 0; i < count; ++i) {
+    if constexpr (std::is_same_v<T, bool>)
+      data[i] = raw[i] != 0;
+    else
+      data[i] = llvm::support::endian::read<T, llvm::endianness::little>(
+          raw.data() + i * sizeof(T));
+  }
   return DenseElementsAttr::get(type, llvm::ArrayRef<T>(data));
 }
 
@@ -58,7 +65,9 @@ static DenseElementsAttr fromField(RankedTensorType type, const Field &field,
             std::to_string(count);
     return nullptr;
   }
-  std::vector<T> data(field.begin(), field.end());
+  SmallVector<T> data;
+  for (auto v : field)
+    data.push_back(static_cast<T>(v));
   return DenseElementsAttr::get(type, llvm::ArrayRef<T>(data));
 }
 
@@ -79,8 +88,7 @@ DenseElementsAttr onnximport::tensorToAttr(MLIRContext *ctx,
   if (!elt) {
     error = "has unsupported element type " +
             elementTypeName(tensor.data_type()) +
-            " (supported: FLOAT, "
-            "DOUBLE, INT64)";
+            " (supported: FLOAT, DOUBLE, INT64, BOOL)";
     return nullptr;
   }
   int64_t count = 1;
@@ -106,6 +114,10 @@ DenseElementsAttr onnximport::tensorToAttr(MLIRContext *ctx,
   case onnx::TensorProto::DOUBLE:
     return raw ? fromRaw<double>(type, tensor.raw_data(), count, error)
                : fromField<double>(type, tensor.double_data(), count, error);
+  case onnx::TensorProto::BOOL:
+    // One byte per element in raw data, one int32 each otherwise.
+    return raw ? fromRaw<bool>(type, tensor.raw_data(), count, error)
+               : fromField<bool>(type, tensor.int32_data(), count, error);
   default:
     return raw ? fromRaw<int64_t>(type, tensor.raw_data(), count, error)
                : fromField<int64_t>(type, tensor.int64_data(), count, error);

@@ -52,7 +52,7 @@ mlir::DenseElementsAttr tensorToAttr(mlir::MLIRContext *ctx,
                                      const onnx::TensorProto &tensor,
                                      std::string &error);
 
-/// Maps an ONNX element type to f32/f64/i64, or null for other types.
+/// Maps an ONNX element type to f32/f64/i64/i1, or null for other types.
 mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);
 
 /// The ONNX name of an element type, for messages.

@@ -96,7 +96,7 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
   if (!elt)
     return fail("graph input '" + name + "' has unsupported element type " +
                 elementTypeName(tensor.elem_type()) +
-                " (supported: FLOAT, DOUBLE, INT64)");
+                " (supported: FLOAT, DOUBLE, INT64, BOOL)");
   SmallVector<int64_t> shape;
   auto it = options.inputShapes.find(name);
   if (it != options.inputShapes.end()) {

@@ -156,7 +156,7 @@ LogicalResult convertCast(NodeContext &nc) {
   Type elt = convertElementType(nc.getContext(), to->i());
   if (!elt)
     return nc.fail("cast to " + elementTypeName(to->i()) +
-                   " is not supported (supported: FLOAT, DOUBLE, INT64)");
+                   " is not supported (supported: FLOAT, DOUBLE, INT64, BOOL)");
   auto type = RankedTensorType::get(typeOf(x).getShape(), elt);
   return setResult(nc, nc.createTyped<fg::CastOp>(type, x));
 }
@@ -771,6 +771,7 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
   static const SmallVector<OpConverter> table = {
       {"Abs", {}, "", convertUnary<fg::AbsOp>},
       {"Add", {}, "", convertBinary<fg::AddOp>},
+      {"And", {}, "bool operands", convertAnd},
       {"AveragePool",
        {"auto_pad", "ceil_mode", "count_include_pad", "kernel_shape", "pads",
         "strides"},
@@ -780,7 +781,7 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        {"epsilon", "momentum", "training_mode"},
        "inference form only (training_mode = 0, one output)",
        convertBatchNorm},
-      {"Cast", {"to"}, "to FLOAT, DOUBLE or INT64", convertCast},
+      {"Cast", {"to"}, "to FLOAT, DOUBLE, INT64 or BOOL", convertCast},
       {"Celu", {"alpha"}, "floating-point input", convertCelu},
       {"Clip", {}, "min and max scalars (inputs)", convertClip},
       {"Concat", {"axis"}, "", convertConcat},
@@ -802,13 +803,17 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "inference form only (no training_mode, no mask)",
        convertDropout},
       {"Elu", {"alpha"}, "floating-point input", convertElu},
+      {"Equal", {}, "", convertEqual},
       {"Erf", {}, "", convertUnary<fg::ErfOp>},
       {"Exp", {}, "", convertUnary<fg::ExpOp>},
+      {"Expand", {}, "shape must be constant", convertExpand},
       {"Flatten", {"axis"}, "", convertFlatten},
       {"Gather", {"axis"}, "INT64 indices", convertGather},
       {"Gemm", {"alpha", "beta", "transA", "transB"}, "", convertGemm},
       {"GlobalAveragePool", {}, "", convertGlobalAveragePool},
       {"GlobalMaxPool", {}, "", convertGlobalMaxPool},
+      {"Greater", {}, "", convertGreater},
+      {"GreaterOrEqual", {}, "", convertGreaterOrEqual},
       {"HardSigmoid",
        {"alpha", "beta"},
        "floating-point input",
@@ -820,6 +825,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "stash_type = 1; an empty Scale (PyTorch quirk) means Scale = 1",
        convertLayerNorm},
       {"LeakyRelu", {"alpha"}, "", convertLeakyRelu},
+      {"Less", {}, "", convertLess},
+      {"LessOrEqual", {}, "", convertLessOrEqual},
       {"Log", {}, "", convertUnary<fg::LogOp>},
       {"LogSoftmax", {"axis"}, "", convertSoftmax<fg::LogSoftmaxOp>},
       {"MatMul", {}, "", convertMatMul},
@@ -836,6 +843,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
       {"Min", {}, "inputs of one element type", convertVariadic<fg::MinOp>},
       {"Mul", {}, "", convertBinary<fg::MulOp>},
       {"Neg", {}, "", convertUnary<fg::NegOp>},
+      {"Not", {}, "bool input", convertNot},
+      {"Or", {}, "bool operands", convertOr},
       {"PRelu", {}, "slope broadcast against the input", convertPRelu},
       {"Pow",
        {},
@@ -889,6 +898,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        convertThresholdedRelu},
       {"Transpose", {"perm"}, "", convertTranspose},
       {"Unsqueeze", {}, "axes input must be constant", convertUnsqueeze},
+      {"Where", {}, "", convertWhere},
+      {"Xor", {}, "bool operands", convertXor},
   };
   return table;
 }

@@ -175,7 +175,7 @@ bool toUnsigned(const std::string &s, uint64_t &v) {
 }
 
 bool toDType(const std::string &s, DType &d) {
-  for (DType t : {DType::F32, DType::F64, DType::I64})
+  for (DType t : {DType::F32, DType::F64, DType::I64, DType::Bool})
     if (s == dtypeName(t)) {
       d = t;
       return true;

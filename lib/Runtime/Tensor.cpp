@@ -2,8 +2,8 @@
 
 #include "fgc/Runtime/Tensor.h"
 
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 namespace fgc::rt {
 
@@ -14,6 +14,8 @@ size_t dtypeSize(DType dtype) {
   case DType::F64:
   case DType::I64:
     return 8;
+  case DType::Bool:
+    return 1;
   }
   return 0;
 }
@@ -26,6 +28,8 @@ const char *dtypeName(DType dtype) {
     return "f64";
   case DType::I64:
     return "i64";
+  case DType::Bool:
+    return "bool";
   }
   return "?";
 }
@@ -46,8 +50,10 @@ Tensor::Tensor(DType dtype, std::vector<int64_t> shape)
   size_t bytes = (byteSize() + 63) / 64 * 64;
   void *p = std::aligned_alloc(64, bytes ? bytes : 64);
   if (!p) {
-    std::fprintf(stderr, "fgc: out of memory allocating %zu bytes for a %s "
-                         "tensor\n", bytes, typeString().c_str());
+    std::fprintf(stderr,
+                 "fgc: out of memory allocating %zu bytes for a %s "
+                 "tensor\n",
+                 bytes, typeString().c_str());
     std::exit(1);
   }
   storage_.reset(p);

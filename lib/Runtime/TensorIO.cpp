@@ -31,6 +31,19 @@ bool checkedCount(const std::vector<int64_t> &shape, int64_t &count,
   return true;
 }
 
+/// Rejects bool bytes other than 0 and 1: generated code tests the low bit
+/// only, so any other byte would read differently here and there.
+bool checkBools(const Tensor &t, std::string &error) {
+  const uint8_t *p = t.data<uint8_t>();
+  for (int64_t i = 0, e = t.numElements(); i < e; ++i)
+    if (p[i] > 1) {
+      error = "bool element " + std::to_string(i) + " is " +
+              std::to_string(p[i]) + " (must be 0 or 1)";
+      return false;
+    }
+  return true;
+}
+
 //===--- NumPy .npy -------------------------------------------------------===//
 
 /// Finds `'key':` in the header dictionary and returns the text after it.
@@ -91,8 +104,10 @@ bool parseNpy(const std::string &bytes, Tensor &out, std::string &error) {
     dtype = DType::F64;
   else if (d == "'<i8'")
     dtype = DType::I64;
+  else if (d == "'|b1'")
+    dtype = DType::Bool;
   else {
-    error = "unsupported .npy dtype " + d + " (supported: <f4, <f8, <i8)";
+    error = "unsupported .npy dtype " + d + " (supported: <f4, <f8, <i8, |b1)";
     return false;
   }
   while (*fortran == ' ')
@@ -136,13 +151,16 @@ bool parseNpy(const std::string &bytes, Tensor &out, std::string &error) {
   out = Tensor(dtype, shape);
   if (need) // memcpy's pointers must be valid even for 0 bytes
     std::memcpy(out.data(), bytes.data() + dataStart, need);
+  if (dtype == DType::Bool && !checkBools(out, error))
+    return false;
   return true;
 }
 
 std::string serializeNpy(const Tensor &t) {
   const char *descr = t.dtype() == DType::F32   ? "<f4"
                       : t.dtype() == DType::F64 ? "<f8"
-                                                : "<i8";
+                      : t.dtype() == DType::I64 ? "<i8"
+                                                : "|b1";
   std::string shape = "(";
   for (int64_t d : t.shape())
     shape += std::to_string(d) + ", ";
@@ -170,7 +188,7 @@ std::string serializeNpy(const Tensor &t) {
 
 namespace {
 
-enum OnnxType : int { kFloat = 1, kInt64 = 7, kDouble = 11 };
+enum OnnxType : int { kFloat = 1, kInt64 = 7, kBool = 9, kDouble = 11 };
 
 const char *onnxTypeName(int64_t t) {
   static const char *names[] = {
@@ -343,9 +361,11 @@ bool parseTensorProto(const std::string &bytes, Tensor &out, std::string &name,
     dtype = DType::F64;
   else if (dataType == kInt64)
     dtype = DType::I64;
+  else if (dataType == kBool)
+    dtype = DType::Bool;
   else {
     error = std::string("unsupported TensorProto element type ") +
-            onnxTypeName(dataType) + " (supported: FLOAT, DOUBLE, INT64)";
+            onnxTypeName(dataType) + " (supported: FLOAT, DOUBLE, INT64, BOOL)";
     return false;
   }
   int64_t count;
@@ -364,6 +384,8 @@ bool parseTensorProto(const std::string &bytes, Tensor &out, std::string &name,
     }
     if (need)
       std::memcpy(t.data(), raw, need);
+    if (dtype == DType::Bool && !checkBools(t, error))
+      return false;
   } else {
     size_t have = dtype == DType::F32   ? floats.size()
                   : dtype == DType::F64 ? doubles.size()
@@ -379,8 +401,11 @@ bool parseTensorProto(const std::string &bytes, Tensor &out, std::string &name,
       std::memcpy(t.data(), floats.data(), need);
     else if (dtype == DType::F64)
       std::memcpy(t.data(), doubles.data(), need);
-    else
+    else if (dtype == DType::I64)
       std::memcpy(t.data(), ints.data(), need);
+    else // BOOL values come as int32_data, one per element
+      for (int64_t i = 0; i < count; ++i)
+        t.data<uint8_t>()[i] = ints[i] != 0;
   }
   out = std::move(t);
   return true;
@@ -399,7 +424,8 @@ std::string serializeTensorProto(const Tensor &t, const std::string &name) {
   putKey(s, 2, 0);
   putVarint(s, t.dtype() == DType::F32   ? kFloat
                : t.dtype() == DType::F64 ? kDouble
-                                         : kInt64);
+               : t.dtype() == DType::I64 ? kInt64
+                                         : kBool);
   if (!name.empty()) {
     putKey(s, 8, 2);
     putVarint(s, name.size());

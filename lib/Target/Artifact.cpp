@@ -29,6 +29,8 @@ FailureOr<rt::DType> dtypeOf(Type type) {
     return rt::DType::F64;
   if (e.isInteger(64))
     return rt::DType::I64;
+  if (e.isInteger(1))
+    return rt::DType::Bool;
   return failure();
 }
 

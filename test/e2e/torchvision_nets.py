@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Real networks against PyTorch: ResNet-18 and MobileNetV2 from torchvision.
+"""Real networks against PyTorch: ResNet-18, MobileNetV2 and a small vision
+transformer from torchvision.
 
 For each network of models/torchvision_nets.py exported at build time
 (models/export.py: torch seed 0, inference form) at opsets 13 and 17: rebuild
@@ -47,9 +48,12 @@ def check(fgc_bin, path, name, batch, seed):
     g = torch.Generator().manual_seed(seed)
     x = torch.rand((batch,) + tuple(in_shape), generator=g)
     dx = torch.randn(x.shape, generator=g)
-    with torch.no_grad(), fwAD.dual_level():
+    # Not under no_grad: with gradients enabled and parameters that require
+    # them, nn.MultiheadAttention takes its composite path, which forward
+    # mode supports (its fused inference kernel does not).
+    with fwAD.dual_level():
         y = model(fwAD.make_dual(x, dx))
-        want, want_t = (v.numpy() for v in fwAD.unpack_dual(y))
+        want, want_t = (v.detach().numpy() for v in fwAD.unpack_dual(y))
     with tempfile.TemporaryDirectory() as tmp:
         np.save(os.path.join(tmp, "x.npy"), x.numpy())
         np.save(os.path.join(tmp, "dx.npy"), dx.numpy())
@@ -74,9 +78,13 @@ def main():
     ap.add_argument("--models", required=True,
                     help="the directory export.py wrote the networks to")
     ap.add_argument("--batch", type=int, default=2)
+    ap.add_argument("--only", help="comma-separated network names")
     args = ap.parse_args()
     rows, failed = [], 0
+    only = args.only.split(",") if args.only else torchvision_nets.NETS
     for i, name in enumerate(torchvision_nets.NETS):
+        if name not in only:
+            continue
         for opset in (13, 17):
             path = os.path.join(args.models, f"{name}.opset{opset}.onnx")
             if not os.path.exists(path):

@@ -94,6 +94,24 @@ Case binary(const char *op, std::mt19937 &rng, bool broadcast,
   return c;
 }
 
+/// select(x > 0, x, y) with y broadcast: the condition comes from the data,
+/// so both branches and the broadcast are exercised.
+Case select(std::mt19937 &rng) {
+  int64_t a = dim(rng), b = dim(rng);
+  std::string ta = T({a, b}), tb = T({b}), tm = T({a, b}, "i1");
+  Case c;
+  c.text = fn("%x: " + ta + ", %y: " + tb, ta,
+              format("  %%z = fg.constant dense<0.0> : tensor<f64>\n"
+                     "  %%m = fg.compare \"gt\", %%x, %%z : %s, tensor<f64> -> "
+                     "%s\n"
+                     "  %%c = fg.cast %%m : %s -> %s\n"
+                     "  %%0 = fg.select %%c, %%x, %%y : %s, %s, %s -> %s\n"
+                     "  return %%0 : %s",
+                     ta.c_str(), ta.c_str(), ta.c_str(), tm.c_str(), tm.c_str(),
+                     ta.c_str(), tb.c_str(), ta.c_str(), ta.c_str()));
+  return c;
+}
+
 const std::vector<std::pair<std::string, Generator>> &cases() {
   static const std::vector<std::pair<std::string, Generator>> all = {
       {"add", [](auto &r) { return binary("add", r, false); }},
@@ -106,6 +124,7 @@ const std::vector<std::pair<std::string, Generator>> &cases() {
       {"pow", [](auto &r) { return binary("pow", r, false, true); }},
       {"max", [](auto &r) { return binary("max", r, false); }},
       {"max_broadcast", [](auto &r) { return binary("max", r, true); }},
+      {"select", [](auto &r) { return select(r); }},
       {"min", [](auto &r) { return binary("min", r, false); }},
       {"min_broadcast", [](auto &r) { return binary("min", r, true); }},
       {"neg", [](auto &r) { return unary("neg", r); }},

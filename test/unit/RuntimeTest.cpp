@@ -32,8 +32,10 @@ Tensor iota(DType dtype, std::vector<int64_t> shape) {
       t.data<float>()[i] = 0.5f * i - 3;
     else if (dtype == DType::F64)
       t.data<double>()[i] = 0.25 * i - 7;
-    else
+    else if (dtype == DType::I64)
       t.data<int64_t>()[i] = i * 1000003 - 5;
+    else
+      t.data<uint8_t>()[i] = i % 3 == 1;
   }
   return t;
 }
@@ -46,7 +48,7 @@ bool sameBytes(const Tensor &a, const Tensor &b) {
 } // namespace
 
 TEST(Npy, RoundTripsEveryDtypeAndRank) {
-  for (DType d : {DType::F32, DType::F64, DType::I64})
+  for (DType d : {DType::F32, DType::F64, DType::I64, DType::Bool})
     for (std::vector<int64_t> shape :
          {std::vector<int64_t>{}, {5}, {2, 3}, {2, 0, 4}, {1, 2, 3, 4}}) {
       Tensor t = iota(d, shape), back;
@@ -75,6 +77,17 @@ TEST(Npy, ParsesNumpyWrittenHeaders) {
   EXPECT_EQ(t.typeString(), "f32[2x3]");
 }
 
+TEST(Npy, RejectsBoolBytesOtherThanZeroAndOne) {
+  std::string bytes = serializeNpy(iota(DType::Bool, {4}));
+  bytes[bytes.size() - 2] = 2;
+  Tensor t;
+  std::string error;
+  EXPECT_FALSE(parseNpy(bytes, t, error));
+  EXPECT_NE(error.find("bool element 2 is 2 (must be 0 or 1)"),
+            std::string::npos)
+      << error;
+}
+
 TEST(Npy, RejectsBadFiles) {
   Tensor t;
   std::string error;
@@ -91,7 +104,7 @@ TEST(Npy, RejectsBadFiles) {
 }
 
 TEST(TensorProto, MatchesTheOnnxLibrary) {
-  for (DType d : {DType::F32, DType::F64, DType::I64}) {
+  for (DType d : {DType::F32, DType::F64, DType::I64, DType::Bool}) {
     Tensor t = iota(d, {3, 4});
     // Ours -> ONNX's parser.
     onnx::TensorProto proto;
@@ -114,9 +127,12 @@ TEST(TensorProto, MatchesTheOnnxLibrary) {
       } else if (d == DType::F64) {
         typed.set_data_type(onnx::TensorProto::DOUBLE);
         typed.add_double_data(t.data<double>()[i]);
-      } else {
+      } else if (d == DType::I64) {
         typed.set_data_type(onnx::TensorProto::INT64);
         typed.add_int64_data(t.data<int64_t>()[i]);
+      } else { // BOOL values travel as int32_data
+        typed.set_data_type(onnx::TensorProto::BOOL);
+        typed.add_int32_data(t.data<uint8_t>()[i]);
       }
     }
     Tensor back;

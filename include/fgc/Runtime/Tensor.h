@@ -16,12 +16,13 @@
 
 namespace fgc::rt {
 
-/// Element types of runtime tensors.
-enum class DType { F32, F64, I64 };
+/// Element types of runtime tensors. Bool is one byte per element, 0 or 1
+/// (how NumPy, ONNX raw data and MLIR's i1 memrefs store it).
+enum class DType { F32, F64, I64, Bool };
 
 /// Bytes per element.
 size_t dtypeSize(DType dtype);
-/// "f32", "f64", "i64".
+/// "f32", "f64", "i64", "bool".
 const char *dtypeName(DType dtype);
 
 /// "[2x3x4]" (or "[]" for a scalar).

@@ -87,14 +87,23 @@ FG_ELEMENTWISE(MulLowering, fg::MulOp, mul(b, loc, args[0], args[1]))
 FG_ELEMENTWISE(DivLowering, fg::DivOp, div(b, loc, args[0], args[1]))
 FG_ELEMENTWISE(PowLowering, fg::PowOp,
                math::PowFOp::create(b, loc, args[0], args[1]))
+bool isBool(Value v) { return v.getType().isInteger(1); }
+
+// On i1 the order is unsigned (false < true): max is or, min is and.
 FG_ELEMENTWISE(MaxLowering, fg::MaxOp,
                isFloat(args[0])
                    ? Value(arith::MaximumFOp::create(b, loc, args[0], args[1]))
+               : isBool(args[0])
+                   ? Value(arith::OrIOp::create(b, loc, args[0], args[1]))
                    : Value(arith::MaxSIOp::create(b, loc, args[0], args[1])))
 FG_ELEMENTWISE(MinLowering, fg::MinOp,
                isFloat(args[0])
                    ? Value(arith::MinimumFOp::create(b, loc, args[0], args[1]))
+               : isBool(args[0])
+                   ? Value(arith::AndIOp::create(b, loc, args[0], args[1]))
                    : Value(arith::MinSIOp::create(b, loc, args[0], args[1])))
+FG_ELEMENTWISE(SelectLowering, fg::SelectOp,
+               arith::SelectOp::create(b, loc, args[0], args[1], args[2]))
 FG_ELEMENTWISE(NegLowering, fg::NegOp,
                isFloat(args[0])
                    ? Value(arith::NegFOp::create(b, loc, args[0]))
@@ -140,15 +149,34 @@ struct CompareLowering : ElementwiseLowering<fg::CompareOp, CompareLowering> {
   using ElementwiseLowering::ElementwiseLowering;
   static Value build(OpBuilder &b, Location loc, fg::CompareOp op,
                      ValueRange args) {
-    auto predicate = llvm::StringSwitch<arith::CmpFPredicate>(op.getPredicate())
-                         .Case("eq", arith::CmpFPredicate::OEQ)
-                         .Case("ne", arith::CmpFPredicate::UNE)
-                         .Case("lt", arith::CmpFPredicate::OLT)
-                         .Case("le", arith::CmpFPredicate::OLE)
-                         .Case("gt", arith::CmpFPredicate::OGT)
-                         .Default(arith::CmpFPredicate::OGE);
+    StringRef p = op.getPredicate();
     Type elt = args[0].getType();
-    Value cond = arith::CmpFOp::create(b, loc, predicate, args[0], args[1]);
+    Value cond;
+    if (isFloat(args[0])) {
+      // Ordered predicates: NaN compares false except under ne.
+      auto predicate = llvm::StringSwitch<arith::CmpFPredicate>(p)
+                           .Case("eq", arith::CmpFPredicate::OEQ)
+                           .Case("ne", arith::CmpFPredicate::UNE)
+                           .Case("lt", arith::CmpFPredicate::OLT)
+                           .Case("le", arith::CmpFPredicate::OLE)
+                           .Case("gt", arith::CmpFPredicate::OGT)
+                           .Default(arith::CmpFPredicate::OGE);
+      cond = arith::CmpFOp::create(b, loc, predicate, args[0], args[1]);
+    } else {
+      // i64 compares signed, i1 unsigned (false < true).
+      bool u = isBool(args[0]);
+      using P = arith::CmpIPredicate;
+      auto predicate = llvm::StringSwitch<P>(p)
+                           .Case("eq", P::eq)
+                           .Case("ne", P::ne)
+                           .Case("lt", u ? P::ult : P::slt)
+                           .Case("le", u ? P::ule : P::sle)
+                           .Case("gt", u ? P::ugt : P::sgt)
+                           .Default(u ? P::uge : P::sge);
+      cond = arith::CmpIOp::create(b, loc, predicate, args[0], args[1]);
+    }
+    if (isBool(args[0]))
+      return cond;
     return arith::SelectOp::create(b, loc, cond, scalar(b, loc, elt, 1.0),
                                    scalar(b, loc, elt, 0.0));
   }
@@ -186,6 +214,16 @@ struct CastLowering : ElementwiseLowering<fg::CastOp, CastLowering> {
     if (from == to)
       return x;
     bool fromFloat = isa<FloatType>(from), toFloat = isa<FloatType>(to);
+    if (to.isInteger(1))
+      return fromFloat
+                 ? Value(arith::CmpFOp::create(b, loc,
+                                               arith::CmpFPredicate::UNE, x,
+                                               scalar(b, loc, from, 0.0)))
+                 : Value(arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ne,
+                                               x, scalar(b, loc, from, 0)));
+    if (from.isInteger(1))
+      return toFloat ? Value(arith::UIToFPOp::create(b, loc, to, x))
+                     : Value(arith::ExtUIOp::create(b, loc, to, x));
     if (fromFloat && toFloat)
       return from.getIntOrFloatBitWidth() < to.getIntOrFloatBitWidth()
                  ? Value(arith::ExtFOp::create(b, loc, to, x))
@@ -203,7 +241,7 @@ void fgc::lowering::populateElementwisePatterns(RewritePatternSet &patterns) {
                MulLowering, DivLowering, PowLowering, MaxLowering, MinLowering,
                NegLowering, AbsLowering, ExpLowering, LogLowering, SqrtLowering,
                ErfLowering, TanhLowering, ReluLowering, SigmoidLowering,
-               LeakyReluLowering, CastLowering, CompareLowering,
+               LeakyReluLowering, CastLowering, CompareLowering, SelectLowering,
                StopGradientLowering, BroadcastToLowering>(
       patterns.getContext());
 }

@@ -90,3 +90,46 @@ func.func @constant_movement() -> (tensor<3x2xi64>, tensor<3xi64>) {
   %s = fg.slice %r {starts = array<i64: 5>, ends = array<i64: 2>, steps = array<i64: -1>} : tensor<6xi64> -> tensor<3xi64>
   return %t, %s : tensor<3x2xi64>, tensor<3xi64>
 }
+
+// -----
+
+// Bool (i1) shape logic folds: comparisons, not/and/or as compare/min/max on
+// i1 (false < true), casts to and from i1, and select.
+// CHECK-LABEL: func.func @bool_logic
+// CHECK-DAG:     fg.constant dense<[true, false, true]> : tensor<3xi1>
+// CHECK-DAG:     fg.constant dense<[false, false, true]> : tensor<3xi1>
+// CHECK-DAG:     fg.constant dense<true> : tensor<3xi1>
+// CHECK-DAG:     fg.constant dense<[1, 0, 1]> : tensor<3xi64>
+// CHECK-DAG:     fg.constant dense<[7, 4, 7]> : tensor<3xi64>
+// CHECK-DAG:     fg.constant dense<[1.000000e+00, 0.000000e+00, 0.000000e+00]> : tensor<3xf32>
+// CHECK-NOT:     fg.compare
+// CHECK-NOT:     fg.select
+func.func @bool_logic() -> (tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi64>, tensor<3xi64>, tensor<3xf32>) {
+  %s = fg.constant dense<[-1, 4, 5]> : tensor<3xi64>
+  %m1 = fg.constant dense<4> : tensor<i64>
+  %ne = fg.compare "ne", %s, %m1 : tensor<3xi64>, tensor<i64> -> tensor<3xi64>
+  %b = fg.cast %ne : tensor<3xi64> -> tensor<3xi1>
+  %gt = fg.compare "gt", %s, %m1 : tensor<3xi64>, tensor<i64> -> tensor<3xi64>
+  %g = fg.cast %gt : tensor<3xi64> -> tensor<3xi1>
+  %and = fg.min %b, %g : tensor<3xi1>, tensor<3xi1> -> tensor<3xi1>
+  %t = fg.constant dense<true> : tensor<i1>
+  %or = fg.max %b, %t : tensor<3xi1>, tensor<i1> -> tensor<3xi1>
+  %i = fg.cast %b : tensor<3xi1> -> tensor<3xi64>
+  %seven = fg.constant dense<7> : tensor<i64>
+  %sel = fg.select %b, %seven, %s : tensor<3xi1>, tensor<i64>, tensor<3xi64> -> tensor<3xi64>
+  %fs = fg.constant dense<[-1.0, 0.5, 2.0]> : tensor<3xf32>
+  %half = fg.constant dense<0.5> : tensor<f32>
+  %lt = fg.compare "lt", %fs, %half : tensor<3xf32>, tensor<f32> -> tensor<3xf32>
+  return %b, %and, %or, %i, %sel, %lt : tensor<3xi1>, tensor<3xi1>, tensor<3xi1>, tensor<3xi64>, tensor<3xi64>, tensor<3xf32>
+}
+
+// -----
+
+// A uniform condition selects an operand whole.
+// CHECK-LABEL: func.func @select_splat
+// CHECK-NEXT:    return %arg1
+func.func @select_splat(%x: tensor<3xf32>, %y: tensor<3xf32>) -> tensor<3xf32> {
+  %f = fg.constant dense<false> : tensor<i1>
+  %0 = fg.select %f, %x, %y : tensor<i1>, tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}

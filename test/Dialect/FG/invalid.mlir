@@ -423,3 +423,28 @@ func.func @random_seed(%s: tensor<2xi64>, %t: tensor<i64>) {
   %0 = fg.random_normal %s, %t {site = 0} : (tensor<2xi64>, tensor<i64>) -> tensor<3xf32>
   return
 }
+
+// -----
+
+func.func @select_cond(%c: tensor<3xf32>, %x: tensor<3xf32>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 1-bit signless integer values}}
+  %0 = fg.select %c, %x, %x : tensor<3xf32>, tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @select_shape(%c: tensor<4xi1>, %x: tensor<3xf32>) {
+  // expected-error @+2 {{condition shape [4] does not broadcast with the values' [3]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = fg.select %c, %x, %x : tensor<4xi1>, tensor<3xf32>, tensor<3xf32> -> tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @add_bool(%x: tensor<3xi1>) {
+  // expected-error @+1 {{operand #0 must be statically shaped tensor of 32-bit float or 64-bit float or 64-bit signless integer values}}
+  %0 = fg.add %x, %x : tensor<3xi1>, tensor<3xi1> -> tensor<3xi1>
+  return
+}

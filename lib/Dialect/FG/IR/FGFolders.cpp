@@ -168,7 +168,11 @@ OpFoldResult PowOp::fold(FoldAdaptor a) {
 OpFoldResult MaxOp::fold(FoldAdaptor a) {
   return foldBinary(
       a.getLhs(), a.getRhs(), getType(),
-      [](const APInt &x, const APInt &y) -> OptInt { return x.sge(y) ? x : y; },
+      // On i1 (bool) the order is unsigned: max is the logical or.
+      [](const APInt &x, const APInt &y) -> OptInt {
+        bool ge = x.getBitWidth() == 1 ? x.uge(y) : x.sge(y);
+        return ge ? x : y;
+      },
       [](const APFloat &x, const APFloat &y) -> OptFloat {
         return llvm::maximum(x, y);
       });
@@ -177,10 +181,69 @@ OpFoldResult MaxOp::fold(FoldAdaptor a) {
 OpFoldResult MinOp::fold(FoldAdaptor a) {
   return foldBinary(
       a.getLhs(), a.getRhs(), getType(),
-      [](const APInt &x, const APInt &y) -> OptInt { return x.sle(y) ? x : y; },
+      [](const APInt &x, const APInt &y) -> OptInt {
+        bool le = x.getBitWidth() == 1 ? x.ule(y) : x.sle(y);
+        return le ? x : y;
+      },
       [](const APFloat &x, const APFloat &y) -> OptFloat {
         return llvm::minimum(x, y);
       });
+}
+
+OpFoldResult CompareOp::fold(FoldAdaptor a) {
+  StringRef p = getPredicate();
+  auto holds = [&](int order, bool unordered) {
+    if (unordered)
+      return p == "ne";
+    return p == "eq"   ? order == 0
+           : p == "ne" ? order != 0
+           : p == "lt" ? order < 0
+           : p == "le" ? order <= 0
+           : p == "gt" ? order > 0
+                       : order >= 0;
+  };
+  return foldBinary(
+      a.getLhs(), a.getRhs(), getType(),
+      [&](const APInt &x, const APInt &y) -> OptInt {
+        bool u = x.getBitWidth() == 1;
+        int order = (u ? x.ult(y) : x.slt(y)) ? -1 : x == y ? 0 : 1;
+        return APInt(x.getBitWidth(), holds(order, false));
+      },
+      [&](const APFloat &x, const APFloat &y) -> OptFloat {
+        APFloat::cmpResult c = x.compare(y);
+        bool unordered = c == APFloat::cmpUnordered;
+        int order = c == APFloat::cmpLessThan ? -1
+                    : c == APFloat::cmpEqual  ? 0
+                                              : 1;
+        return APFloat(x.getSemantics(), holds(order, unordered) ? 1 : 0);
+      });
+}
+
+OpFoldResult SelectOp::fold(FoldAdaptor a) {
+  auto type = cast<RankedTensorType>(getType());
+  auto cond = smallConstant(a.getCond());
+  if (!cond)
+    return {};
+  // A uniform condition selects one operand whole.
+  if (cond.isSplat()) {
+    Value chosen = cond.getSplatValue<bool>() ? getLhs() : getRhs();
+    if (chosen.getType() == type)
+      return chosen;
+  }
+  auto lhs = smallConstant(a.getLhs()), rhs = smallConstant(a.getRhs());
+  if (!lhs || !rhs || type.getNumElements() > kMaxFoldElements)
+    return {};
+  auto c = llvm::to_vector(cond.getValues<bool>());
+  auto l = llvm::to_vector(lhs.getValues<Attribute>());
+  auto r = llvm::to_vector(rhs.getValues<Attribute>());
+  SmallVector<Attribute> out;
+  for (int64_t i = 0, e = type.getNumElements(); i < e; ++i) {
+    SmallVector<int64_t> idx = delinearize(i, type.getShape());
+    bool take = c[broadcastIndex(idx, cond.getType().getShape())];
+    out.push_back(take ? l[broadcastIndex(idx, lhs.getType().getShape())]
+                       : r[broadcastIndex(idx, rhs.getType().getShape())]);
+  }
+  return DenseElementsAttr::get(type, out);
 }
 
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
@@ -193,9 +256,20 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   Type to = type.getElementType();
   SmallVector<Attribute> out;
   for (Attribute a : c.getValues<Attribute>()) {
+    if (to.isInteger(1)) {
+      bool nonzero = isa<IntegerAttr>(a)
+                         ? !cast<IntegerAttr>(a).getValue().isZero()
+                         : !cast<FloatAttr>(a).getValue().isZero();
+      out.push_back(IntegerAttr::get(to, nonzero));
+      continue;
+    }
     if (auto i = dyn_cast<IntegerAttr>(a)) {
-      double v = static_cast<double>(i.getValue().getSExtValue());
-      out.push_back(to.isInteger(64) ? Attribute(i) : FloatAttr::get(to, v));
+      // i1 is unsigned (true is 1); i64 signed.
+      int64_t n = i.getType().isInteger(1)
+                      ? int64_t(i.getValue().getZExtValue())
+                      : i.getValue().getSExtValue();
+      out.push_back(to.isInteger(64) ? Attribute(IntegerAttr::get(to, n))
+                                     : FloatAttr::get(to, double(n)));
       continue;
     }
     double v = cast<FloatAttr>(a).getValueAsDouble();

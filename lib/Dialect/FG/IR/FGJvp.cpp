@@ -194,6 +194,15 @@ LogicalResult MinOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   return single(out, selectedTangent(jb, *this, "le"));
 }
 
+LogicalResult SelectOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
+  Value tl = alignedTangent(jb, *this, 1), tr = alignedTangent(jb, *this, 2);
+  if (!tl && !tr)
+    return single(out, nullptr);
+  Value zero = jb.scalar(eltOf(getLhs()), 0.0);
+  return single(out,
+                jb.create<SelectOp>(getCond(), tl ? tl : zero, tr ? tr : zero));
+}
+
 LogicalResult NegOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   return single(out, jb.neg(jb.tangent(0)));
 }

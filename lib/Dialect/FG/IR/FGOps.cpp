@@ -710,6 +710,28 @@ LogicalResult CompareOp::inferReturnTypes(MLIRContext *ctx,
   return inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(), types);
 }
 
+LogicalResult SelectOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  if (failed(verifyAdaptor(ctx, loc, adaptor)))
+    return failure();
+  SmallVector<Type> values;
+  if (failed(inferBroadcast(loc, adaptor.getLhs(), adaptor.getRhs(), values)))
+    return failure();
+  auto v = cast<RankedTensorType>(values.front());
+  auto c = staticTensor(adaptor.getCond());
+  if (!c)
+    return failure();
+  auto shape = broadcastShapes(c.getShape(), v.getShape());
+  if (failed(shape))
+    return emitInferError(loc, "condition shape ", shapeStr(c.getShape()),
+                          " does not broadcast with the values' ",
+                          shapeStr(v.getShape()));
+  types.push_back(RankedTensorType::get(*shape, v.getElementType()));
+  return success();
+}
+
 LogicalResult MaxPoolJvpOp::inferReturnTypes(MLIRContext *ctx,
                                              std::optional<Location> loc,
                                              Adaptor adaptor,

@@ -99,6 +99,16 @@ FailureOr<Value> MinOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   return selectedCotangent(b, *this, i, "le", cot);
 }
 
+FailureOr<Value> SelectOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  if (i == 0 || !isa<FloatType>(eltOf(getResult())))
+    return Value();
+  Location loc = getLoc();
+  Value zero = scalar(b, loc, eltOf(cot), 0.0);
+  Value picked = i == 1 ? SelectOp::create(b, loc, getCond(), cot, zero)
+                        : SelectOp::create(b, loc, getCond(), zero, cot);
+  return unbroadcast(b, loc, picked, getOperand(i).getType());
+}
+
 FailureOr<Value> ReluOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
   Location loc = getLoc();
   Value mask = CompareOp::create(b, loc, getInput(),

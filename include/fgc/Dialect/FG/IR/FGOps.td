@@ -21,9 +21,14 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 // Type constraints
 //===----------------------------------------------------------------------===//
 
-def FG_Tensor : StaticShapeTensorOf<[F32, F64, I64]>;
+/// Any tensor: floats carry data and derivatives, i64 indices and shapes,
+/// i1 masks (ONNX bool).
+def FG_Tensor : StaticShapeTensorOf<[F32, F64, I64, I1]>;
+/// Tensors with arithmetic: floats and i64.
+def FG_NumTensor : StaticShapeTensorOf<[F32, F64, I64]>;
 def FG_FloatTensor : StaticShapeTensorOf<[F32, F64]>;
 def FG_IndexTensor : StaticShapeTensorOf<[I64]>;
+def FG_BoolTensor : StaticShapeTensorOf<[I1]>;
 
 class FG_Op<string mnemonic, list<Trait> traits = []>
     : Op<FG_Dialect, mnemonic, !listconcat(traits, [Pure,
@@ -88,11 +93,11 @@ class FG_UnaryOp<string mnemonic, Type type, list<Trait> traits = []>
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def FG_NegOp : FG_UnaryOp<"neg", FG_Tensor> {
+def FG_NegOp : FG_UnaryOp<"neg", FG_NumTensor> {
   let summary = "Elementwise negation";
   let hasFolder = 1;
 }
-def FG_AbsOp : FG_UnaryOp<"abs", FG_Tensor> {
+def FG_AbsOp : FG_UnaryOp<"abs", FG_NumTensor> {
   let summary = "Elementwise absolute value";
 }
 def FG_ExpOp : FG_UnaryOp<"exp", FG_FloatTensor> {
@@ -136,17 +141,17 @@ class FG_BinaryOp<string mnemonic, Type type, list<Trait> traits = []>
   let hasFolder = 1;
 }
 
-def FG_AddOp : FG_BinaryOp<"add", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise sum"; }
-def FG_SubOp : FG_BinaryOp<"sub", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise difference"; }
-def FG_MulOp : FG_BinaryOp<"mul", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise product"; }
-def FG_DivOp : FG_BinaryOp<"div", FG_Tensor> {
+def FG_AddOp : FG_BinaryOp<"add", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise sum"; }
+def FG_SubOp : FG_BinaryOp<"sub", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise difference"; }
+def FG_MulOp : FG_BinaryOp<"mul", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise product"; }
+def FG_DivOp : FG_BinaryOp<"div", FG_NumTensor> {
   let summary = "Elementwise quotient (integer division truncates)";
 }
 def FG_PowOp : FG_BinaryOp<"pow", FG_FloatTensor> { let summary = "Elementwise lhs ^ rhs"; }
 def FG_MaxOp : FG_BinaryOp<"max", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise maximum (NaN if either operand is NaN)";
   let description = [{
-    Elementwise with NumPy broadcasting. The derivatives (JVP and VJP)
+    Elementwise with NumPy broadcasting; on i1, the logical or. The derivatives (JVP and VJP)
     follow the operand that is selected, the left one on ties (lhs >= rhs):
     ONNX Clip imports as max(x, lo) then min(., hi), so x keeps its
     derivative at the bounds, as in PyTorch's clamp.
@@ -155,7 +160,7 @@ def FG_MaxOp : FG_BinaryOp<"max", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInt
 def FG_MinOp : FG_BinaryOp<"min", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise minimum (NaN if either operand is NaN)";
   let description = [{
-    Elementwise with NumPy broadcasting. The derivatives (JVP and VJP)
+    Elementwise with NumPy broadcasting; on i1, the logical and. The derivatives (JVP and VJP)
     follow the operand that is selected, the left one on ties (lhs <= rhs).
   }];
 }
@@ -325,10 +330,10 @@ class FG_ReduceOp<string mnemonic, Type type>
 def FG_ReduceMeanOp : FG_ReduceOp<"reduce_mean", FG_FloatTensor> {
   let summary = "Mean over axes";
 }
-def FG_ReduceSumOp : FG_ReduceOp<"reduce_sum", FG_Tensor> {
+def FG_ReduceSumOp : FG_ReduceOp<"reduce_sum", FG_NumTensor> {
   let summary = "Sum over axes";
 }
-def FG_ReduceMaxOp : FG_ReduceOp<"reduce_max", FG_Tensor> {
+def FG_ReduceMaxOp : FG_ReduceOp<"reduce_max", FG_NumTensor> {
   let summary = "Maximum over axes";
 }
 
@@ -403,10 +408,10 @@ def FG_ShapeOp : FG_InferOp<"shape"> {
 }
 
 def FG_CastOp : FG_Op<"cast", [SameOperandsAndResultShape]> {
-  let summary = "Converts elements between f32, f64 and i64";
+  let summary = "Converts elements between f32, f64, i64 and i1";
   let description = [{
     Float to integer truncates toward zero; integer to float rounds to
-    nearest.
+    nearest; to i1 is "not zero"; i1 converts to 0 or 1.
   }];
   let arguments = (ins FG_Tensor:$input);
   let results = (outs FG_Tensor:$result);
@@ -440,18 +445,39 @@ def FG_BroadcastToOp : FG_Op<"broadcast_to", [DeclareOpInterfaceMethods<VjpOpInt
 }
 
 def FG_CompareOp : FG_InferOp<"compare", [AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
-  let summary = "Elementwise comparison as 1.0 / 0.0 of the operands' type";
+  let summary = "Elementwise comparison as 1 / 0 of the operands' type";
   let description = [{
-    `predicate` is one of eq, ne, lt, le, gt, ge; operands broadcast. Used
-    by derivative rules for masks (ReLU, max). Piecewise constant, so its
-    tangent is zero.
+    `predicate` is one of eq, ne, lt, le, gt, ge; operands broadcast. On
+    floats the result is a 1.0 / 0.0 mask that derivative rules multiply
+    with (ReLU, max); on i1 the comparison is unsigned (false < true), so
+    `ne` is the logical xor. ONNX comparisons are this op followed by a
+    cast to i1. Piecewise constant, so its tangent is zero.
   }];
-  let arguments = (ins FG_FloatTensor:$lhs, FG_FloatTensor:$rhs,
-                   StrAttr:$predicate);
-  let results = (outs FG_FloatTensor:$result);
+  let arguments = (ins FG_Tensor:$lhs, FG_Tensor:$rhs, StrAttr:$predicate);
+  let results = (outs FG_Tensor:$result);
   let assemblyFormat = [{
     $predicate `,` $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($result)
   }];
+  let hasFolder = 1;
+}
+
+def FG_SelectOp : FG_InferOp<"select", [DeclareOpInterfaceMethods<VjpOpInterface>,
+    AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+  let summary = "Elementwise cond ? lhs : rhs (ONNX Where)";
+  let description = [{
+    The three operands broadcast (NumPy rules). The derivatives follow the
+    selected operand; the condition is piecewise constant.
+
+    ```mlir
+    %r = fg.select %c, %x, %y : tensor<4xi1>, tensor<4xf32>, tensor<f32> -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins FG_BoolTensor:$cond, FG_Tensor:$lhs, FG_Tensor:$rhs);
+  let results = (outs FG_Tensor:$result);
+  let assemblyFormat = [{
+    $cond `,` $lhs `,` $rhs attr-dict `:` type($cond) `,` type($lhs) `,` type($rhs) `->` type($result)
+  }];
+  let hasFolder = 1;
 }
 
 def FG_MaxPoolJvpOp : FG_InferOp<"max_pool_jvp", [AllElementTypesMatch<["input", "tangent", "result"]>]> {
