@@ -24,6 +24,7 @@ import collections
 import concurrent.futures
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -211,7 +212,11 @@ def main():
     ap.add_argument("--json", help="write the per-test results here")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--filter", help="only tests whose name matches this regex "
+                    "(not with --write-docs)")
     args = ap.parse_args()
+    if args.filter and args.write_docs:
+        sys.exit("onnx_backend.py: --filter and --write-docs exclude each other")
     fgc = shutil.which(args.fgc) or args.fgc
 
     ops = supported_ops(fgc)
@@ -222,7 +227,8 @@ def main():
             sys.exit(f"onnx_backend.py: {root} not found (install libonnx-testdata)")
         for test in sorted(os.listdir(root)):
             model = os.path.join(root, test, "model.onnx")
-            if os.path.exists(model):
+            if os.path.exists(model) and (not args.filter or
+                                          re.search(args.filter, test)):
                 tests.append((folder, test, model))
 
     failures = []

@@ -102,7 +102,15 @@ public:
   mlir::Value log(mlir::Value x) { return unary<fg::LogOp>(x); }
   mlir::Value abs(mlir::Value x) { return unary<fg::AbsOp>(x); }
   mlir::Value neg(mlir::Value x) { return unary<fg::NegOp>(x); }
-  /// 1.0 where `x predicate y` holds, else 0.0 (zero derivative).
+  /// `x` converted to element type `elt` (fg.cast).
+  mlir::Value cast(mlir::Value x, mlir::Type elt) {
+    if (broken || !x)
+      return fail();
+    auto type = llvm::cast<mlir::RankedTensorType>(x.getType()).clone(elt);
+    return check(nc.createTyped<fg::CastOp>(type, x));
+  }
+  /// 1 where `x predicate y` holds, else 0, of x's element type (zero
+  /// derivative).
   mlir::Value mask(llvm::StringRef predicate, mlir::Value x, mlir::Value y) {
     if (broken || !x || !y)
       return fail();

@@ -3,7 +3,7 @@
 // The converters of OnnxOps.cpp's table that live in files of their own,
 // grouped by kind (OnnxActivations.cpp: activations as compositions;
 // OnnxReductions.cpp: the Reduce* family; OnnxLogical.cpp: comparisons,
-// logic, Where and Expand).
+// logic, Where and Expand; OnnxLosses.cpp: the two loss operators).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +39,10 @@ mlir::LogicalResult convertSign(NodeContext &nc);
 mlir::LogicalResult convertSoftplus(NodeContext &nc);
 mlir::LogicalResult convertSoftsign(NodeContext &nc);
 mlir::LogicalResult convertThresholdedRelu(NodeContext &nc);
+
+// OnnxLosses.cpp.
+mlir::LogicalResult convertNegativeLogLikelihoodLoss(NodeContext &nc);
+mlir::LogicalResult convertSoftmaxCrossEntropyLoss(NodeContext &nc);
 
 // OnnxLogical.cpp.
 mlir::LogicalResult convertAnd(NodeContext &nc);

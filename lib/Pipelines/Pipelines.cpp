@@ -166,6 +166,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
   }
   if (in(Phase::LLVM)) {
     pm.addPass(fg::createFGStripParameters());
+    pm.nest<func::FuncOp>().addPass(createDistinctResults());
     pm.addPass(createEmitCInterface());
     options.target->buildLoweringPipeline(pm, options.lowering);
   }

@@ -35,4 +35,30 @@ def EmitCInterface : Pass<"fgc-emit-c-interface", "::mlir::ModuleOp"> {
   }];
 }
 
+def DistinctResults : Pass<"fgc-distinct-results", "::mlir::func::FuncOp"> {
+  let summary = "Give each function result a tensor of its own";
+  let description = [{
+    A graph whose outputs compute the same value (two identical subgraphs
+    that CSE merged, or one tensor listed under two names) returns one SSA
+    value more than once. After bufferization each result becomes an
+    out-parameter (`buffer-results-to-out-params`), which assumes that every
+    returned buffer is distinct. This pass replaces each repeated operand of
+    `func.return` with a `linalg.copy` of it into a fresh tensor, so every
+    result is written by exactly one producer.
+
+    ```mlir
+    return %0, %0 : tensor<3xf32>, tensor<3xf32>
+    // becomes
+    %e = tensor.empty() : tensor<3xf32>
+    %1 = linalg.copy ins(%0 : tensor<3xf32>) outs(%e : tensor<3xf32>) -> tensor<3xf32>
+    return %0, %1 : tensor<3xf32>, tensor<3xf32>
+    ```
+
+    It runs right before bufferization, after the last CSE (which would
+    merge the copies again).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // FGC_TRANSFORMS_PASSES_TD
