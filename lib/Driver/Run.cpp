@@ -10,6 +10,7 @@
 
 #include "fgc/Dialect/FG/IR/FGAttributes.h"
 #include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Dialect/FG/Transforms/Differentiation.h"
 #include "fgc/Runtime/TensorIO.h"
 #include "fgc/Runtime/TrainerABI.h"
 #include "fgc/Target/Artifact.h"
@@ -110,9 +111,10 @@ int execute(Session &s, StringRef entry, const RunOptions &options,
       auto it = s.inputs.find(a.name);
       if (it != s.inputs.end()) {
         t = &it->second;
-      } else if ((tangents && rt::abi::isTangent(a.name)) ||
+      } else if ((tangents && (rt::abi::isTangent(a.name) ||
+                               rt::abi::isCotangent(a.name))) ||
                  rt::abi::isOptimizerState(a.name)) {
-        // Tangents and optimizer state default to zero.
+        // Tangents, cotangents and optimizer state default to zero.
         auto tt = tangents ? tangents->find(a.name) : s.inputs.end();
         if (tangents && tt != tangents->end()) {
           t = &tt->second;
@@ -126,12 +128,14 @@ int execute(Session &s, StringRef entry, const RunOptions &options,
                      "' (expected " + a.typeString() + ")");
       }
       if (t->dtype() != a.dtype || t->shape() != a.shape) {
-        bool tangent = rt::abi::isTangent(a.name);
+        auto strip = [&](const char *suffix) {
+          return a.name.substr(0, a.name.size() - std::strlen(suffix));
+        };
         std::string flag =
-            tangent
-                ? "--tangent " +
-                      a.name.substr(0, a.name.size() -
-                                           std::strlen(rt::abi::kTangentSuffix))
+            rt::abi::isTangent(a.name)
+                ? "--tangent " + strip(rt::abi::kTangentSuffix)
+            : rt::abi::isCotangent(a.name)
+                ? "--cotangent " + strip(rt::abi::kCotangentSuffix)
                 : "--input " + a.name;
         return error(flag + ": expected " + a.typeString() +
                      ", the file holds " + t->typeString());
@@ -283,6 +287,48 @@ int jvp(const JvpOptions &options) {
                    "' is not differentiated (--wrt gives: " +
                    (differentiated.empty() ? "nothing" : differentiated) + ")");
   return execute(s, jvpName, options, &tangents);
+}
+
+int vjp(const VjpOptions &options) {
+  Session s;
+  if (!prepare(options, s))
+    return 1;
+  auto forward = s.module->lookupSymbol<func::FuncOp>(rt::abi::kForward);
+  std::string outputs;
+  llvm::StringSet<> floatOutputs;
+  for (unsigned i = 0; i < forward.getNumResults(); ++i) {
+    StringAttr name = fg::getResultName(forward, i);
+    std::string n = name ? name.str() : "result" + std::to_string(i);
+    if (!fg::isFloatTensor(forward.getResultTypes()[i]))
+      continue;
+    floatOutputs.insert(n);
+    outputs += (outputs.empty() ? "" : ", ") + n;
+  }
+  if (options.cotangents.empty())
+    return error("fgc vjp needs --cotangent OUTPUT=FILE for at least one "
+                 "output (outputs: " +
+                 outputs + ")");
+  std::map<std::string, rt::Tensor> cotangents;
+  for (const auto &[name, file] : options.cotangents) {
+    if (!floatOutputs.contains(name))
+      return error("--cotangent " + name +
+                   ": the model has no "
+                   "floating-point output '" +
+                   name + "' (outputs: " + outputs + ")");
+    if (cotangents.count(rt::abi::cotangentName(name)))
+      return error("--cotangent " + name + " is given twice");
+    rt::Tensor t;
+    std::string why;
+    if (!rt::readTensorFile(file, t, why))
+      return error("--cotangent " + name + "=" + file + ": " + why);
+    cotangents[rt::abi::cotangentName(name)] = std::move(t);
+  }
+  std::string why;
+  if (failed(runVjp(*s.module, rt::abi::kForward, options.wrt, why)))
+    return error(options.model + ": " + why);
+  forward.erase(); // only the derivative is compiled
+  return execute(s, std::string(rt::abi::kForward) + "_vjp", options,
+                 &cotangents);
 }
 
 } // namespace fgc::driver

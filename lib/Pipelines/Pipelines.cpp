@@ -195,6 +195,16 @@ LogicalResult runJvp(ModuleOp module, StringRef function,
   return run(module, pm, error, /*withLocation=*/false, "fg-jvp failed");
 }
 
+LogicalResult runVjp(ModuleOp module, StringRef function,
+                     ArrayRef<std::string> wrt, std::string &error) {
+  PassManager pm(module.getContext());
+  fg::FGVjpOptions options;
+  options.function = function.str();
+  options.wrt.assign(wrt.begin(), wrt.end());
+  pm.addPass(fg::createFGVjp(options));
+  return run(module, pm, error, /*withLocation=*/false, "fg-vjp failed");
+}
+
 namespace {
 
 /// The options of the registered pipelines: PipelineOptions bound to a

@@ -41,6 +41,14 @@ bool isTangent(const std::string &name) {
   return endsWith(name, kTangentSuffix);
 }
 
+std::string cotangentName(const std::string &name) {
+  return name + kCotangentSuffix;
+}
+
+bool isCotangent(const std::string &name) {
+  return endsWith(name, kCotangentSuffix);
+}
+
 std::string blockLossName(int64_t block) {
   return kBlockLossPrefix + std::to_string(block);
 }

@@ -7,6 +7,7 @@
 //   fgc compile MODEL  compile the forward pass; --emit picks the stage
 //   fgc run MODEL      compile and run the forward pass on input files
 //   fgc jvp MODEL      compile and run a forward-mode derivative
+//   fgc vjp MODEL      compile and run a reverse-mode derivative
 //   fgc inspect MODEL  print the local-loss blocks of a model
 //
 //===----------------------------------------------------------------------===//
@@ -45,6 +46,8 @@ cl::SubCommand
 cl::SubCommand
     jvpCmd("jvp", "Compile and run a forward-mode derivative (JVP) of a model");
 cl::SubCommand
+    vjpCmd("vjp", "Compile and run a reverse-mode derivative (VJP) of a model");
+cl::SubCommand
     inspectCmd("inspect",
                "Print a model's local-loss blocks, perturbation points, "
                "heads and parameter counts");
@@ -55,31 +58,32 @@ cl::opt<std::string> modelPath(cl::Positional,
                                cl::desc("<model.onnx|model.onnxtxt|->"),
                                cl::sub(importCmd), cl::sub(compileCmd),
                                cl::sub(runCmd), cl::sub(jvpCmd),
-                               cl::sub(inspectCmd), cl::cat(fgcCategory));
+                               cl::sub(vjpCmd), cl::sub(inspectCmd),
+                               cl::cat(fgcCategory));
 cl::opt<int64_t> batchSize(
     "batch-size",
     cl::desc("Fix the symbolic leading (batch) dimension of every input"),
     cl::value_desc("N"), cl::init(0), cl::sub(importCmd), cl::sub(compileCmd),
-    cl::sub(runCmd), cl::sub(jvpCmd), cl::sub(inspectCmd),
+    cl::sub(runCmd), cl::sub(jvpCmd), cl::sub(vjpCmd), cl::sub(inspectCmd),
     cl::cat(fgcCategory));
 cl::list<std::string> inputShapes(
     "input-shape",
     cl::desc("Fix the whole shape of one input, e.g. image=128x1x28x28 "
              "(repeatable)"),
     cl::value_desc("NAME=DxDx..."), cl::sub(importCmd), cl::sub(compileCmd),
-    cl::sub(runCmd), cl::sub(jvpCmd), cl::cat(fgcCategory));
+    cl::sub(runCmd), cl::sub(jvpCmd), cl::sub(vjpCmd), cl::cat(fgcCategory));
 cl::opt<bool> noFuseLayerNorm(
     "no-fuse-layer-norm",
     cl::desc("Keep decomposed layer norms (opset 13) as separate ops"),
     cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
-    cl::sub(jvpCmd), cl::cat(fgcCategory));
+    cl::sub(jvpCmd), cl::sub(vjpCmd), cl::cat(fgcCategory));
 
 cl::opt<bool> upgradeOpset(
     "upgrade-opset",
     cl::desc("Convert models below opset 13 with ONNX's version converter "
              "instead of rejecting them"),
     cl::init(false), cl::sub(importCmd), cl::sub(compileCmd), cl::sub(runCmd),
-    cl::sub(jvpCmd), cl::cat(fgcCategory));
+    cl::sub(jvpCmd), cl::sub(vjpCmd), cl::cat(fgcCategory));
 
 //===--- import -----------------------------------------------------------===//
 
@@ -115,7 +119,7 @@ cl::opt<unsigned> optLevel("O",
                            cl::desc("LLVM optimisation level 0..3 "
                                     "(default 3)"),
                            cl::Prefix, cl::init(3), cl::sub(compileCmd),
-                           cl::sub(runCmd), cl::sub(jvpCmd),
+                           cl::sub(runCmd), cl::sub(jvpCmd), cl::sub(vjpCmd),
                            cl::cat(fgcCategory));
 cl::opt<bool> runtimeChecks(
     "runtime-checks",
@@ -123,7 +127,7 @@ cl::opt<bool> runtimeChecks(
              "runtime verification); a failed check aborts naming the op. "
              "Slow: for debugging the compiler"),
     cl::init(false), cl::sub(compileCmd), cl::sub(runCmd), cl::sub(jvpCmd),
-    cl::cat(fgcCategory));
+    cl::sub(vjpCmd), cl::cat(fgcCategory));
 cl::opt<std::string> mcpu("mcpu",
                           cl::desc("Target CPU (default: host, the CPU fgc "
                                    "runs on)"),
@@ -135,24 +139,24 @@ cl::list<std::string> runInputs(
     cl::desc("A graph input's value from a .npy or ONNX TensorProto (.pb) "
              "file (repeatable); its shape fixes dynamic dimensions"),
     cl::value_desc("NAME=FILE"), cl::sub(runCmd), cl::sub(jvpCmd),
-    cl::cat(fgcCategory));
+    cl::sub(vjpCmd), cl::cat(fgcCategory));
 cl::list<std::string> foldInputs(
     "fold-input",
     cl::desc("Compile this input's --input value into the code as a "
              "constant (for shape-like inputs such as a Reshape's shape)"),
-    cl::value_desc("NAME"), cl::sub(runCmd), cl::sub(jvpCmd),
+    cl::value_desc("NAME"), cl::sub(runCmd), cl::sub(jvpCmd), cl::sub(vjpCmd),
     cl::cat(fgcCategory));
 cl::opt<std::string> outputDir(
     "output-dir",
     cl::desc("Where to write <output-name>.npy per graph output (default: .)"),
     cl::value_desc("dir"), cl::init("."), cl::sub(runCmd), cl::sub(jvpCmd),
-    cl::cat(fgcCategory));
+    cl::sub(vjpCmd), cl::cat(fgcCategory));
 cl::opt<std::string> paramsFile(
     "params",
     cl::desc("Parameter values from an ONNX model's initializers, or from a "
              "directory of <parameter>.npy/.pb files, instead of the model's"),
     cl::value_desc("model.onnx|dir"), cl::init(""), cl::sub(runCmd),
-    cl::sub(jvpCmd), cl::cat(fgcCategory));
+    cl::sub(jvpCmd), cl::sub(vjpCmd), cl::cat(fgcCategory));
 cl::opt<bool> importOnly(
     "import-only",
     cl::desc("Stop after reading the inputs and importing the model (for "
@@ -162,20 +166,26 @@ cl::opt<int> threads("threads",
                      cl::desc("Threads for matrix products (default: "
                               "OpenBLAS's choice)"),
                      cl::init(0), cl::sub(runCmd), cl::sub(jvpCmd),
-                     cl::cat(fgcCategory));
+                     cl::sub(vjpCmd), cl::cat(fgcCategory));
 
 cl::list<std::string>
     wrt("wrt",
         cl::desc("What to differentiate with respect to: inputs (default), "
                  "params, or input/parameter names"),
         cl::value_desc("inputs|params|NAME,..."), cl::CommaSeparated,
-        cl::sub(jvpCmd), cl::cat(fgcCategory));
+        cl::sub(jvpCmd), cl::sub(vjpCmd), cl::cat(fgcCategory));
 cl::list<std::string> tangentFiles(
     "tangent",
     cl::desc("The tangent of a differentiated input or parameter, .npy or "
              ".pb, with a leading K dimension when --tangents K > 1 "
              "(repeatable; zero when not given)"),
     cl::value_desc("NAME=FILE"), cl::sub(jvpCmd), cl::cat(fgcCategory));
+cl::list<std::string> cotangentFiles(
+    "cotangent",
+    cl::desc("The cotangent of a model output (the vector u of uᵀJ), .npy or "
+             ".pb, of that output's shape (repeatable; zero when not given, "
+             "at least one required)"),
+    cl::value_desc("OUTPUT=FILE"), cl::sub(vjpCmd), cl::cat(fgcCategory));
 cl::opt<int64_t> numTangents(
     "tangents",
     cl::desc("Number K of tangent directions propagated at once (default 1)"),
@@ -435,6 +445,20 @@ int runJvp() {
   return fgc::driver::jvp(options);
 }
 
+int runVjp() {
+  fgc::driver::VjpOptions options;
+  if (!runOptions("vjp", options))
+    return 1;
+  options.wrt.assign(wrt.begin(), wrt.end());
+  for (const std::string &spec : cotangentFiles) {
+    auto [name, file] = StringRef(spec).split('=');
+    if (name.empty() || file.empty())
+      return error("--cotangent: expected OUTPUT=FILE, got '" + spec + "'");
+    options.cotangents.emplace_back(name.str(), file.str());
+  }
+  return fgc::driver::vjp(options);
+}
+
 int runRun() {
   fgc::driver::RunOptions options;
   if (!runOptions("run", options) ||
@@ -469,6 +493,8 @@ int main(int argc, char **argv) {
           "[--params FILE]\n"
           "  fgc jvp MODEL --wrt=inputs|params|NAME,.. --input NAME=FILE... "
           "--tangent NAME=FILE... [--tangents K]\n"
+          "  fgc vjp MODEL --wrt=inputs|params|NAME,.. --input NAME=FILE... "
+          "--cotangent OUTPUT=FILE...\n"
           "  fgc inspect MODEL [--json] [--algo=A] [--blocks=..] "
           "[--groups=..] [--layout=..]\n"
           "  fgc compile MODEL --algo=lg-fg-a|fg-a|lg-fg-w|fg-w|readout "
@@ -483,6 +509,8 @@ int main(int argc, char **argv) {
     return runRun();
   if (jvpCmd)
     return runJvp();
+  if (vjpCmd)
+    return runVjp();
   if (inspectCmd)
     return runInspect();
   errs() << "fgc: no subcommand given; run 'fgc --help'\n";

@@ -91,6 +91,18 @@ struct JvpOptions : RunOptions {
 /// Compiles <forward>_jvp and writes <output>.npy and <output>.tangent.npy.
 int jvp(const JvpOptions &options);
 
+struct VjpOptions : RunOptions {
+  /// "inputs", "params", or input/parameter names (fg-vjp's wrt).
+  std::vector<std::string> wrt;
+  /// OUTPUT -> FILE: the cotangent of a model output (its shape); zero when
+  /// not given, but at least one is required.
+  std::vector<std::pair<std::string, std::string>> cotangents;
+};
+
+/// Compiles <forward>_vjp and writes <output>.npy and <name>.grad.npy for
+/// each differentiated input or parameter.
+int vjp(const VjpOptions &options);
+
 struct InspectOptions {
   std::string model;
   ImportOptions import;

@@ -93,6 +93,10 @@ mlir::LogicalResult runJvp(mlir::ModuleOp module, llvm::StringRef function,
                            llvm::ArrayRef<std::string> wrt, int64_t tangents,
                            std::string &error);
 
+/// Runs fg-vjp on `function` (what `fgc vjp` compiles).
+mlir::LogicalResult runVjp(mlir::ModuleOp module, llvm::StringRef function,
+                           llvm::ArrayRef<std::string> wrt, std::string &error);
+
 /// Registers `fgc-import-cleanup`, `fgc-local`, `fgc-train`, `fgc-training`
 /// (local and train), `fgc-linalg`, `fgc-llvm` and `fgc-pipeline` (from=,
 /// to=) with fgc-opt.

@@ -74,6 +74,10 @@ inline constexpr const char *kAdamM = "adam_m";
 inline constexpr const char *kAdamV = "adam_v";
 /// The tangent of argument X in a JVP function is "X.tangent".
 inline constexpr const char *kTangentSuffix = ".tangent";
+/// In a VJP function, the cotangent of result Y is the argument
+/// "Y.cotangent" and the gradient of X the result "X.grad".
+inline constexpr const char *kCotangentSuffix = ".cotangent";
+inline constexpr const char *kGradSuffix = ".grad";
 
 /// "<param>.<suffix>".
 std::string stateName(const std::string &param, const char *suffix);
@@ -82,6 +86,9 @@ bool isOptimizerState(const std::string &name);
 /// "<name>.tangent", and whether `name` is one.
 std::string tangentName(const std::string &name);
 bool isTangent(const std::string &name);
+/// "<name>.cotangent", and whether `name` is one.
+std::string cotangentName(const std::string &name);
+bool isCotangent(const std::string &name);
 
 /// "loss.block<block>".
 std::string blockLossName(int64_t block);

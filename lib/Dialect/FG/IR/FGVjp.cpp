@@ -18,32 +18,6 @@ using namespace fgc::fg;
 
 namespace {
 
-/// Swaps the last two axes.
-Value transposeLast(OpBuilder &b, Location loc, Value v) {
-  SmallVector<int64_t> perm;
-  for (int64_t i = 0; i < rankOf(v); ++i)
-    perm.push_back(i);
-  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
-  return transpose(b, loc, v, perm);
-}
-
-/// Sums a cotangent of a broadcast result down to an operand's type (the
-/// adjoint of NumPy broadcasting).
-Value unbroadcast(OpBuilder &b, Location loc, Value cot, Type target) {
-  auto t = cast<RankedTensorType>(target);
-  ArrayRef<int64_t> from = typeOf(cot).getShape();
-  ArrayRef<int64_t> to = t.getShape();
-  if (from == to)
-    return cot;
-  int64_t lead = static_cast<int64_t>(from.size() - to.size());
-  SmallVector<int64_t> axes;
-  for (int64_t i = 0; i < static_cast<int64_t>(from.size()); ++i)
-    if (i < lead || (to[i - lead] == 1 && from[i] != 1))
-      axes.push_back(i);
-  Value v = axes.empty() ? cot : reduceSum(b, loc, cot, axes, true);
-  return reshape(b, loc, v, to);
-}
-
 /// A reduced cotangent broadcast back over the reduced axes.
 Value expandReduced(OpBuilder &b, Location loc, Value cot, Value input,
                     ArrayRef<int64_t> opAxes) {
@@ -175,8 +149,24 @@ FailureOr<Value> ReduceMaxOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
 FailureOr<Value> MatMulOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   Location loc = getLoc();
   Value a = getLhs(), w = getRhs();
-  if (rankOf(a) < 2 || rankOf(w) < 2)
-    return emitOpError("has no reverse-mode rule for vector operands");
+  // NumPy promotes a vector lhs to a row [1, K] and a vector rhs to a
+  // column [K, 1], and drops that axis from the result: differentiate the
+  // matrix product and reshape back.
+  if (rankOf(a) == 1 || rankOf(w) == 1) {
+    SmallVector<int64_t> as(shapeOf(a)), ws(shapeOf(w));
+    if (as.size() == 1)
+      as.insert(as.begin(), 1);
+    if (ws.size() == 1)
+      ws.push_back(1);
+    Value a2 = reshape(b, loc, a, as), w2 = reshape(b, loc, w, ws);
+    auto full = MatMulOp::create(b, loc, a2, w2);
+    Value c2 = reshape(b, loc, cot, shapeOf(full.getResult()));
+    FailureOr<Value> d = full.buildVjp(b, i, c2);
+    full.erase();
+    if (failed(d))
+      return failure();
+    return reshape(b, loc, *d, shapeOf(getOperand(i)));
+  }
   if (i == 0) {
     Value d = MatMulOp::create(b, loc, cot, transposeLast(b, loc, w));
     return unbroadcast(b, loc, d, a.getType());
@@ -252,6 +242,54 @@ FailureOr<Value> LayerNormOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
     return unbroadcast(b, loc, MulOp::create(b, loc, cot, xhat),
                        getScale().getType());
   return unbroadcast(b, loc, cot, getBias().getType());
+}
+
+FailureOr<Value> BatchNormOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  // y = (x - m) r s + c with r = 1 / sqrt(v + eps), per channel (axis 1).
+  Location loc = getLoc();
+  Value x = getInput();
+  Type elt = eltOf(x);
+  int64_t rank = rankOf(x), channels = shapeOf(x)[1];
+  SmallVector<int64_t> perChannel(rank, 1);
+  perChannel[1] = channels;
+  auto channel = [&](Value v) { return reshape(b, loc, v, perChannel); };
+  // Sum over every axis but the channel axis, as [C].
+  auto total = [&](Value v) {
+    SmallVector<int64_t> axes = {0};
+    for (int64_t d = 2; d < rank; ++d)
+      axes.push_back(d);
+    return reduceSum(b, loc, v, axes, false);
+  };
+  Value r = DivOp::create(
+      b, loc, scalar(b, loc, elt, 1.0),
+      SqrtOp::create(
+          b, loc,
+          AddOp::create(b, loc, channel(getVar()),
+                        scalar(b, loc, elt, getEpsilon().convertToDouble()))));
+  Value s = channel(getScale());
+  Value centered = SubOp::create(b, loc, x, channel(getMean()));
+  switch (i) {
+  case 0:
+    return MulOp::create(b, loc, cot, MulOp::create(b, loc, r, s)).getResult();
+  case 1:
+    return total(
+        MulOp::create(b, loc, cot, MulOp::create(b, loc, centered, r)));
+  case 2:
+    return total(cot);
+  case 3:
+    return NegOp::create(
+               b, loc,
+               total(MulOp::create(b, loc, cot, MulOp::create(b, loc, r, s))))
+        .getResult();
+  default: {
+    // d r / d v = -r^3 / 2.
+    Value r3 = MulOp::create(b, loc, MulOp::create(b, loc, r, r), r);
+    Value d =
+        MulOp::create(b, loc, MulOp::create(b, loc, centered, s),
+                      MulOp::create(b, loc, r3, scalar(b, loc, elt, -0.5)));
+    return total(MulOp::create(b, loc, cot, d));
+  }
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -26,13 +26,16 @@ inline llvm::ArrayRef<int64_t> shapeOf(mlir::Value v) {
 inline int64_t rankOf(mlir::Value v) { return typeOf(v).getRank(); }
 inline mlir::Type eltOf(mlir::Value v) { return typeOf(v).getElementType(); }
 
-/// A tensor of `type` with every element `value`.
+/// A tensor of `type` with every element `value` (converted to an integer
+/// for integer element types).
 inline mlir::Value splat(mlir::OpBuilder &b, mlir::Location loc,
                          mlir::RankedTensorType type, double value) {
-  return ConstantOp::create(
-      b, loc,
-      mlir::DenseElementsAttr::get(
-          type, mlir::FloatAttr::get(type.getElementType(), value)));
+  mlir::Type elt = type.getElementType();
+  mlir::Attribute v = llvm::isa<mlir::FloatType>(elt)
+                          ? mlir::Attribute(mlir::FloatAttr::get(elt, value))
+                          : mlir::Attribute(mlir::IntegerAttr::get(
+                                elt, static_cast<int64_t>(value)));
+  return ConstantOp::create(b, loc, mlir::DenseElementsAttr::get(type, v));
 }
 /// A rank-0 constant of element type `elt`.
 inline mlir::Value scalar(mlir::OpBuilder &b, mlir::Location loc,
@@ -62,8 +65,8 @@ inline mlir::Value broadcastTo(mlir::OpBuilder &b, mlir::Location loc,
                                mlir::Value v, llvm::ArrayRef<int64_t> shape) {
   if (shapeOf(v) == shape)
     return v;
-  return BroadcastToOp::create(
-      b, loc, mlir::RankedTensorType::get(shape, eltOf(v)), v);
+  return BroadcastToOp::create(b, loc,
+                               mlir::RankedTensorType::get(shape, eltOf(v)), v);
 }
 
 inline mlir::Value reduceSum(mlir::OpBuilder &b, mlir::Location loc,
@@ -78,6 +81,34 @@ inline mlir::Value reduceMean(mlir::OpBuilder &b, mlir::Location loc,
                               bool keepdims) {
   return ReduceMeanOp::create(b, loc, v, b.getDenseI64ArrayAttr(axes),
                               b.getBoolAttr(keepdims));
+}
+
+/// Swaps the last two axes.
+inline mlir::Value transposeLast(mlir::OpBuilder &b, mlir::Location loc,
+                                 mlir::Value v) {
+  llvm::SmallVector<int64_t> perm;
+  for (int64_t i = 0; i < rankOf(v); ++i)
+    perm.push_back(i);
+  std::swap(perm[perm.size() - 1], perm[perm.size() - 2]);
+  return transpose(b, loc, v, perm);
+}
+
+/// Sums a cotangent of a broadcast result down to an operand's type (the
+/// adjoint of NumPy broadcasting).
+inline mlir::Value unbroadcast(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value cot, mlir::Type target) {
+  auto t = llvm::cast<mlir::RankedTensorType>(target);
+  llvm::ArrayRef<int64_t> from = typeOf(cot).getShape();
+  llvm::ArrayRef<int64_t> to = t.getShape();
+  if (from == to)
+    return cot;
+  int64_t lead = static_cast<int64_t>(from.size() - to.size());
+  llvm::SmallVector<int64_t> axes;
+  for (int64_t i = 0; i < static_cast<int64_t>(from.size()); ++i)
+    if (i < lead || (to[i - lead] == 1 && from[i] != 1))
+      axes.push_back(i);
+  mlir::Value v = axes.empty() ? cot : reduceSum(b, loc, cot, axes, true);
+  return reshape(b, loc, v, to);
 }
 
 } // namespace fgc::fg

@@ -93,35 +93,35 @@ class FG_UnaryOp<string mnemonic, Type type, list<Trait> traits = []>
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
-def FG_NegOp : FG_UnaryOp<"neg", FG_NumTensor> {
+def FG_NegOp : FG_UnaryOp<"neg", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise negation";
   let hasFolder = 1;
 }
-def FG_AbsOp : FG_UnaryOp<"abs", FG_NumTensor> {
+def FG_AbsOp : FG_UnaryOp<"abs", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise absolute value";
 }
-def FG_ExpOp : FG_UnaryOp<"exp", FG_FloatTensor> {
+def FG_ExpOp : FG_UnaryOp<"exp", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise natural exponential";
 }
-def FG_LogOp : FG_UnaryOp<"log", FG_FloatTensor> {
+def FG_LogOp : FG_UnaryOp<"log", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise natural logarithm";
 }
-def FG_SqrtOp : FG_UnaryOp<"sqrt", FG_FloatTensor> {
+def FG_SqrtOp : FG_UnaryOp<"sqrt", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise square root";
 }
-def FG_ErfOp : FG_UnaryOp<"erf", FG_FloatTensor> {
+def FG_ErfOp : FG_UnaryOp<"erf", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise Gauss error function";
 }
 def FG_ReluOp : FG_UnaryOp<"relu", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise max(x, 0)";
 }
-def FG_SigmoidOp : FG_UnaryOp<"sigmoid", FG_FloatTensor> {
+def FG_SigmoidOp : FG_UnaryOp<"sigmoid", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise logistic function 1 / (1 + exp(-x))";
 }
-def FG_TanhOp : FG_UnaryOp<"tanh", FG_FloatTensor> {
+def FG_TanhOp : FG_UnaryOp<"tanh", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise hyperbolic tangent";
 }
-def FG_LeakyReluOp : FG_UnaryOp<"leaky_relu", FG_FloatTensor> {
+def FG_LeakyReluOp : FG_UnaryOp<"leaky_relu", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise x >= 0 ? x : alpha * x";
   let arguments = (ins FG_FloatTensor:$input, F64Attr:$alpha);
   let assemblyFormat = "$input attr-dict `:` type($result)";
@@ -144,10 +144,10 @@ class FG_BinaryOp<string mnemonic, Type type, list<Trait> traits = []>
 def FG_AddOp : FG_BinaryOp<"add", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise sum"; }
 def FG_SubOp : FG_BinaryOp<"sub", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise difference"; }
 def FG_MulOp : FG_BinaryOp<"mul", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise product"; }
-def FG_DivOp : FG_BinaryOp<"div", FG_NumTensor> {
+def FG_DivOp : FG_BinaryOp<"div", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise quotient (integer division truncates)";
 }
-def FG_PowOp : FG_BinaryOp<"pow", FG_FloatTensor> { let summary = "Elementwise lhs ^ rhs"; }
+def FG_PowOp : FG_BinaryOp<"pow", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> { let summary = "Elementwise lhs ^ rhs"; }
 def FG_MaxOp : FG_BinaryOp<"max", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise maximum (NaN if either operand is NaN)";
   let description = [{
@@ -255,14 +255,14 @@ def FG_AvgPoolOp : FG_PoolOp<"avg_pool"> {
 // Normalisation and softmax
 //===----------------------------------------------------------------------===//
 
-def FG_SoftmaxOp : FG_InferOp<"softmax"> {
+def FG_SoftmaxOp : FG_InferOp<"softmax", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Softmax along one axis";
   let arguments = (ins FG_FloatTensor:$input, I64Attr:$axis);
   let results = (outs FG_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
-def FG_LogSoftmaxOp : FG_InferOp<"log_softmax"> {
+def FG_LogSoftmaxOp : FG_InferOp<"log_softmax", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Log of the softmax along one axis";
   let arguments = (ins FG_FloatTensor:$input, I64Attr:$axis);
   let results = (outs FG_FloatTensor:$result);
@@ -296,7 +296,7 @@ def FG_LayerNormOp : FG_InferOp<"layer_norm", [DeclareOpInterfaceMethods<VjpOpIn
   }];
 }
 
-def FG_BatchNormOp : FG_InferOp<"batch_norm"> {
+def FG_BatchNormOp : FG_InferOp<"batch_norm", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Batch normalisation in inference form over [N, C, ...]";
   let description = [{
     y = (x - mean[c]) / sqrt(var[c] + epsilon) * scale[c] + bias[c], with the
@@ -362,7 +362,7 @@ def FG_TransposeOp : FG_InferOp<"transpose", [DeclareOpInterfaceMethods<VjpOpInt
   let hasFolder = 1;
 }
 
-def FG_ConcatOp : FG_InferOp<"concat"> {
+def FG_ConcatOp : FG_InferOp<"concat", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Concatenates tensors along one axis";
   let arguments = (ins Variadic<FG_Tensor>:$inputs, I64Attr:$axis);
   let results = (outs FG_Tensor:$result);
@@ -370,7 +370,7 @@ def FG_ConcatOp : FG_InferOp<"concat"> {
   let hasFolder = 1;
 }
 
-def FG_SliceOp : FG_InferOp<"slice", [AllElementTypesMatch<["input", "result"]>]> {
+def FG_SliceOp : FG_InferOp<"slice", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "result"]>]> {
   let summary = "Strided slice with one (start, end, step) per dimension";
   let description = [{
     For each dimension d, takes indices start[d], start[d] + step[d], ...
@@ -385,7 +385,7 @@ def FG_SliceOp : FG_InferOp<"slice", [AllElementTypesMatch<["input", "result"]>]
   let hasFolder = 1;
 }
 
-def FG_GatherOp : FG_InferOp<"gather", [AllElementTypesMatch<["input", "result"]>]> {
+def FG_GatherOp : FG_InferOp<"gather", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "result"]>]> {
   let summary = "Gathers slices along an axis at integer indices, ONNX Gather";
   let description = [{
     result shape = input.shape[:axis] + indices.shape + input.shape[axis+1:].
@@ -407,7 +407,7 @@ def FG_ShapeOp : FG_InferOp<"shape"> {
   let hasFolder = 1;
 }
 
-def FG_CastOp : FG_Op<"cast", [SameOperandsAndResultShape]> {
+def FG_CastOp : FG_Op<"cast", [DeclareOpInterfaceMethods<VjpOpInterface>, SameOperandsAndResultShape]> {
   let summary = "Converts elements between f32, f64, i64 and i1";
   let description = [{
     Float to integer truncates toward zero; integer to float rounds to
@@ -444,7 +444,7 @@ def FG_BroadcastToOp : FG_Op<"broadcast_to", [DeclareOpInterfaceMethods<VjpOpInt
   let hasFolder = 1;
 }
 
-def FG_CompareOp : FG_InferOp<"compare", [AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
+def FG_CompareOp : FG_InferOp<"compare", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["lhs", "rhs", "result"]>]> {
   let summary = "Elementwise comparison as 1 / 0 of the operands' type";
   let description = [{
     `predicate` is one of eq, ne, lt, le, gt, ge; operands broadcast. On

@@ -11,6 +11,7 @@
 #ifndef FGC_DIALECT_FG_TRANSFORMS_DIFFERENTIATION_H
 #define FGC_DIALECT_FG_TRANSFORMS_DIFFERENTIATION_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Operation.h"
 #include "llvm/ADT/DenseMap.h"
@@ -54,6 +55,27 @@ mlir::LogicalResult propagateCotangents(
     const llvm::DenseSet<mlir::Value> &targets,
     llvm::DenseMap<mlir::Value, mlir::Value> &cot,
     const llvm::DenseMap<mlir::Value, mlir::Value> *replacedBy = nullptr);
+
+/// A value to differentiate with respect to: a function argument or a
+/// parameter read with fg.param.
+struct Seed {
+  std::string name;
+  mlir::Type type;
+  int64_t argIndex = -1; // a function argument, or
+  llvm::StringRef param; // a parameter symbol
+};
+
+/// Whether `t` is a ranked tensor of floats (what has derivatives).
+bool isFloatTensor(mlir::Type t);
+
+/// The seeds `wrt` names for `func`: "inputs" (every float argument, also
+/// the default when `wrt` is empty), "params" (every float parameter the
+/// function reads), argument or parameter names, or argument indices.
+/// Errors (an unknown name, a non-float value) are emitted on `func`,
+/// prefixed with `pass`.
+mlir::FailureOr<llvm::SmallVector<Seed>>
+resolveSeeds(mlir::func::FuncOp func, llvm::ArrayRef<std::string> wrt,
+             llvm::StringRef pass);
 
 } // namespace fgc::fg
 

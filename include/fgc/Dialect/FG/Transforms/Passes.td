@@ -119,6 +119,38 @@ def FGJvp : Pass<"fg-jvp", "::mlir::ModuleOp"> {
   ];
 }
 
+def FGVjp : Pass<"fg-vjp", "::mlir::ModuleOp"> {
+  let summary = "Reverse-mode differentiation: build <function>_vjp";
+  let description = [{
+    Builds `<function>_vjp`, which takes the function's arguments followed
+    by one cotangent per floating-point result (`<result>.cotangent`, the
+    result's type), and returns the function's results followed by one
+    gradient per differentiated value (`<name>.grad`, that value's type):
+    the vector-Jacobian product uᵀJ of the cotangents u with the Jacobian
+    of all results with respect to that value.
+
+    The pass knows no op: each op's rule comes from `VjpOpInterface`
+    (lib/Dialect/FG/IR/FGVjp.cpp), and the reverse sweep is the one the
+    training passes use (`propagateCotangents`). Only ops on a path from a
+    differentiated value to a result get reverse code; integer and boolean
+    values and `fg.stop_gradient` results have no cotangent, and a value
+    with no path to any result gets a zero gradient. A value returned twice
+    gets the sum of both cotangents; a parameter read several times the sum
+    over its reads.
+
+    `wrt` is as for fg-jvp: `inputs` (the default), `params`, names or
+    argument indices. An op without a reverse-mode rule on a differentiated
+    path, an unknown name or a non-float value is an error naming it.
+  }];
+  let options = [
+    Option<"function", "function", "std::string", /*default=*/"\"forward\"",
+           "The function to differentiate">,
+    ListOption<"wrt", "wrt", "std::string",
+               "What to differentiate with respect to: inputs, params, or "
+               "names/indices">
+  ];
+}
+
 def FGLocalize : Pass<"fg-localize", "::mlir::ModuleOp"> {
   let summary = "Cut @forward into local-loss blocks: heads, cuts, perturbation points";
   let description = [{

@@ -1,0 +1,151 @@
+//===- FGVjpMovement.cpp - Reverse-mode rules of data movement ------------===//
+//
+// VjpOpInterface::buildVjp of concat, slice and gather (conventions in
+// FGVjp.cpp). Their adjoints put the cotangent back where the data came
+// from: a slice of the cotangent (concat), the cotangent spread into zeros
+// (slice), and a sum over the indices that picked each row (gather, as a
+// product with the one-hot matrix of the indices).
+//
+//===----------------------------------------------------------------------===//
+
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
+
+using namespace mlir;
+using namespace fgc::fg;
+
+namespace {
+
+Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type elt) {
+  return splat(b, loc, RankedTensorType::get(shape, elt), 0.0);
+}
+
+/// Elements [from, from + size) of axis `axis`.
+Value sliceAxis(OpBuilder &b, Location loc, Value v, int64_t axis, int64_t from,
+                int64_t size) {
+  ArrayRef<int64_t> shape = shapeOf(v);
+  SmallVector<int64_t> starts(shape.size(), 0), ends(shape),
+      steps(shape.size(), 1);
+  starts[axis] = from;
+  ends[axis] = from + size;
+  return SliceOp::create(b, loc, v, b.getDenseI64ArrayAttr(starts),
+                         b.getDenseI64ArrayAttr(ends),
+                         b.getDenseI64ArrayAttr(steps));
+}
+
+/// `v` with `before` and `after` zeros added along `axis`.
+Value padAxis(OpBuilder &b, Location loc, Value v, int64_t axis, int64_t before,
+              int64_t after) {
+  SmallVector<Value> parts;
+  auto zerosOf = [&](int64_t n) {
+    SmallVector<int64_t> shape(shapeOf(v));
+    shape[axis] = n;
+    return zeros(b, loc, shape, eltOf(v));
+  };
+  if (before)
+    parts.push_back(zerosOf(before));
+  parts.push_back(v);
+  if (after)
+    parts.push_back(zerosOf(after));
+  if (parts.size() == 1)
+    return v;
+  return ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(axis));
+}
+
+/// `v` reversed along `axis` (a gather at n-1, .., 0).
+Value reverseAxis(OpBuilder &b, Location loc, Value v, int64_t axis) {
+  int64_t n = shapeOf(v)[axis];
+  SmallVector<int64_t> idx;
+  for (int64_t i = n - 1; i >= 0; --i)
+    idx.push_back(i);
+  Value indices = ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({n}, b.getI64Type()),
+                             ArrayRef(idx)));
+  return GatherOp::create(b, loc, v, indices, b.getI64IntegerAttr(axis));
+}
+
+/// `v` with `step - 1` zeros after each element along `axis`, without the
+/// trailing ones: element j lands at j * step.
+Value spreadAxis(OpBuilder &b, Location loc, Value v, int64_t axis,
+                 int64_t step) {
+  SmallVector<int64_t> shape(shapeOf(v));
+  int64_t n = shape[axis];
+  SmallVector<int64_t> split(shape);
+  split.insert(split.begin() + axis + 1, 1);
+  SmallVector<int64_t> gap(split);
+  gap[axis + 1] = step - 1;
+  Value parts[] = {reshape(b, loc, v, split), zeros(b, loc, gap, eltOf(v))};
+  Value wide = ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(axis + 1));
+  shape[axis] = n * step;
+  return sliceAxis(b, loc, reshape(b, loc, wide, shape), axis, 0,
+                   (n - 1) * step + 1);
+}
+
+} // namespace
+
+FailureOr<Value> ConcatOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  if (!isa<FloatType>(eltOf(cot)))
+    return Value();
+  int64_t axis = getAxis(), offset = 0;
+  for (unsigned j = 0; j < i; ++j)
+    offset += shapeOf(getInputs()[j])[axis];
+  return sliceAxis(b, getLoc(), cot, axis, offset,
+                   shapeOf(getInputs()[i])[axis]);
+}
+
+FailureOr<Value> SliceOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
+  Location loc = getLoc();
+  if (!isa<FloatType>(eltOf(cot)))
+    return Value();
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  if (typeOf(cot).getNumElements() == 0)
+    return zeros(b, loc, in, eltOf(cot));
+  Value g = cot;
+  for (int64_t d = 0, e = static_cast<int64_t>(in.size()); d < e; ++d) {
+    int64_t start = getStarts()[d], step = getSteps()[d];
+    int64_t n = shapeOf(cot)[d];
+    if (start == 0 && step == 1 && n == in[d])
+      continue;
+    // Element j of the result came from start + j * step: as positions
+    // first, first + |step|, .. in increasing order.
+    int64_t first = start;
+    if (step < 0) {
+      g = reverseAxis(b, loc, g, d);
+      first = start + (n - 1) * step;
+      step = -step;
+    }
+    if (step > 1)
+      g = spreadAxis(b, loc, g, d, step);
+    int64_t span = (n - 1) * step + 1;
+    g = padAxis(b, loc, g, d, first, in[d] - first - span);
+  }
+  return g;
+}
+
+FailureOr<Value> GatherOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
+  // in[p, a, q] += cot[p, k, q] for every index k with indices[k] = a:
+  // cot as [P*Q, K] times the one-hot [K, A] of the indices.
+  Location loc = getLoc();
+  if (i != 0 || !isa<FloatType>(eltOf(cot)))
+    return Value();
+  ArrayRef<int64_t> in = shapeOf(getInput());
+  int64_t axis = getAxis(), a = in[axis];
+  int64_t p = 1, q = 1, k = typeOf(getIndices()).getNumElements();
+  for (int64_t d = 0; d < axis; ++d)
+    p *= in[d];
+  for (int64_t d = axis + 1, e = static_cast<int64_t>(in.size()); d < e; ++d)
+    q *= in[d];
+  // Negative indices count from the end.
+  Type i64 = b.getI64Type();
+  Value idx = reshape(b, loc, getIndices(), {k});
+  Value negative = CompareOp::create(b, loc, idx, scalar(b, loc, i64, 0),
+                                     b.getStringAttr("lt"));
+  idx = AddOp::create(b, loc, idx,
+                      MulOp::create(b, loc, negative, scalar(b, loc, i64, a)));
+  Value oneHot =
+      OneHotOp::create(b, loc, RankedTensorType::get({k, a}, eltOf(cot)), idx);
+  Value c = transpose(b, loc, reshape(b, loc, cot, {p, k, q}), {0, 2, 1});
+  Value prod = MatMulOp::create(b, loc, reshape(b, loc, c, {p * q, k}), oneHot);
+  Value r = transpose(b, loc, reshape(b, loc, prod, {p, q, a}), {0, 2, 1});
+  return reshape(b, loc, r, in);
+}
