@@ -204,28 +204,8 @@ struct AvgPoolLowering : OpConversionPattern<fg::AvgPoolOp> {
     Value sum = poolWindows(rewriter, loc, xp, result, kernel, strides, ones,
                             scalarAttr(elt, 0), add);
 
-    // Per-axis tap counts, multiplied into a [O..] divisor.
-    SmallVector<SmallVector<int64_t>> counts(ns);
-    for (int64_t i = 0; i < ns; ++i) {
-      int64_t lo = op.getCountIncludePad() ? -pads[i] : 0;
-      int64_t hi = op.getCountIncludePad() ? in[i] + pads[ns + i] : in[i];
-      for (int64_t o = 0; o < out[i]; ++o) {
-        int64_t c = 0;
-        for (int64_t t = 0; t < kernel[i]; ++t) {
-          int64_t pos = o * strides[i] + t - pads[i];
-          c += pos >= lo && pos < hi;
-        }
-        counts[i].push_back(std::max<int64_t>(c, 1));
-      }
-    }
-    SmallVector<double> divisor(product(out), 1.0);
-    for (size_t linear = 0; linear < divisor.size(); ++linear) {
-      int64_t rest = linear;
-      for (int64_t i = ns - 1; i >= 0; --i) {
-        divisor[linear] *= counts[i][rest % out[i]];
-        rest /= out[i];
-      }
-    }
+    SmallVector<double> divisor = fg::avgPoolDivisor(
+        in, out, kernel, strides, pads, op.getCountIncludePad());
     auto divType = RankedTensorType::get(out, elt);
     DenseElementsAttr divAttr;
     if (elt.isF32())

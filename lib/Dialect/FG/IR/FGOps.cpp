@@ -81,6 +81,39 @@ LogicalResult checkArray(std::optional<Location> loc, StringRef name,
 
 } // namespace
 
+SmallVector<double>
+fgc::fg::avgPoolDivisor(ArrayRef<int64_t> in, ArrayRef<int64_t> out,
+                        ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                        ArrayRef<int64_t> pads, bool countIncludePad) {
+  int64_t ns = kernel.size();
+  // Per-axis tap counts, multiplied into one divisor per position.
+  SmallVector<SmallVector<int64_t>> counts(ns);
+  for (int64_t i = 0; i < ns; ++i) {
+    int64_t lo = countIncludePad ? -pads[i] : 0;
+    int64_t hi = countIncludePad ? in[i] + pads[ns + i] : in[i];
+    for (int64_t o = 0; o < out[i]; ++o) {
+      int64_t c = 0;
+      for (int64_t t = 0; t < kernel[i]; ++t) {
+        int64_t pos = o * strides[i] + t - pads[i];
+        c += pos >= lo && pos < hi;
+      }
+      counts[i].push_back(std::max<int64_t>(c, 1));
+    }
+  }
+  int64_t total = 1;
+  for (int64_t o : out)
+    total *= o;
+  SmallVector<double> divisor(total, 1.0);
+  for (int64_t linear = 0; linear < total; ++linear) {
+    int64_t rest = linear;
+    for (int64_t i = ns - 1; i >= 0; --i) {
+      divisor[linear] *= counts[i][rest % out[i]];
+      rest /= out[i];
+    }
+  }
+  return divisor;
+}
+
 FailureOr<SmallVector<int64_t>>
 fgc::fg::broadcastShapes(ArrayRef<int64_t> lhs, ArrayRef<int64_t> rhs) {
   size_t rank = std::max(lhs.size(), rhs.size());

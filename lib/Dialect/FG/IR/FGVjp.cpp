@@ -1,13 +1,14 @@
 //===- FGVjp.cpp - Reverse-mode derivative rules of the fg ops ------------===//
 //
-// One VjpOpInterface::buildVjp per op that local training differentiates in
-// reverse: the parameter-free ops between a linear layer and its
-// perturbation point, the linear layers' weight and bias operands, and the
-// loss heads. A rule gets the cotangent of the result (same type as the
-// result) and returns the cotangent of one operand with that operand's
-// type, or null for zero. The reverse sweep that drives them is
-// fgc::fg::propagateCotangents (lib/Dialect/FG/Transforms/
-// Differentiation.cpp), which fg-train-step runs.
+// VjpOpInterface::buildVjp of every fg op that carries float data: here the
+// shape ops, reductions, matrix products, normalisations and losses; in
+// FGVjpElementwise.cpp the elementwise ops, FGVjpMovement.cpp concat, slice
+// and gather, FGVjpPooling.cpp pooling, FGVjpConv.cpp convolution. A rule
+// gets the cotangent of the result (same type as the result) and returns
+// the cotangent of one operand with that operand's type, or null for zero.
+// The reverse sweep that drives them is fgc::fg::propagateCotangents
+// (lib/Dialect/FG/Transforms/Differentiation.cpp), which fg-vjp and
+// fg-train-step run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -332,42 +333,4 @@ FailureOr<Value> LocalXentOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
     return MatMulOp::create(b, loc, transpose(b, loc, xbar, {1, 0}), scaled)
         .getResult();
   return reduceSum(b, loc, scaled, {0}, false);
-}
-
-FailureOr<Value> ConvOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
-  Location loc = getLoc();
-  int64_t rank = rankOf(cot);
-  if (i == 2) {
-    // Bias: sum over the batch and the spatial axes.
-    SmallVector<int64_t> axes = {0};
-    for (int64_t d = 2; d < rank; ++d)
-      axes.push_back(d);
-    return reduceSum(b, loc, cot, axes, false);
-  }
-  if (i != 1 || getGroup() != 1)
-    return emitOpError("has a reverse-mode rule for its weight and bias "
-                       "(group = 1) only");
-  // dW[m, c, k..] = sum_{n, o..} g[n, m, o..] x[n, c, o s + k d - pad]: a
-  // convolution of x (batch and channel axes swapped) with g as the kernel,
-  // the stride and dilation exchanged; the result may overhang the kernel
-  // when the stride does not divide the padded input, and is sliced.
-  SmallVector<int64_t> swap;
-  for (int64_t d = 0; d < rank; ++d)
-    swap.push_back(d);
-  std::swap(swap[0], swap[1]);
-  Value x = transpose(b, loc, getInput(), swap);
-  Value g = transpose(b, loc, cot, swap);
-  auto dw = ConvOp::create(b, loc, x, g, Value(),
-                           b.getDenseI64ArrayAttr(getDilations()),
-                           getPadsAttr(), b.getDenseI64ArrayAttr(getStrides()),
-                           b.getI64IntegerAttr(1));
-  Value w = transpose(b, loc, dw, swap);
-  ArrayRef<int64_t> want = typeOf(getWeight()).getShape();
-  if (typeOf(w).getShape() != want) {
-    SmallVector<int64_t> starts(rank, 0), ends(want), steps(rank, 1);
-    w = SliceOp::create(b, loc, w, b.getDenseI64ArrayAttr(starts),
-                        b.getDenseI64ArrayAttr(ends),
-                        b.getDenseI64ArrayAttr(steps));
-  }
-  return w;
 }

@@ -30,6 +30,15 @@ namespace fgc::fg {
 mlir::FailureOr<llvm::SmallVector<int64_t>>
 broadcastShapes(llvm::ArrayRef<int64_t> lhs, llvm::ArrayRef<int64_t> rhs);
 
+/// The divisor of average pooling at each output position ([O1..On],
+/// row-major): the number of taps inside the input, or also inside the
+/// explicit padding with `countIncludePad` (at least 1). The lowering
+/// divides by it and the reverse-mode rule multiplies by its inverse.
+llvm::SmallVector<double>
+avgPoolDivisor(llvm::ArrayRef<int64_t> in, llvm::ArrayRef<int64_t> out,
+               llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+               llvm::ArrayRef<int64_t> pads, bool countIncludePad);
+
 /// Output size of one spatial axis of a convolution or pooling window.
 /// Returns a negative value when the window does not fit.
 int64_t slidingWindowOutputSize(int64_t input, int64_t kernel, int64_t stride,

@@ -225,7 +225,7 @@ def FG_ConvOp : FG_InferOp<"conv", [DeclareOpInterfaceMethods<VjpOpInterface>,
   }];
 }
 
-class FG_PoolOp<string mnemonic> : FG_InferOp<mnemonic, [SameOperandsElementType,
+class FG_PoolOp<string mnemonic> : FG_InferOp<mnemonic, [DeclareOpInterfaceMethods<VjpOpInterface>, SameOperandsElementType,
                                                         AllElementTypesMatch<["input", "result"]>]> {
   let results = (outs FG_FloatTensor:$result);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
@@ -480,7 +480,7 @@ def FG_SelectOp : FG_InferOp<"select", [DeclareOpInterfaceMethods<VjpOpInterface
   let hasFolder = 1;
 }
 
-def FG_MaxPoolJvpOp : FG_InferOp<"max_pool_jvp", [AllElementTypesMatch<["input", "tangent", "result"]>]> {
+def FG_MaxPoolJvpOp : FG_InferOp<"max_pool_jvp", [DeclareOpInterfaceMethods<VjpOpInterface>, AllElementTypesMatch<["input", "tangent", "result"]>]> {
   let summary = "The tangent of max pooling: each window's tangent at its argmax";
   let description = [{
     For every window of `input` (attributes as fg.max_pool), the value of
