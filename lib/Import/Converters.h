@@ -3,7 +3,8 @@
 // The converters of OnnxOps.cpp's table that live in files of their own,
 // grouped by kind (OnnxActivations.cpp: activations as compositions;
 // OnnxReductions.cpp: the Reduce* family; OnnxLogical.cpp: comparisons,
-// logic, Where and Expand; OnnxLosses.cpp: the two loss operators).
+// logic, Where and Expand; OnnxLosses.cpp: the two loss operators;
+// OnnxIndexing.cpp: ArgMax, ArgMin and Size).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +40,11 @@ mlir::LogicalResult convertSign(NodeContext &nc);
 mlir::LogicalResult convertSoftplus(NodeContext &nc);
 mlir::LogicalResult convertSoftsign(NodeContext &nc);
 mlir::LogicalResult convertThresholdedRelu(NodeContext &nc);
+
+// OnnxIndexing.cpp.
+mlir::LogicalResult convertArgMax(NodeContext &nc);
+mlir::LogicalResult convertArgMin(NodeContext &nc);
+mlir::LogicalResult convertSize(NodeContext &nc);
 
 // OnnxLosses.cpp.
 mlir::LogicalResult convertNegativeLogLikelihoodLoss(NodeContext &nc);
