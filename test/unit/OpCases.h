@@ -105,6 +105,29 @@ inline Case select(std::mt19937 &rng) {
   return c;
 }
 
+/// fg.<op> on a [a, b] input mapped into the op's domain first: "all"
+/// (the input), "unit" (tanh of it, inside (-1, 1)) or "above1" (x^2 + 1.5).
+inline Case math(const char *op, std::mt19937 &rng, const char *domain,
+                 bool piecewiseConstant = false) {
+  std::string t = T({dim(rng), dim(rng)});
+  const char *ts = t.c_str();
+  std::string pre;
+  if (std::string(domain) == "unit")
+    pre = format("  %%d = fg.tanh %%x : %s\n", ts);
+  else if (std::string(domain) == "above1")
+    pre = format("  %%s = fg.mul %%x, %%x : %s, %s -> %s\n"
+                 "  %%c = fg.constant dense<1.5> : tensor<f64>\n"
+                 "  %%d = fg.add %%s, %%c : %s, tensor<f64> -> %s\n",
+                 ts, ts, ts, ts, ts);
+  std::string in = pre.empty() ? "%x" : "%d";
+  Case c;
+  c.zeroTangent = piecewiseConstant;
+  c.text = fn("%x: " + t, t,
+              pre + format("  %%0 = fg.%s %s : %s\n  return %%0 : %s", op,
+                           in.c_str(), ts, ts));
+  return c;
+}
+
 inline const std::vector<std::pair<std::string, Generator>> &cases() {
   static const std::vector<std::pair<std::string, Generator>> all = {
       {"add", [](auto &r) { return binary("add", r, false); }},
@@ -118,6 +141,20 @@ inline const std::vector<std::pair<std::string, Generator>> &cases() {
       {"max", [](auto &r) { return binary("max", r, false); }},
       {"max_broadcast", [](auto &r) { return binary("max", r, true); }},
       {"select", [](auto &r) { return select(r); }},
+      {"sin", [](auto &r) { return math("sin", r, "all"); }},
+      {"cos", [](auto &r) { return math("cos", r, "all"); }},
+      {"tan", [](auto &r) { return math("tan", r, "unit"); }},
+      {"asin", [](auto &r) { return math("asin", r, "unit"); }},
+      {"acos", [](auto &r) { return math("acos", r, "unit"); }},
+      {"atan", [](auto &r) { return math("atan", r, "all"); }},
+      {"sinh", [](auto &r) { return math("sinh", r, "all"); }},
+      {"cosh", [](auto &r) { return math("cosh", r, "all"); }},
+      {"asinh", [](auto &r) { return math("asinh", r, "all"); }},
+      {"acosh", [](auto &r) { return math("acosh", r, "above1"); }},
+      {"atanh", [](auto &r) { return math("atanh", r, "unit"); }},
+      {"floor", [](auto &r) { return math("floor", r, "all", true); }},
+      {"ceil", [](auto &r) { return math("ceil", r, "all", true); }},
+      {"round", [](auto &r) { return math("round", r, "all", true); }},
       {"min", [](auto &r) { return binary("min", r, false); }},
       {"min_broadcast", [](auto &r) { return binary("min", r, true); }},
       {"neg", [](auto &r) { return unary("neg", r); }},

@@ -143,6 +143,26 @@ FG_ELEMENTWISE(
                                      op.getAlpha().convertToDouble()),
                               args[0]),
         args[0]))
+// The math ops; Round is ONNX Round, half to even.
+FG_ELEMENTWISE(SinLowering, fg::SinOp, math::SinOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(CosLowering, fg::CosOp, math::CosOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(TanLowering, fg::TanOp, math::TanOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(AsinLowering, fg::AsinOp, math::AsinOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(AcosLowering, fg::AcosOp, math::AcosOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(AtanLowering, fg::AtanOp, math::AtanOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(SinhLowering, fg::SinhOp, math::SinhOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(CoshLowering, fg::CoshOp, math::CoshOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(AsinhLowering, fg::AsinhOp,
+               math::AsinhOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(AcoshLowering, fg::AcoshOp,
+               math::AcoshOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(AtanhLowering, fg::AtanhOp,
+               math::AtanhOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(FloorLowering, fg::FloorOp,
+               math::FloorOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(CeilLowering, fg::CeilOp, math::CeilOp::create(b, loc, args[0]))
+FG_ELEMENTWISE(RoundLowering, fg::RoundOp,
+               math::RoundEvenOp::create(b, loc, args[0]))
 #undef FG_ELEMENTWISE
 
 struct CompareLowering : ElementwiseLowering<fg::CompareOp, CompareLowering> {
@@ -237,11 +257,14 @@ struct CastLowering : ElementwiseLowering<fg::CastOp, CastLowering> {
 } // namespace
 
 void fgc::lowering::populateElementwisePatterns(RewritePatternSet &patterns) {
-  patterns.add<ConstantLowering, ShapeLowering, AddLowering, SubLowering,
-               MulLowering, DivLowering, PowLowering, MaxLowering, MinLowering,
-               NegLowering, AbsLowering, ExpLowering, LogLowering, SqrtLowering,
-               ErfLowering, TanhLowering, ReluLowering, SigmoidLowering,
-               LeakyReluLowering, CastLowering, CompareLowering, SelectLowering,
-               StopGradientLowering, BroadcastToLowering>(
-      patterns.getContext());
+  patterns
+      .add<ConstantLowering, ShapeLowering, AddLowering, SubLowering,
+           MulLowering, DivLowering, PowLowering, MaxLowering, MinLowering,
+           NegLowering, AbsLowering, ExpLowering, LogLowering, SqrtLowering,
+           ErfLowering, TanhLowering, ReluLowering, SigmoidLowering,
+           LeakyReluLowering, CastLowering, CompareLowering, SelectLowering,
+           StopGradientLowering, BroadcastToLowering, SinLowering, CosLowering,
+           TanLowering, AsinLowering, AcosLowering, AtanLowering, SinhLowering,
+           CoshLowering, AsinhLowering, AcoshLowering, AtanhLowering,
+           FloorLowering, CeilLowering, RoundLowering>(patterns.getContext());
 }

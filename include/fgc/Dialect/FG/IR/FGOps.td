@@ -166,6 +166,38 @@ def FG_MinOp : FG_BinaryOp<"min", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInt
 }
 
 //===----------------------------------------------------------------------===//
+// Elementwise math with a pointwise derivative
+//===----------------------------------------------------------------------===//
+
+/// An elementwise function f of one float tensor whose derivative f'(x) is
+/// built by `buildDerivative` (a tensor of the input's shape, or null for
+/// a piecewise-constant f): the JVP multiplies the tangent by it, the VJP
+/// the cotangent.
+class FG_MathOp<string mnemonic, string fn>
+    : FG_UnaryOp<mnemonic, FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
+  let summary = "Elementwise " # fn;
+  let extraClassDeclaration = [{
+    /// f'(x) for this op's input, or null where f is piecewise constant.
+    ::mlir::Value buildDerivative(::mlir::OpBuilder &b, ::mlir::Location loc);
+  }];
+}
+
+def FG_SinOp : FG_MathOp<"sin", "sine">;
+def FG_CosOp : FG_MathOp<"cos", "cosine">;
+def FG_TanOp : FG_MathOp<"tan", "tangent">;
+def FG_AsinOp : FG_MathOp<"asin", "arcsine">;
+def FG_AcosOp : FG_MathOp<"acos", "arccosine">;
+def FG_AtanOp : FG_MathOp<"atan", "arctangent">;
+def FG_SinhOp : FG_MathOp<"sinh", "hyperbolic sine">;
+def FG_CoshOp : FG_MathOp<"cosh", "hyperbolic cosine">;
+def FG_AsinhOp : FG_MathOp<"asinh", "inverse hyperbolic sine">;
+def FG_AcoshOp : FG_MathOp<"acosh", "inverse hyperbolic cosine">;
+def FG_AtanhOp : FG_MathOp<"atanh", "inverse hyperbolic tangent">;
+def FG_FloorOp : FG_MathOp<"floor", "floor (piecewise constant: zero derivative)">;
+def FG_CeilOp : FG_MathOp<"ceil", "ceiling (piecewise constant: zero derivative)">;
+def FG_RoundOp : FG_MathOp<"round", "rounding half to even, as ONNX Round (piecewise constant: zero derivative)">;
+
+//===----------------------------------------------------------------------===//
 // Linear algebra and convolution
 //===----------------------------------------------------------------------===//
 
