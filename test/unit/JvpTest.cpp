@@ -84,29 +84,9 @@ TEST_P(JvpRule, MatchesCentralFiniteDifferences) {
     ASSERT_TRUE(compile(ctx, c.text, 1, compiled, error)) << error << "\n"
                                                           << c.text;
     std::normal_distribution<double> normal(0, 1);
-    std::uniform_real_distribution<double> pos(0.5, 2);
-    std::uniform_int_distribution<int64_t> index(-c.indexBound,
-                                                 c.indexBound - 1);
     // Primal inputs and one tangent per floating-point input.
     std::vector<Tensor> inputs, tangents;
-    for (const ArgSpec &a : compiled.primalSig.args) {
-      if (a.kind == ArgSpec::Kind::Output)
-        continue;
-      Tensor t(a.dtype, a.shape);
-      for (int64_t i = 0; i < t.numElements(); ++i) {
-        if (a.dtype == DType::I64)
-          t.data<int64_t>()[i] = index(rng);
-        else
-          t.data<double>()[i] = c.positive ? pos(rng) : normal(rng);
-      }
-      if (a.dtype == DType::F64) {
-        Tensor v(a.dtype, a.shape);
-        for (int64_t i = 0; i < v.numElements(); ++i)
-          v.data<double>()[i] = normal(rng);
-        tangents.push_back(std::move(v));
-      }
-      inputs.push_back(std::move(t));
-    }
+    drawInputs(compiled.primalSig, c, rng, inputs, tangents);
     std::vector<Tensor> jvpInputs;
     for (Tensor &t : inputs) {
       jvpInputs.emplace_back(t.dtype(), t.shape());

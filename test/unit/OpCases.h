@@ -556,6 +556,35 @@ inline std::vector<Tensor> call(rt::PackedFunction fn,
   return outputs;
 }
 
+/// Draws a case's inputs for `sig` (f64: standard normal, or uniform in
+/// [0.5, 2] for positive cases; i64: uniform in [-indexBound, indexBound))
+/// and one standard-normal direction per f64 input.
+inline void drawInputs(const FunctionSignature &sig, const Case &c,
+                       std::mt19937 &rng, std::vector<Tensor> &inputs,
+                       std::vector<Tensor> &directions) {
+  std::normal_distribution<double> normal(0, 1);
+  std::uniform_real_distribution<double> pos(0.5, 2);
+  std::uniform_int_distribution<int64_t> index(-c.indexBound, c.indexBound - 1);
+  for (const ArgSpec &a : sig.args) {
+    if (a.kind == ArgSpec::Kind::Output)
+      continue;
+    Tensor t(a.dtype, a.shape);
+    for (int64_t i = 0; i < t.numElements(); ++i) {
+      if (a.dtype == DType::I64)
+        t.data<int64_t>()[i] = index(rng);
+      else
+        t.data<double>()[i] = c.positive ? pos(rng) : normal(rng);
+    }
+    if (a.dtype == DType::F64) {
+      Tensor v(a.dtype, a.shape);
+      for (int64_t i = 0; i < v.numElements(); ++i)
+        v.data<double>()[i] = normal(rng);
+      directions.push_back(std::move(v));
+    }
+    inputs.push_back(std::move(t));
+  }
+}
+
 inline double norm(const Tensor &t) {
   double s = 0;
   for (int64_t i = 0; i < t.numElements(); ++i)

@@ -112,28 +112,8 @@ TEST_P(VjpRule, MatchesFiniteDifferencesAndTransposesTheJvp) {
     }
     ASSERT_TRUE(ok) << error << "\n" << c.text;
     std::normal_distribution<double> normal(0, 1);
-    std::uniform_real_distribution<double> pos(0.5, 2);
-    std::uniform_int_distribution<int64_t> index(-c.indexBound,
-                                                 c.indexBound - 1);
     std::vector<Tensor> inputs, directions;
-    for (const ArgSpec &a : compiled.primalSig.args) {
-      if (a.kind == ArgSpec::Kind::Output)
-        continue;
-      Tensor t(a.dtype, a.shape);
-      for (int64_t i = 0; i < t.numElements(); ++i) {
-        if (a.dtype == DType::I64)
-          t.data<int64_t>()[i] = index(rng);
-        else
-          t.data<double>()[i] = c.positive ? pos(rng) : normal(rng);
-      }
-      if (a.dtype == DType::F64) {
-        Tensor v(a.dtype, a.shape);
-        for (int64_t i = 0; i < v.numElements(); ++i)
-          v.data<double>()[i] = normal(rng);
-        directions.push_back(std::move(v));
-      }
-      inputs.push_back(std::move(t));
-    }
+    drawInputs(compiled.primalSig, c, rng, inputs, directions);
     std::vector<Tensor> cotangents;
     for (const ArgSpec &a : compiled.primalSig.args)
       if (a.kind == ArgSpec::Kind::Output && a.dtype == DType::F64) {
