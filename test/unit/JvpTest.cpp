@@ -33,38 +33,6 @@ using namespace fgc;
 using namespace fgc::testing;
 
 namespace {
-/// A one-op module compiled with its JVP.
-struct Compiled {
-  std::unique_ptr<JitModule> jit;
-  rt::PackedFunction primal = nullptr, jvp = nullptr;
-  FunctionSignature primalSig, jvpSig;
-};
-
-bool compile(mlir::MLIRContext &ctx, const std::string &text, int64_t k,
-             Compiled &out, std::string &error) {
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
-  if (!module) {
-    error = "parse error";
-    return false;
-  }
-  if (mlir::failed(runJvp(*module, "forward", {}, k, error)))
-    return false;
-  auto sig = fgc::driver::lowerToLinalg(*module, "forward", error);
-  if (mlir::failed(sig))
-    return false;
-  out.primalSig = *sig;
-  auto jsig = getSignature(*module, "forward_jvp", error);
-  if (mlir::failed(jsig))
-    return false;
-  out.jvpSig = *jsig;
-  out.jit = driver::lowerAndJit(*module, CodegenOptions(), error);
-  if (!out.jit)
-    return false;
-  out.primal = out.jit->lookup("forward", error);
-  out.jvp = out.jit->lookup("forward_jvp", error);
-  return out.primal && out.jvp;
-}
 
 class JvpRule : public ::testing::TestWithParam<size_t> {};
 
@@ -81,43 +49,30 @@ TEST_P(JvpRule, MatchesCentralFiniteDifferences) {
     ctx.loadAllAvailableDialects();
     Compiled compiled;
     std::string error;
-    ASSERT_TRUE(compile(ctx, c.text, 1, compiled, error)) << error << "\n"
-                                                          << c.text;
+    ASSERT_TRUE(compile(ctx, c.text, 1, /*withVjp=*/false, compiled, error))
+        << error << "\n"
+        << c.text;
     std::normal_distribution<double> normal(0, 1);
     // Primal inputs and one tangent per floating-point input.
     std::vector<Tensor> inputs, tangents;
     drawInputs(compiled.primalSig, c, rng, inputs, tangents);
     std::vector<Tensor> jvpInputs;
-    for (Tensor &t : inputs) {
-      jvpInputs.emplace_back(t.dtype(), t.shape());
-      std::memcpy(jvpInputs.back().data(), t.data(), t.byteSize());
-    }
-    for (Tensor &t : tangents) {
-      jvpInputs.emplace_back(t.dtype(), t.shape());
-      std::memcpy(jvpInputs.back().data(), t.data(), t.byteSize());
-    }
+    for (const Tensor &t : inputs)
+      jvpInputs.push_back(copyOf(t));
+    for (const Tensor &t : tangents)
+      jvpInputs.push_back(copyOf(t));
     std::vector<Tensor> jvpOut = call(compiled.jvp, compiled.jvpSig, jvpInputs);
     size_t numOutputs = compiled.primalSig.count(ArgSpec::Kind::Output);
     ASSERT_EQ(jvpOut.size(), 2 * numOutputs);
 
     // Central differences along the tangents.
     const double h = 1e-6;
-    auto shifted = [&](double sign) {
-      std::vector<Tensor> in;
-      size_t t = 0;
-      for (Tensor &x : inputs) {
-        in.emplace_back(x.dtype(), x.shape());
-        std::memcpy(in.back().data(), x.data(), x.byteSize());
-        if (x.dtype() == DType::F64) {
-          for (int64_t i = 0; i < x.numElements(); ++i)
-            in.back().data<double>()[i] +=
-                sign * h * tangents[t].data<double>()[i];
-          ++t;
-        }
-      }
-      return call(compiled.primal, compiled.primalSig, in);
-    };
-    std::vector<Tensor> plus = shifted(1), minus = shifted(-1);
+    std::vector<Tensor> plusIn = shifted(inputs, tangents, h),
+                        minusIn = shifted(inputs, tangents, -h);
+    std::vector<Tensor> plus =
+                            call(compiled.primal, compiled.primalSig, plusIn),
+                        minus =
+                            call(compiled.primal, compiled.primalSig, minusIn);
     for (size_t o = 0; o < numOutputs; ++o) {
       Tensor fd(DType::F64, plus[o].shape()), diff(DType::F64, plus[o].shape());
       const Tensor &jv = jvpOut[numOutputs + o];
@@ -137,13 +92,11 @@ TEST_P(JvpRule, MatchesCentralFiniteDifferences) {
 
     // K = 3 directions at once == three single-direction runs, bitwise.
     Compiled stacked;
-    ASSERT_TRUE(compile(ctx, c.text, 3, stacked, error)) << error;
-    std::vector<std::vector<Tensor>> singles;
+    ASSERT_TRUE(compile(ctx, c.text, 3, /*withVjp=*/false, stacked, error))
+        << error;
     std::vector<Tensor> stackedInputs;
-    for (Tensor &t : inputs) {
-      stackedInputs.emplace_back(t.dtype(), t.shape());
-      std::memcpy(stackedInputs.back().data(), t.data(), t.byteSize());
-    }
+    for (const Tensor &t : inputs)
+      stackedInputs.push_back(copyOf(t));
     std::vector<std::vector<Tensor>> directions(3);
     for (Tensor &t : tangents) {
       std::vector<int64_t> shape = {3};
@@ -163,10 +116,8 @@ TEST_P(JvpRule, MatchesCentralFiniteDifferences) {
         call(stacked.jvp, stacked.jvpSig, stackedInputs);
     for (int d = 0; d < 3; ++d) {
       std::vector<Tensor> in;
-      for (Tensor &t : inputs) {
-        in.emplace_back(t.dtype(), t.shape());
-        std::memcpy(in.back().data(), t.data(), t.byteSize());
-      }
+      for (const Tensor &t : inputs)
+        in.push_back(copyOf(t));
       for (Tensor &v : directions[d])
         in.push_back(std::move(v));
       std::vector<Tensor> single = call(compiled.jvp, compiled.jvpSig, in);

@@ -9,8 +9,13 @@
 #ifndef FGC_TEST_UNIT_OPCASES_H
 #define FGC_TEST_UNIT_OPCASES_H
 
+#include "fgc/Driver/Driver.h"
+#include "fgc/Pipelines/Pipelines.h"
 #include "fgc/Runtime/Call.h"
 #include "fgc/Target/Artifact.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 
 #include <cmath>
 #include <cstdarg>
@@ -84,6 +89,18 @@ inline Case binary(const char *op, std::mt19937 &rng, bool broadcast,
   c.text = fn("%x: " + ta + ", %y: " + tb, ta,
               format("  %%0 = fg.%s %%x, %%y : %s, %s -> %s\n  return %%0 : %s",
                      op, ta.c_str(), tb.c_str(), ta.c_str(), ta.c_str()));
+  return c;
+}
+
+/// fg.matmul of operands shaped `a` and `b` into `out`.
+inline Case matmul(std::vector<int64_t> a, std::vector<int64_t> b,
+                   std::vector<int64_t> out) {
+  Case c;
+  c.text =
+      fn("%a: " + T(a) + ", %b: " + T(b), T(out),
+         format("  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n"
+                "  return %%0 : %s",
+                T(a).c_str(), T(b).c_str(), T(out).c_str(), T(out).c_str()));
   return c;
 }
 
@@ -185,38 +202,17 @@ inline const std::vector<std::pair<std::string, Generator>> &cases() {
       {"matmul",
        [](auto &r) {
          int64_t m = dim(r), k = dim(r), n = dim(r);
-         Case c;
-         c.text = fn(
-             "%a: " + T({m, k}) + ", %b: " + T({k, n}), T({m, n}),
-             format(
-                 "  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
-                 T({m, k}).c_str(), T({k, n}).c_str(), T({m, n}).c_str(),
-                 T({m, n}).c_str()));
-         return c;
+         return matmul({m, k}, {k, n}, {m, n});
        }},
       {"matmul_nd_by_2d",
        [](auto &r) {
          int64_t b = dim(r), m = dim(r), k = dim(r), n = dim(r);
-         Case c;
-         c.text = fn(
-             "%a: " + T({b, m, k}) + ", %b: " + T({k, n}), T({b, m, n}),
-             format(
-                 "  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
-                 T({b, m, k}).c_str(), T({k, n}).c_str(), T({b, m, n}).c_str(),
-                 T({b, m, n}).c_str()));
-         return c;
+         return matmul({b, m, k}, {k, n}, {b, m, n});
        }},
       {"matmul_batch_broadcast",
        [](auto &r) {
          int64_t b = dim(r), m = dim(r), k = dim(r), n = dim(r);
-         Case c;
-         c.text = fn(
-             "%a: " + T({1, m, k}) + ", %b: " + T({b, k, n}), T({b, m, n}),
-             format(
-                 "  %%0 = fg.matmul %%a, %%b : %s, %s -> %s\n  return %%0 : %s",
-                 T({1, m, k}).c_str(), T({b, k, n}).c_str(),
-                 T({b, m, n}).c_str(), T({b, m, n}).c_str()));
-         return c;
+         return matmul({1, m, k}, {b, k, n}, {b, m, n});
        }},
       {"matmul_vectors",
        [](auto &r) {
@@ -590,6 +586,81 @@ inline double norm(const Tensor &t) {
   for (int64_t i = 0; i < t.numElements(); ++i)
     s += t.data<double>()[i] * t.data<double>()[i];
   return std::sqrt(s);
+}
+
+/// A one-op module compiled with its JVP (K directions) and, on request,
+/// its VJP.
+struct Compiled {
+  std::unique_ptr<JitModule> jit;
+  rt::PackedFunction primal = nullptr, jvp = nullptr, vjp = nullptr;
+  FunctionSignature primalSig, jvpSig, vjpSig;
+};
+
+inline bool compile(mlir::MLIRContext &ctx, const std::string &text, int64_t k,
+                    bool withVjp, Compiled &out, std::string &error) {
+  mlir::OwningOpRef<mlir::ModuleOp> module =
+      mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
+  if (!module) {
+    error = "parse error";
+    return false;
+  }
+  if (mlir::failed(runJvp(*module, "forward", {}, k, error)) ||
+      (withVjp && mlir::failed(runVjp(*module, "forward", {}, error))))
+    return false;
+  auto sig = driver::lowerToLinalg(*module, "forward", error);
+  if (mlir::failed(sig))
+    return false;
+  out.primalSig = *sig;
+  auto jsig = getSignature(*module, "forward_jvp", error);
+  if (mlir::failed(jsig))
+    return false;
+  out.jvpSig = *jsig;
+  if (withVjp) {
+    auto vsig = getSignature(*module, "forward_vjp", error);
+    if (mlir::failed(vsig))
+      return false;
+    out.vjpSig = *vsig;
+  }
+  out.jit = driver::lowerAndJit(*module, CodegenOptions(), error);
+  if (!out.jit)
+    return false;
+  out.primal = out.jit->lookup("forward", error);
+  out.jvp = out.jit->lookup("forward_jvp", error);
+  if (withVjp)
+    out.vjp = out.jit->lookup("forward_vjp", error);
+  return out.primal && out.jvp && (!withVjp || out.vjp);
+}
+
+inline Tensor copyOf(const Tensor &t) {
+  Tensor c(t.dtype(), t.shape());
+  if (t.byteSize())
+    std::memcpy(c.data(), t.data(), t.byteSize());
+  return c;
+}
+
+inline double dot(const Tensor &a, const Tensor &b) {
+  double s = 0;
+  for (int64_t i = 0; i < a.numElements(); ++i)
+    s += a.data<double>()[i] * b.data<double>()[i];
+  return s;
+}
+
+/// Copies of `inputs` with `delta` times the next direction added to each
+/// f64 input (the points of a central difference).
+inline std::vector<Tensor> shifted(const std::vector<Tensor> &inputs,
+                                   const std::vector<Tensor> &directions,
+                                   double delta) {
+  std::vector<Tensor> in;
+  size_t t = 0;
+  for (const Tensor &x : inputs) {
+    in.push_back(copyOf(x));
+    if (x.dtype() == DType::F64) {
+      for (int64_t i = 0; i < x.numElements(); ++i)
+        in.back().data<double>()[i] += delta * directions[t].data<double>()[i];
+      ++t;
+    }
+  }
+  return in;
 }
 
 } // namespace fgc::testing
