@@ -192,6 +192,23 @@ private:
   mlir::Location loc;
 };
 
+/// Sets the node's output 0 to `v`, or fails when building `v` failed (the
+/// error is already recorded).
+inline mlir::LogicalResult setResult(NodeContext &nc,
+                                     mlir::FailureOr<mlir::Value> v) {
+  if (mlir::failed(v))
+    return mlir::failure();
+  nc.setOutput(0, *v);
+  return mlir::success();
+}
+
 } // namespace fgc::onnximport
+
+/// Unwraps a FailureOr into `var`, returning failure from the converter.
+#define TRY(var, expr)                                                         \
+  auto var##OrFail = (expr);                                                   \
+  if (mlir::failed(var##OrFail))                                               \
+    return mlir::failure();                                                    \
+  auto var = std::move(*var##OrFail);
 
 #endif // FGC_LIB_IMPORT_NODECONTEXT_H

@@ -43,35 +43,20 @@ FailureOr<Value> compare(NodeContext &nc, StringRef predicate, Value lhs,
 
 /// The two operands, which must both be bool.
 FailureOr<std::pair<Value, Value>> boolOperands(NodeContext &nc) {
-  FailureOr<Value> lhs = nc.input(0);
-  if (failed(lhs))
-    return failure();
-  FailureOr<Value> rhs = nc.input(1);
-  if (failed(rhs))
-    return failure();
-  for (Value v : {*lhs, *rhs})
+  TRY(lhs, nc.input(0));
+  TRY(rhs, nc.input(1));
+  for (Value v : {lhs, rhs})
     if (!isBool(v))
       return nc.fail("operands must be bool tensors, got " + str(typeOf(v)));
-  return std::make_pair(*lhs, *rhs);
-}
-
-LogicalResult setResult(NodeContext &nc, FailureOr<Value> v) {
-  if (failed(v))
-    return failure();
-  nc.setOutput(0, *v);
-  return success();
+  return std::make_pair(lhs, rhs);
 }
 
 } // namespace
 
 static LogicalResult convertComparison(NodeContext &nc, StringRef predicate) {
-  FailureOr<Value> lhs = nc.input(0);
-  if (failed(lhs))
-    return failure();
-  FailureOr<Value> rhs = nc.input(1);
-  if (failed(rhs))
-    return failure();
-  return setResult(nc, compare(nc, predicate, *lhs, *rhs));
+  TRY(lhs, nc.input(0));
+  TRY(rhs, nc.input(1));
+  return setResult(nc, compare(nc, predicate, lhs, rhs));
 }
 
 LogicalResult onnximport::convertEqual(NodeContext &nc) {
@@ -91,77 +76,58 @@ LogicalResult onnximport::convertGreaterOrEqual(NodeContext &nc) {
 }
 
 LogicalResult onnximport::convertAnd(NodeContext &nc) {
-  auto ops = boolOperands(nc);
-  if (failed(ops))
-    return failure();
-  return setResult(nc, nc.create<fg::MinOp>({ops->first, ops->second}));
+  TRY(ops, boolOperands(nc));
+  return setResult(nc, nc.create<fg::MinOp>({ops.first, ops.second}));
 }
 
 LogicalResult onnximport::convertOr(NodeContext &nc) {
-  auto ops = boolOperands(nc);
-  if (failed(ops))
-    return failure();
-  return setResult(nc, nc.create<fg::MaxOp>({ops->first, ops->second}));
+  TRY(ops, boolOperands(nc));
+  return setResult(nc, nc.create<fg::MaxOp>({ops.first, ops.second}));
 }
 
 LogicalResult onnximport::convertXor(NodeContext &nc) {
-  auto ops = boolOperands(nc);
-  if (failed(ops))
-    return failure();
-  return setResult(nc, compare(nc, "ne", ops->first, ops->second));
+  TRY(ops, boolOperands(nc));
+  return setResult(nc, compare(nc, "ne", ops.first, ops.second));
 }
 
 LogicalResult onnximport::convertNot(NodeContext &nc) {
-  FailureOr<Value> x = nc.input(0);
-  if (failed(x))
-    return failure();
-  if (!isBool(*x))
-    return nc.fail("input must be a bool tensor, got " + str(typeOf(*x)));
-  auto scalarType = RankedTensorType::get({}, typeOf(*x).getElementType());
+  TRY(x, nc.input(0));
+  if (!isBool(x))
+    return nc.fail("input must be a bool tensor, got " + str(typeOf(x)));
+  auto scalarType = RankedTensorType::get({}, typeOf(x).getElementType());
   Value no = nc.constant(DenseElementsAttr::get(scalarType, false));
-  return setResult(nc, compare(nc, "eq", *x, no));
+  return setResult(nc, compare(nc, "eq", x, no));
 }
 
 LogicalResult onnximport::convertWhere(NodeContext &nc) {
-  FailureOr<Value> cond = nc.input(0);
-  if (failed(cond))
-    return failure();
-  if (!isBool(*cond))
-    return nc.fail("condition must be a bool tensor, got " +
-                   str(typeOf(*cond)));
-  FailureOr<Value> x = nc.input(1);
-  if (failed(x))
-    return failure();
-  FailureOr<Value> y = nc.input(2);
-  if (failed(y))
-    return failure();
-  if (typeOf(*x).getElementType() != typeOf(*y).getElementType())
+  TRY(cond, nc.input(0));
+  if (!isBool(cond))
+    return nc.fail("condition must be a bool tensor, got " + str(typeOf(cond)));
+  TRY(x, nc.input(1));
+  TRY(y, nc.input(2));
+  if (typeOf(x).getElementType() != typeOf(y).getElementType())
     return nc.fail("X and Y have different element types " +
-                   str(typeOf(*x).getElementType()) + " and " +
-                   str(typeOf(*y).getElementType()));
-  return setResult(nc, nc.create<fg::SelectOp>({*cond, *x, *y}));
+                   str(typeOf(x).getElementType()) + " and " +
+                   str(typeOf(y).getElementType()));
+  return setResult(nc, nc.create<fg::SelectOp>({cond, x, y}));
 }
 
 /// Broadcasts the input with the shape input (both ways, as ONNX Expand
 /// does: a dimension 1 in `shape` keeps the input's).
 LogicalResult onnximport::convertExpand(NodeContext &nc) {
-  FailureOr<Value> x = nc.input(0);
-  if (failed(x))
-    return failure();
-  FailureOr<SmallVector<int64_t>> shape = nc.constantInts(1, "shape");
-  if (failed(shape))
-    return failure();
-  for (int64_t d : *shape)
+  TRY(x, nc.input(0));
+  TRY(shape, nc.constantInts(1, "shape"));
+  for (int64_t d : shape)
     if (d < 0)
       return nc.fail("shape entry " + Twine(d) + " is negative");
-  auto result = fg::broadcastShapes(typeOf(*x).getShape(), *shape);
+  auto result = fg::broadcastShapes(typeOf(x).getShape(), shape);
   if (failed(result))
     return nc.fail(
-        "input shape " + str(typeOf(*x)) + " does not broadcast with shape [" +
-        llvm::join(llvm::map_range(*shape,
-                                   [](int64_t d) { return std::to_string(d); }),
-                   ", ") +
+        "input shape " + str(typeOf(x)) + " does not broadcast with shape [" +
+        llvm::join(
+            llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }),
+            ", ") +
         "]");
   return setResult(
-      nc, nc.createTyped<fg::BroadcastToOp>(typeOf(*x).clone(*result), *x));
+      nc, nc.createTyped<fg::BroadcastToOp>(typeOf(x).clone(*result), x));
 }

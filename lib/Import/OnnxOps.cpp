@@ -23,20 +23,6 @@ using fg::typeOf;
 
 namespace {
 
-/// Unwraps a FailureOr into `var`, returning failure from the converter.
-#define TRY(var, expr)                                                         \
-  auto var##OrFail = (expr);                                                   \
-  if (failed(var##OrFail))                                                     \
-    return failure();                                                          \
-  auto var = std::move(*var##OrFail);
-
-LogicalResult setResult(NodeContext &nc, FailureOr<Value> v) {
-  if (failed(v))
-    return failure();
-  nc.setOutput(0, *v);
-  return success();
-}
-
 //===--- Elementwise ------------------------------------------------------===//
 
 template <typename OpTy> LogicalResult convertBinary(NodeContext &nc) {

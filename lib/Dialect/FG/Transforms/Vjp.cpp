@@ -75,18 +75,22 @@ LogicalResult FGVjpPass::run() {
   // The values to differentiate: seeded arguments and every read of a
   // seeded parameter (their cotangents add up).
   DenseSet<Value> targets;
-  llvm::StringMap<SmallVector<Value>> paramReads;
+  llvm::StringMap<SmallVector<Value>> paramReads; // seeded parameters only
   SmallVector<Operation *> ops;
-  for (const Seed &s : *seeds)
+  for (const Seed &s : *seeds) {
     if (s.argIndex >= 0)
       targets.insert(entry.getArgument(s.argIndex));
+    else
+      paramReads[s.param];
+  }
   for (Operation &op : entry.without_terminator()) {
-    if (auto p = dyn_cast<ParamOp>(&op))
-      for (const Seed &s : *seeds)
-        if (s.argIndex < 0 && s.param == p.getName()) {
-          targets.insert(p.getResult());
-          paramReads[s.param].push_back(p.getResult());
-        }
+    if (auto p = dyn_cast<ParamOp>(&op)) {
+      auto it = paramReads.find(p.getName());
+      if (it != paramReads.end()) {
+        targets.insert(p.getResult());
+        it->second.push_back(p.getResult());
+      }
+    }
     ops.push_back(&op);
   }
   if (failed(propagateCotangents(b, ops, targets, cot)))
