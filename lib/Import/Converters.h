@@ -4,7 +4,8 @@
 // grouped by kind (OnnxActivations.cpp: activations as compositions;
 // OnnxReductions.cpp: the Reduce* family; OnnxLogical.cpp: comparisons,
 // logic, Where and Expand; OnnxLosses.cpp: the two loss operators;
-// OnnxIndexing.cpp: ArgMax, ArgMin and Size).
+// OnnxIndexing.cpp: ArgMax, ArgMin and Size; OnnxLayout.cpp: Pad, Tile,
+// DepthToSpace, SpaceToDepth, Trilu and CumSum).
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,6 +41,14 @@ mlir::LogicalResult convertSign(NodeContext &nc);
 mlir::LogicalResult convertSoftplus(NodeContext &nc);
 mlir::LogicalResult convertSoftsign(NodeContext &nc);
 mlir::LogicalResult convertThresholdedRelu(NodeContext &nc);
+
+// OnnxLayout.cpp.
+mlir::LogicalResult convertCumSum(NodeContext &nc);
+mlir::LogicalResult convertDepthToSpace(NodeContext &nc);
+mlir::LogicalResult convertPad(NodeContext &nc);
+mlir::LogicalResult convertSpaceToDepth(NodeContext &nc);
+mlir::LogicalResult convertTile(NodeContext &nc);
+mlir::LogicalResult convertTrilu(NodeContext &nc);
 
 // OnnxIndexing.cpp.
 mlir::LogicalResult convertArgMax(NodeContext &nc);

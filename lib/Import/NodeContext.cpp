@@ -37,7 +37,9 @@ std::string onnximport::elementTypeName(int32_t onnxType) {
   return "type " + std::to_string(onnxType);
 }
 
-template <typename T>
+/// Reads `count` little-endian T from raw data, stored as `Stored` (integer
+/// constants narrower than 64 bits are widened).
+template <typename T, typename Stored = T>
 static DenseElementsAttr fromRaw(RankedTensorType type, const std::string &raw,
                                  int64_t count, std::string &error) {
   if (raw.size() != count * sizeof(T)) {
@@ -46,15 +48,16 @@ static DenseElementsAttr fromRaw(RankedTensorType type, const std::string &raw,
     return nullptr;
   }
   // SmallVector, not std::vector: std::vector<bool> has no contiguous data.
-  SmallVector<T> data(count);
+  SmallVector<Stored> data(count);
   for (int64_t i = 0; i < count; ++i) {
     if constexpr (std::is_same_v<T, bool>)
       data[i] = raw[i] != 0;
     else
-      data[i] = llvm::support::endian::read<T, llvm::endianness::little>(
-          raw.data() + i * sizeof(T));
+      data[i] = static_cast<Stored>(
+          llvm::support::endian::read<T, llvm::endianness::little>(
+              raw.data() + i * sizeof(T)));
   }
-  return DenseElementsAttr::get(type, llvm::ArrayRef<T>(data));
+  return DenseElementsAttr::get(type, llvm::ArrayRef<Stored>(data));
 }
 
 template <typename T, typename Field>
@@ -84,11 +87,20 @@ DenseElementsAttr onnximport::tensorToAttr(MLIRContext *ctx,
     error = "is segmented, which is not supported";
     return nullptr;
   }
-  Type elt = convertElementType(ctx, tensor.data_type());
+  // Narrower integer constants (axes, indices, shapes exported as int32)
+  // are widened: fg's integers are i64.
+  int32_t dataType = tensor.data_type();
+  bool narrowInt = dataType == onnx::TensorProto::INT32 ||
+                   dataType == onnx::TensorProto::INT16 ||
+                   dataType == onnx::TensorProto::INT8 ||
+                   dataType == onnx::TensorProto::UINT16 ||
+                   dataType == onnx::TensorProto::UINT8;
+  Type elt =
+      narrowInt ? IntegerType::get(ctx, 64) : convertElementType(ctx, dataType);
   if (!elt) {
-    error = "has unsupported element type " +
-            elementTypeName(tensor.data_type()) +
-            " (supported: FLOAT, DOUBLE, INT64, BOOL)";
+    error = "has unsupported element type " + elementTypeName(dataType) +
+            " (supported: FLOAT, DOUBLE, INT64, BOOL, and 8 to 32-bit "
+            "integers, widened to INT64)";
     return nullptr;
   }
   int64_t count = 1;
@@ -118,6 +130,25 @@ DenseElementsAttr onnximport::tensorToAttr(MLIRContext *ctx,
     // One byte per element in raw data, one int32 each otherwise.
     return raw ? fromRaw<bool>(type, tensor.raw_data(), count, error)
                : fromField<bool>(type, tensor.int32_data(), count, error);
+  case onnx::TensorProto::INT32:
+    return raw ? fromRaw<int32_t, int64_t>(type, tensor.raw_data(), count,
+                                           error)
+               : fromField<int64_t>(type, tensor.int32_data(), count, error);
+  case onnx::TensorProto::INT16:
+    return raw ? fromRaw<int16_t, int64_t>(type, tensor.raw_data(), count,
+                                           error)
+               : fromField<int64_t>(type, tensor.int32_data(), count, error);
+  case onnx::TensorProto::INT8:
+    return raw ? fromRaw<int8_t, int64_t>(type, tensor.raw_data(), count, error)
+               : fromField<int64_t>(type, tensor.int32_data(), count, error);
+  case onnx::TensorProto::UINT16:
+    return raw ? fromRaw<uint16_t, int64_t>(type, tensor.raw_data(), count,
+                                            error)
+               : fromField<int64_t>(type, tensor.int32_data(), count, error);
+  case onnx::TensorProto::UINT8:
+    return raw ? fromRaw<uint8_t, int64_t>(type, tensor.raw_data(), count,
+                                           error)
+               : fromField<int64_t>(type, tensor.int32_data(), count, error);
   default:
     return raw ? fromRaw<int64_t>(type, tensor.raw_data(), count, error)
                : fromField<int64_t>(type, tensor.int64_data(), count, error);

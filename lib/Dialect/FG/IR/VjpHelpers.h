@@ -1,8 +1,8 @@
 //===- VjpHelpers.h - Shape helpers of the reverse-mode rules ---*- C++ -*-===//
 //
-// Internal to lib/Dialect/FG/IR: the data-movement building blocks the
-// adjoints of slicing, pooling and convolution share (padding, strided
-// spreading, reversal). All build fg ops at the builder's insertion point.
+// Internal to lib/Dialect/FG/IR: the windows the adjoints of pooling and
+// convolution share. The one-axis data movement they are built from
+// (sliceAxis, padAxis, spreadAxis, gatherAxis) is in FGBuilders.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,70 +25,6 @@ using mlir::Value;
 inline mlir::Value zeros(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                          Type elt) {
   return splat(b, loc, RankedTensorType::get(shape, elt), 0.0);
-}
-
-/// Elements [from, from + size) of axis `axis`.
-inline mlir::Value sliceAxis(OpBuilder &b, Location loc, Value v, int64_t axis,
-                             int64_t from, int64_t size) {
-  ArrayRef<int64_t> shape = shapeOf(v);
-  SmallVector<int64_t> starts(shape.size(), 0), ends(shape),
-      steps(shape.size(), 1);
-  starts[axis] = from;
-  ends[axis] = from + size;
-  return SliceOp::create(b, loc, v, b.getDenseI64ArrayAttr(starts),
-                         b.getDenseI64ArrayAttr(ends),
-                         b.getDenseI64ArrayAttr(steps));
-}
-
-/// `v` with `before` and `after` elements of value `fill` added along
-/// `axis`.
-inline mlir::Value padAxis(OpBuilder &b, Location loc, Value v, int64_t axis,
-                           int64_t before, int64_t after, double fill = 0.0) {
-  SmallVector<Value> parts;
-  auto zerosOf = [&](int64_t n) {
-    SmallVector<int64_t> shape(shapeOf(v));
-    shape[axis] = n;
-    return splat(b, loc, RankedTensorType::get(shape, eltOf(v)), fill);
-  };
-  if (before)
-    parts.push_back(zerosOf(before));
-  parts.push_back(v);
-  if (after)
-    parts.push_back(zerosOf(after));
-  if (parts.size() == 1)
-    return v;
-  return ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(axis));
-}
-
-/// `v` reversed along `axis` (a gather at n-1, .., 0).
-inline mlir::Value reverseAxis(OpBuilder &b, Location loc, Value v,
-                               int64_t axis) {
-  int64_t n = shapeOf(v)[axis];
-  SmallVector<int64_t> idx;
-  for (int64_t i = n - 1; i >= 0; --i)
-    idx.push_back(i);
-  Value indices = ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(RankedTensorType::get({n}, b.getI64Type()),
-                             ArrayRef(idx)));
-  return GatherOp::create(b, loc, v, indices, b.getI64IntegerAttr(axis));
-}
-
-/// `v` with `step - 1` zeros after each element along `axis`, without the
-/// trailing ones: element j lands at j * step.
-inline mlir::Value spreadAxis(OpBuilder &b, Location loc, Value v, int64_t axis,
-                              int64_t step) {
-  SmallVector<int64_t> shape(shapeOf(v));
-  int64_t n = shape[axis];
-  SmallVector<int64_t> split(shape);
-  split.insert(split.begin() + axis + 1, 1);
-  SmallVector<int64_t> gap(split);
-  gap[axis + 1] = step - 1;
-  Value parts[] = {reshape(b, loc, v, split), zeros(b, loc, gap, eltOf(v))};
-  Value wide = ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(axis + 1));
-  shape[axis] = n * step;
-  return sliceAxis(b, loc, reshape(b, loc, wide, shape), axis, 0,
-                   (n - 1) * step + 1);
 }
 
 /// Pooling and convolution windows over [N, C, I1..In]: for kernel offset

@@ -93,6 +93,81 @@ inline mlir::Value transposeLast(mlir::OpBuilder &b, mlir::Location loc,
   return transpose(b, loc, v, perm);
 }
 
+/// Elements [from, from + size) of axis `axis`.
+inline mlir::Value sliceAxis(mlir::OpBuilder &b, mlir::Location loc,
+                             mlir::Value v, int64_t axis, int64_t from,
+                             int64_t size) {
+  llvm::ArrayRef<int64_t> shape = shapeOf(v);
+  llvm::SmallVector<int64_t> starts(shape.size(), 0), ends(shape),
+      steps(shape.size(), 1);
+  starts[axis] = from;
+  ends[axis] = from + size;
+  return SliceOp::create(b, loc, v, b.getDenseI64ArrayAttr(starts),
+                         b.getDenseI64ArrayAttr(ends),
+                         b.getDenseI64ArrayAttr(steps));
+}
+
+/// `v` with `before` and `after` elements of value `fill` added along
+/// `axis`.
+inline mlir::Value padAxis(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::Value v, int64_t axis, int64_t before,
+                           int64_t after, double fill = 0.0) {
+  llvm::SmallVector<mlir::Value> parts;
+  auto zerosOf = [&](int64_t n) {
+    llvm::SmallVector<int64_t> shape(shapeOf(v));
+    shape[axis] = n;
+    return splat(b, loc, mlir::RankedTensorType::get(shape, eltOf(v)), fill);
+  };
+  if (before)
+    parts.push_back(zerosOf(before));
+  parts.push_back(v);
+  if (after)
+    parts.push_back(zerosOf(after));
+  if (parts.size() == 1)
+    return v;
+  return ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(axis));
+}
+
+/// Elements `idx` (constants) of axis `axis`, in that order.
+inline mlir::Value gatherAxis(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value v, int64_t axis,
+                              llvm::ArrayRef<int64_t> idx) {
+  auto type = mlir::RankedTensorType::get({static_cast<int64_t>(idx.size())},
+                                          b.getI64Type());
+  mlir::Value indices =
+      ConstantOp::create(b, loc, mlir::DenseElementsAttr::get(type, idx));
+  return GatherOp::create(b, loc, v, indices, b.getI64IntegerAttr(axis));
+}
+
+/// `v` reversed along `axis`.
+inline mlir::Value reverseAxis(mlir::OpBuilder &b, mlir::Location loc,
+                               mlir::Value v, int64_t axis) {
+  llvm::SmallVector<int64_t> idx;
+  for (int64_t i = shapeOf(v)[axis] - 1; i >= 0; --i)
+    idx.push_back(i);
+  return gatherAxis(b, loc, v, axis, idx);
+}
+
+/// `v` with `step - 1` zeros after each element along `axis`, without the
+/// trailing ones: element j lands at j * step.
+inline mlir::Value spreadAxis(mlir::OpBuilder &b, mlir::Location loc,
+                              mlir::Value v, int64_t axis, int64_t step) {
+  llvm::SmallVector<int64_t> shape(shapeOf(v));
+  int64_t n = shape[axis];
+  llvm::SmallVector<int64_t> split(shape);
+  split.insert(split.begin() + axis + 1, 1);
+  llvm::SmallVector<int64_t> gap(split);
+  gap[axis + 1] = step - 1;
+  mlir::Value parts[] = {
+      reshape(b, loc, v, split),
+      splat(b, loc, mlir::RankedTensorType::get(gap, eltOf(v)), 0.0)};
+  mlir::Value wide =
+      ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(axis + 1));
+  shape[axis] = n * step;
+  return sliceAxis(b, loc, reshape(b, loc, wide, shape), axis, 0,
+                   (n - 1) * step + 1);
+}
+
 /// Sums a cotangent of a broadcast result down to an operand's type (the
 /// adjoint of NumPy broadcasting).
 inline mlir::Value unbroadcast(mlir::OpBuilder &b, mlir::Location loc,
