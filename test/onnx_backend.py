@@ -91,7 +91,7 @@ SUPPORTED_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE,
 
 def fold_inputs(model, data, files, names, out):
     """A copy of `model` in `out` whose inputs `names` are initializers
-    holding their test values (any element type, unlike --fold-input)."""
+    holding their test values."""
     proto = onnx.load(model)
     for name in names:
         tensor = onnx.TensorProto()
@@ -118,14 +118,23 @@ def conform_one(fgc, folder, test, model, inputs, outputs):
                      sorted(files, key=lambda s: int(s[6:-3]))))
     output_types = {o.type.tensor_type.elem_type
                     for o in onnx.load(model).graph.output}
+    types = dict(inputs)
     with tempfile.TemporaryDirectory() as tmp:
         folded = []
         while True:
-            args = []
+            # Inputs of types fgc reads are folded by fgc (--fold-input:
+            # float initializers would be parameters); others, which can
+            # only be integers that fgc widens, become initializers.
+            args, rewritten = [], []
             for name, f in files.items():
-                if name not in folded:
-                    args += ["--input", f"{name}={os.path.join(data, f)}"]
-            path = fold_inputs(model, data, files, folded, tmp) if folded else model
+                if name in folded and types[name] not in SUPPORTED_TYPES:
+                    rewritten.append(name)
+                    continue
+                args += ["--input", f"{name}={os.path.join(data, f)}"]
+                if name in folded:
+                    args += ["--fold-input", name]
+            path = (fold_inputs(model, data, files, rewritten, tmp)
+                    if rewritten else model)
             base = [fgc, "run", path, "--upgrade-opset"] + args
             proc = subprocess.run(base + ["--import-only"], capture_output=True,
                                   text=True, timeout=300)

@@ -109,6 +109,12 @@ public:
     auto type = llvm::cast<mlir::RankedTensorType>(x.getType()).clone(elt);
     return check(nc.createTyped<fg::CastOp>(type, x));
   }
+  /// `cond ? x : y` elementwise (`cond` bool, operands broadcast).
+  mlir::Value select(mlir::Value cond, mlir::Value x, mlir::Value y) {
+    if (broken || !cond || !x || !y)
+      return fail();
+    return check(nc.create<fg::SelectOp>({cond, x, y}));
+  }
   /// 1 where `x predicate y` holds, else 0, of x's element type (zero
   /// derivative).
   mlir::Value mask(llvm::StringRef predicate, mlir::Value x, mlir::Value y) {

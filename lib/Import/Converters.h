@@ -4,8 +4,10 @@
 // grouped by kind (OnnxActivations.cpp: activations as compositions;
 // OnnxReductions.cpp: the Reduce* family; OnnxLogical.cpp: comparisons,
 // logic, Where and Expand; OnnxLosses.cpp: the two loss operators;
-// OnnxIndexing.cpp: ArgMax, ArgMin and Size; OnnxLayout.cpp: Pad, Tile,
-// DepthToSpace, SpaceToDepth, Trilu and CumSum).
+// OnnxIndexing.cpp: ArgMax, ArgMin, Size, Hardmax, OneHot, GatherElements
+// and GatherND; OnnxLayout.cpp: Pad, Tile, DepthToSpace, SpaceToDepth, Trilu
+// and CumSum; OnnxGenerators.cpp: Range and EyeLike; OnnxArithmetic.cpp:
+// Mod).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,6 +26,7 @@ mlir::LogicalResult convertReduceLogSumExp(NodeContext &nc);
 mlir::LogicalResult convertReduceMax(NodeContext &nc);
 mlir::LogicalResult convertReduceMean(NodeContext &nc);
 mlir::LogicalResult convertReduceMin(NodeContext &nc);
+mlir::LogicalResult convertReduceProd(NodeContext &nc);
 mlir::LogicalResult convertReduceSum(NodeContext &nc);
 mlir::LogicalResult convertReduceSumSquare(NodeContext &nc);
 
@@ -53,7 +56,18 @@ mlir::LogicalResult convertTrilu(NodeContext &nc);
 // OnnxIndexing.cpp.
 mlir::LogicalResult convertArgMax(NodeContext &nc);
 mlir::LogicalResult convertArgMin(NodeContext &nc);
+mlir::LogicalResult convertGatherElements(NodeContext &nc);
+mlir::LogicalResult convertGatherND(NodeContext &nc);
+mlir::LogicalResult convertHardmax(NodeContext &nc);
+mlir::LogicalResult convertOneHot(NodeContext &nc);
 mlir::LogicalResult convertSize(NodeContext &nc);
+
+// OnnxGenerators.cpp.
+mlir::LogicalResult convertEyeLike(NodeContext &nc);
+mlir::LogicalResult convertRange(NodeContext &nc);
+
+// OnnxArithmetic.cpp.
+mlir::LogicalResult convertMod(NodeContext &nc);
 
 // OnnxLosses.cpp.
 mlir::LogicalResult convertNegativeLogLikelihoodLoss(NodeContext &nc);
@@ -65,6 +79,8 @@ mlir::LogicalResult convertEqual(NodeContext &nc);
 mlir::LogicalResult convertExpand(NodeContext &nc);
 mlir::LogicalResult convertGreater(NodeContext &nc);
 mlir::LogicalResult convertGreaterOrEqual(NodeContext &nc);
+mlir::LogicalResult convertIsInf(NodeContext &nc);
+mlir::LogicalResult convertIsNaN(NodeContext &nc);
 mlir::LogicalResult convertLess(NodeContext &nc);
 mlir::LogicalResult convertLessOrEqual(NodeContext &nc);
 mlir::LogicalResult convertNot(NodeContext &nc);

@@ -222,6 +222,24 @@ FailureOr<SmallVector<int64_t>> NodeContext::constantInts(int i,
   return llvm::to_vector(attr.getValues<int64_t>());
 }
 
+FailureOr<double> NodeContext::constantScalar(int i, StringRef what) {
+  FailureOr<Value> v = input(i);
+  if (failed(v))
+    return failure();
+  DenseElementsAttr attr;
+  if (!matchPattern(*v, m_Constant(&attr)))
+    return fail("input '" + what + "' ('" + node.input(i) +
+                "') must be a compile-time constant");
+  if (attr.getNumElements() != 1)
+    return fail("input '" + what + "' must hold one element, got " +
+                Twine(attr.getNumElements()));
+  if (auto floats = dyn_cast<DenseFPElementsAttr>(attr))
+    return (*floats.begin()).convertToDouble();
+  if (attr.getElementType().isInteger(1))
+    return *attr.getValues<bool>().begin() ? 1.0 : 0.0;
+  return static_cast<double>(*attr.getValues<int64_t>().begin());
+}
+
 const onnx::AttributeProto *NodeContext::attr(StringRef name) const {
   for (const onnx::AttributeProto &a : node.attribute())
     if (a.name() == name)

@@ -1,9 +1,14 @@
-//===- OnnxIndexing.cpp - ArgMax, ArgMin and Size -------------------------===//
+//===- OnnxIndexing.cpp - Arg extremes, one-hots and element gathers ------===//
 //
 // ArgMax and ArgMin are fg.argmax (the first maximum along an axis) of the
 // input or of its negation, with the axis reversed for select_last_index
 // and kept as size 1 for keepdims. Size is a constant: shapes are static.
-// All produce int64 data, which has no derivative.
+// These produce int64 data, which has no derivative.
+//
+// OneHot and Hardmax compare indices with a constant iota (a zero
+// derivative; OneHot's off/on values are differentiable through the
+// select). GatherElements and GatherND compute linear indices into the
+// flattened data and are one fg.gather, whose reverse rule scatters back.
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,6 +64,46 @@ LogicalResult convertArgExtreme(NodeContext &nc, bool max) {
   return setResult(nc, nc.reshape(r, shape));
 }
 
+/// [0, 1, .., n-1] shaped to broadcast along `axis` of a rank-`rank` tensor.
+Value iota(NodeContext &nc, int64_t n, int64_t axis, int64_t rank) {
+  SmallVector<int64_t> values = llvm::to_vector(llvm::seq<int64_t>(0, n));
+  SmallVector<int64_t> shape(rank, 1);
+  shape[axis] = n;
+  return nc.constant(DenseElementsAttr::get(
+      RankedTensorType::get(shape, nc.b.getI64Type()), ArrayRef(values)));
+}
+
+/// `idx` with negative entries counted from the end of an axis of `n`.
+Value wrapNegative(OpBuilder &b, Location loc, Value idx, Value n) {
+  Type i64 = b.getI64Type();
+  Value negative = fg::CompareOp::create(
+      b, loc, idx, fg::scalar(b, loc, i64, 0), b.getStringAttr("lt"));
+  return fg::AddOp::create(b, loc, idx, fg::MulOp::create(b, loc, negative, n));
+}
+
+/// `v` (i64) as a bool mask.
+Value toBool(OpBuilder &b, Location loc, Value v) {
+  return fg::CastOp::create(b, loc, typeOf(v).clone(b.getI1Type()), v);
+}
+
+/// The strides of a row-major `shape`.
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+/// Integer indices: i64 as they are, floats truncated (as OneHot says).
+FailureOr<Value> indicesOf(NodeContext &nc, Value v) {
+  Type elt = typeOf(v).getElementType();
+  if (elt.isInteger(64))
+    return v;
+  if (!isa<FloatType>(elt))
+    return nc.fail("indices must be numeric, got " + str(typeOf(v)));
+  return nc.createTyped<fg::CastOp>(typeOf(v).clone(nc.b.getI64Type()), v);
+}
+
 } // namespace
 
 LogicalResult onnximport::convertArgMax(NodeContext &nc) {
@@ -74,4 +119,158 @@ LogicalResult onnximport::convertSize(NodeContext &nc) {
   return setResult(nc, nc.constant(DenseElementsAttr::get(
                            RankedTensorType::get({}, nc.b.getI64Type()),
                            typeOf(x).getNumElements())));
+}
+
+LogicalResult onnximport::convertHardmax(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  if (!isa<FloatType>(xt.getElementType()))
+    return nc.fail("input must be a floating-point tensor, got " + str(xt));
+  // Before opset 13 the input is seen as 2-D, [prod(:axis), prod(axis:)].
+  bool coerced = nc.opset < 13;
+  TRY(axisAttr, nc.attrInt("axis", coerced ? 1 : -1));
+  TRY(axis, nc.normalizeAxis(axisAttr, xt.getRank()));
+  OpBuilder &b = nc.b;
+  Location loc = nc.getLoc();
+  Value v = x;
+  if (coerced) {
+    int64_t outer = 1;
+    for (int64_t d = 0; d < axis; ++d)
+      outer *= xt.getDimSize(d);
+    v = fg::reshape(b, loc, x, {outer, xt.getNumElements() / outer});
+    axis = 1;
+  }
+  int64_t rank = typeOf(v).getRank(), n = typeOf(v).getDimSize(axis);
+  TRY(arg, nc.create<fg::ArgMaxOp>({v}, {nc.namedI64("axis", axis)}));
+  SmallVector<int64_t> kept(typeOf(v).getShape());
+  kept[axis] = 1;
+  Value hot =
+      fg::CompareOp::create(b, loc, fg::reshape(b, loc, arg, kept),
+                            iota(nc, n, axis, rank), b.getStringAttr("eq"));
+  Value r =
+      fg::CastOp::create(b, loc, typeOf(hot).clone(xt.getElementType()), hot);
+  return setResult(nc, fg::reshape(b, loc, r, xt.getShape()));
+}
+
+LogicalResult onnximport::convertOneHot(NodeContext &nc) {
+  TRY(raw, nc.input(0));
+  TRY(indices, indicesOf(nc, raw));
+  TRY(depthValue, nc.constantScalar(1, "depth"));
+  int64_t depth = static_cast<int64_t>(depthValue);
+  if (depth < 1)
+    return nc.fail("input 'depth' must be positive, got " + Twine(depth));
+  TRY(values, nc.input(2));
+  if (typeOf(values).getNumElements() != 2)
+    return nc.fail("input 'values' must hold two elements (off, on), got " +
+                   str(typeOf(values)));
+  int64_t rank = typeOf(indices).getRank() + 1;
+  TRY(axisAttr, nc.attrInt("axis", -1));
+  TRY(axis, nc.normalizeAxis(axisAttr, rank));
+  OpBuilder &b = nc.b;
+  Location loc = nc.getLoc();
+  SmallVector<int64_t> shape(typeOf(indices).getShape());
+  shape.insert(shape.begin() + axis, 1);
+  Value idx = wrapNegative(b, loc, fg::reshape(b, loc, indices, shape),
+                           fg::scalar(b, loc, b.getI64Type(), depth));
+  Value hot =
+      toBool(b, loc,
+             fg::CompareOp::create(b, loc, idx, iota(nc, depth, axis, rank),
+                                   b.getStringAttr("eq")));
+  Value flat = fg::reshape(b, loc, values, {2});
+  Value off = fg::reshape(b, loc, fg::sliceAxis(b, loc, flat, 0, 0, 1), {});
+  Value on = fg::reshape(b, loc, fg::sliceAxis(b, loc, flat, 0, 1, 1), {});
+  return setResult(nc, nc.create<fg::SelectOp>({hot, on, off}));
+}
+
+LogicalResult onnximport::convertGatherElements(NodeContext &nc) {
+  TRY(data, nc.input(0));
+  TRY(indices, nc.input(1));
+  RankedTensorType dt = typeOf(data), it = typeOf(indices);
+  if (!it.getElementType().isInteger(64))
+    return nc.fail("indices must be INT64, got " + str(it));
+  if (it.getRank() != dt.getRank())
+    return nc.fail("indices " + str(it) + " and data " + str(dt) +
+                   " must have the same rank");
+  TRY(axisAttr, nc.attrInt("axis", 0));
+  TRY(axis, nc.normalizeAxis(axisAttr, dt.getRank()));
+  for (int64_t d = 0; d < dt.getRank(); ++d)
+    if (d != axis && it.getDimSize(d) > dt.getDimSize(d))
+      return nc.fail("indices " + str(it) + " exceed data " + str(dt) +
+                     " along axis " + Twine(d));
+  // in[.., idx[p], ..] at p: p's offset on the other axes plus idx * stride.
+  SmallVector<int64_t> strides = stridesOf(dt.getShape()), base;
+  for (int64_t p = 0, e = it.getNumElements(); p < e; ++p) {
+    int64_t rest = p, offset = 0;
+    for (int64_t d = it.getRank() - 1; d >= 0; --d) {
+      if (d != axis)
+        offset += (rest % it.getDimSize(d)) * strides[d];
+      rest /= it.getDimSize(d);
+    }
+    base.push_back(offset);
+  }
+  OpBuilder &b = nc.b;
+  Location loc = nc.getLoc();
+  Type i64 = b.getI64Type();
+  Value idx = wrapNegative(b, loc, indices,
+                           fg::scalar(b, loc, i64, dt.getDimSize(axis)));
+  Value linear = fg::AddOp::create(
+      b, loc,
+      fg::MulOp::create(b, loc, idx, fg::scalar(b, loc, i64, strides[axis])),
+      nc.constant(DenseElementsAttr::get(it, ArrayRef(base))));
+  Value flat = fg::reshape(b, loc, data, {dt.getNumElements()});
+  return setResult(
+      nc, nc.create<fg::GatherOp>({flat, linear}, {nc.namedI64("axis", 0)}));
+}
+
+LogicalResult onnximport::convertGatherND(NodeContext &nc) {
+  TRY(data, nc.input(0));
+  TRY(indices, nc.input(1));
+  RankedTensorType dt = typeOf(data), it = typeOf(indices);
+  if (!it.getElementType().isInteger(64))
+    return nc.fail("indices must be INT64, got " + str(it));
+  TRY(batchDims, nc.attrInt("batch_dims", 0));
+  int64_t r = dt.getRank(), q = it.getRank();
+  if (q < 1 || batchDims < 0 || batchDims >= std::min(r, q))
+    return nc.fail("attribute 'batch_dims' (" + Twine(batchDims) +
+                   ") must be below the ranks of data and indices");
+  int64_t k = it.getDimSize(q - 1);
+  if (k < 1 || batchDims + k > r)
+    return nc.fail("indices' last dimension (" + Twine(k) + ") must be in 1.." +
+                   Twine(r - batchDims));
+  ArrayRef<int64_t> ds = dt.getShape(), is = it.getShape();
+  int64_t batch = 1, points = 1, rows = 1;
+  for (int64_t d = 0; d < batchDims; ++d) {
+    if (ds[d] != is[d])
+      return nc.fail("batch dimension " + Twine(d) + " differs: data " +
+                     str(dt) + ", indices " + str(it));
+    batch *= ds[d];
+  }
+  for (int64_t d = batchDims; d < batchDims + k; ++d)
+    points *= ds[d];
+  for (int64_t d = batchDims; d < q - 1; ++d)
+    rows *= is[d];
+  // Data as [batch * points, rest..]; each index tuple picks one row.
+  SmallVector<int64_t> flatShape = {batch * points};
+  flatShape.append(ds.begin() + batchDims + k, ds.end());
+  SmallVector<int64_t> tupleShape(is.drop_back());
+  SmallVector<int64_t> dims(ds.slice(batchDims, k));
+  SmallVector<int64_t> strides = stridesOf(dims), base;
+  for (int64_t bi = 0; bi < batch; ++bi)
+    base.append(rows, bi * points);
+  OpBuilder &b = nc.b;
+  Location loc = nc.getLoc();
+  auto vec = [&](ArrayRef<int64_t> v) {
+    return nc.constant(
+        DenseElementsAttr::get(RankedTensorType::get({k}, b.getI64Type()), v));
+  };
+  Value idx = wrapNegative(b, loc, indices, vec(dims));
+  Value linear = fg::reduceSum(
+      b, loc, fg::MulOp::create(b, loc, idx, vec(strides)), {q - 1}, false);
+  linear = fg::AddOp::create(
+      b, loc, linear,
+      nc.constant(DenseElementsAttr::get(
+          RankedTensorType::get(tupleShape, b.getI64Type()), ArrayRef(base))));
+  Value flat = fg::reshape(b, loc, data, flatShape);
+  return setResult(
+      nc, nc.create<fg::GatherOp>({flat, linear}, {nc.namedI64("axis", 0)}));
 }

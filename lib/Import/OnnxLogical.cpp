@@ -16,6 +16,8 @@
 
 #include "llvm/ADT/StringExtras.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace fgc;
 using namespace fgc::onnximport;
@@ -130,4 +132,36 @@ LogicalResult onnximport::convertExpand(NodeContext &nc) {
         "]");
   return setResult(
       nc, nc.createTyped<fg::BroadcastToOp>(typeOf(x).clone(*result), x));
+}
+
+/// x != x: only NaN is unordered with itself.
+LogicalResult onnximport::convertIsNaN(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  if (!isa<FloatType>(typeOf(x).getElementType()))
+    return nc.fail("input must be a floating-point tensor, got " +
+                   str(typeOf(x)));
+  return setResult(nc, compare(nc, "ne", x, x));
+}
+
+/// x == +inf or x == -inf, as detect_positive and detect_negative ask.
+LogicalResult onnximport::convertIsInf(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  if (!isa<FloatType>(xt.getElementType()))
+    return nc.fail("input must be a floating-point tensor, got " + str(xt));
+  TRY(positive, nc.attrInt("detect_positive", 1));
+  TRY(negative, nc.attrInt("detect_negative", 1));
+  OpBuilder &b = nc.b;
+  Location loc = nc.getLoc();
+  double inf = std::numeric_limits<double>::infinity();
+  Value hits = fg::splat(b, loc, xt, 0.0);
+  for (auto [wanted, value] : {std::pair{positive, inf}, {negative, -inf}})
+    if (wanted)
+      hits = fg::AddOp::create(
+          b, loc, hits,
+          fg::CompareOp::create(b, loc, x,
+                                fg::scalar(b, loc, xt.getElementType(), value),
+                                b.getStringAttr("eq")));
+  return setResult(nc,
+                   nc.createTyped<fg::CastOp>(xt.clone(b.getI1Type()), hits));
 }

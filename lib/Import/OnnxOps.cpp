@@ -147,6 +147,14 @@ LogicalResult convertCast(NodeContext &nc) {
   return setResult(nc, nc.createTyped<fg::CastOp>(type, x));
 }
 
+/// Cast to the element type of the second input.
+LogicalResult convertCastLike(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  TRY(like, nc.input(1));
+  auto type = typeOf(x).clone(typeOf(like).getElementType());
+  return setResult(nc, nc.createTyped<fg::CastOp>(type, x));
+}
+
 //===--- Linear algebra ---------------------------------------------------===//
 
 LogicalResult convertMatMul(NodeContext &nc) {
@@ -782,6 +790,7 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "inference form only (training_mode = 0, one output)",
        convertBatchNorm},
       {"Cast", {"to"}, "to FLOAT, DOUBLE, INT64 or BOOL", convertCast},
+      {"CastLike", {}, "to FLOAT, DOUBLE, INT64 or BOOL", convertCastLike},
       {"Ceil", {}, "floating-point input", convertUnary<fg::CeilOp>},
       {"Celu", {"alpha"}, "floating-point input", convertCelu},
       {"Clip", {}, "min and max scalars (inputs)", convertClip},
@@ -818,9 +827,12 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
       {"Erf", {}, "", convertUnary<fg::ErfOp>},
       {"Exp", {}, "", convertUnary<fg::ExpOp>},
       {"Expand", {}, "shape must be constant", convertExpand},
+      {"EyeLike", {"dtype", "k"}, "rank 2", convertEyeLike},
       {"Flatten", {"axis"}, "", convertFlatten},
       {"Floor", {}, "floating-point input", convertUnary<fg::FloorOp>},
       {"Gather", {"axis"}, "INT64 indices", convertGather},
+      {"GatherElements", {"axis"}, "INT64 indices", convertGatherElements},
+      {"GatherND", {"batch_dims"}, "INT64 indices", convertGatherND},
       {"Gemm", {"alpha", "beta", "transA", "transB"}, "", convertGemm},
       {"GlobalAveragePool", {}, "", convertGlobalAveragePool},
       {"GlobalMaxPool", {}, "", convertGlobalMaxPool},
@@ -831,7 +843,13 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "floating-point input",
        convertHardSigmoid},
       {"HardSwish", {}, "floating-point input", convertHardSwish},
+      {"Hardmax", {"axis"}, "floating-point input", convertHardmax},
       {"Identity", {}, "", convertIdentity},
+      {"IsInf",
+       {"detect_negative", "detect_positive"},
+       "floating-point input",
+       convertIsInf},
+      {"IsNaN", {}, "floating-point input", convertIsNaN},
       {"LayerNormalization",
        {"axis", "epsilon", "stash_type"},
        "stash_type = 1; an empty Scale (PyTorch quirk) means Scale = 1",
@@ -853,6 +871,7 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "floating-point inputs",
        convertVariadic<fg::AddOp, /*mean=*/true>},
       {"Min", {}, "inputs of one element type", convertVariadic<fg::MinOp>},
+      {"Mod", {"fmod"}, "fmod = 1 for floats", convertMod},
       {"Mul", {}, "", convertBinary<fg::MulOp>},
       {"Neg", {}, "", convertUnary<fg::NegOp>},
       {"NegativeLogLikelihoodLoss",
@@ -860,6 +879,7 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "class axis 1; target int64",
        convertNegativeLogLikelihoodLoss},
       {"Not", {}, "bool input", convertNot},
+      {"OneHot", {"axis"}, "depth must be constant", convertOneHot},
       {"Or", {}, "bool operands", convertOr},
       {"PRelu", {}, "slope broadcast against the input", convertPRelu},
       {"Pad",
@@ -870,6 +890,7 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        {},
        "base and exponent of the same type",
        convertBinary<fg::PowOp>},
+      {"Range", {}, "inputs must be constant", convertRange},
       {"Reciprocal", {}, "floating-point input", convertReciprocal},
       {"ReduceL1", {"axes", "keepdims"}, "", convertReduceL1},
       {"ReduceL2",
@@ -890,6 +911,10 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        "floating-point input",
        convertReduceMean},
       {"ReduceMin", {"axes", "keepdims"}, "", convertReduceMin},
+      {"ReduceProd",
+       {"axes", "keepdims", "noop_with_empty_axes"},
+       "",
+       convertReduceProd},
       {"ReduceSum",
        {"keepdims", "noop_with_empty_axes"},
        "axes input must be constant",

@@ -4,7 +4,8 @@
 // ReduceL1, ReduceL2, ReduceSumSquare, ReduceLogSum and ReduceLogSumExp are
 // compositions of those and elementwise ops, differentiable through their
 // parts' rules. ReduceLogSumExp subtracts the maximum first, so that it
-// neither overflows nor underflows.
+// neither overflows nor underflows. ReduceProd multiplies halves pairwise,
+// log2(n) products of slices (exact at zeros, unlike exp(sum(log))).
 //
 //===----------------------------------------------------------------------===//
 
@@ -187,4 +188,51 @@ LogicalResult onnximport::convertReduceLogSumExp(NodeContext &nc) {
   if (!r->keepdims)
     lse = k.reshape(lse, reducedShape(x, r->axes));
   return k.finish(lse);
+}
+
+/// The reduced axes moved last and merged, padded with ones to a power of
+/// two, then the first half times the second until one is left.
+LogicalResult onnximport::convertReduceProd(NodeContext &nc) {
+  Composer k(nc);
+  Value x = k.input(0, /*floatOnly=*/false);
+  if (!x)
+    return failure();
+  if (typeOf(x).getElementType().isInteger(1))
+    return nc.fail("input must be numeric, got " + str(typeOf(x)));
+  FailureOr<Reduction> r = parseReduction(nc, x, /*axesAsInput=*/false);
+  if (failed(r))
+    return failure();
+  if (r->noop)
+    return k.finish(x);
+  OpBuilder &b = nc.b;
+  Location loc = nc.getLoc();
+  int64_t rank = typeOf(x).getRank();
+  SmallVector<int64_t> axes = r->axes;
+  if (axes.empty())
+    axes = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  SmallVector<int64_t> perm, kept, keptDims;
+  int64_t n = 1;
+  for (int64_t d = 0; d < rank; ++d) {
+    bool reduced = llvm::is_contained(axes, d);
+    keptDims.push_back(reduced ? 1 : typeOf(x).getDimSize(d));
+    if (reduced) {
+      n *= typeOf(x).getDimSize(d);
+    } else {
+      perm.push_back(d);
+      kept.push_back(typeOf(x).getDimSize(d));
+    }
+  }
+  perm.append(axes.begin(), axes.end());
+  SmallVector<int64_t> rows = kept;
+  rows.push_back(n);
+  Value v = fg::reshape(b, loc, fg::transpose(b, loc, x, perm), rows);
+  int64_t last = static_cast<int64_t>(kept.size()), width = 1;
+  while (width < n)
+    width *= 2;
+  v = fg::padAxis(b, loc, v, last, 0, width - n, 1.0);
+  for (; width > 1; width /= 2)
+    v = fg::MulOp::create(b, loc, fg::sliceAxis(b, loc, v, last, 0, width / 2),
+                          fg::sliceAxis(b, loc, v, last, width / 2, width / 2));
+  return k.finish(
+      fg::reshape(b, loc, v, r->keepdims ? ArrayRef<int64_t>(keptDims) : kept));
 }
