@@ -1,13 +1,19 @@
 //===- Converters.h - Converters defined outside OnnxOps.cpp ----*- C++ -*-===//
 //
 // The converters of OnnxOps.cpp's table that live in files of their own,
-// grouped by kind (OnnxActivations.cpp: activations as compositions;
-// OnnxReductions.cpp: the Reduce* family; OnnxLogical.cpp: comparisons,
-// logic, Where and Expand; OnnxLosses.cpp: the two loss operators;
-// OnnxIndexing.cpp: ArgMax, ArgMin, Size, Hardmax, OneHot, GatherElements
-// and GatherND; OnnxLayout.cpp: Pad, Tile, DepthToSpace, SpaceToDepth, Trilu
-// and CumSum; OnnxGenerators.cpp: Range and EyeLike; OnnxArithmetic.cpp:
-// Mod).
+// one file per family:
+//   OnnxActivations.cpp    activations as compositions
+//   OnnxArithmetic.cpp     Mod
+//   OnnxConv.cpp           convolution, transposed convolution, pooling
+//   OnnxGenerators.cpp     Range, EyeLike
+//   OnnxIndexing.cpp       ArgMax, ArgMin, Size, Hardmax, OneHot,
+//                          GatherElements, GatherND
+//   OnnxLayout.cpp         Pad, Tile, DepthToSpace, SpaceToDepth, Trilu,
+//                          CumSum
+//   OnnxLogical.cpp        comparisons, logic, Where, Expand, IsNaN, IsInf
+//   OnnxLosses.cpp         the two loss operators
+//   OnnxNormalization.cpp  normalisation layers
+//   OnnxReductions.cpp     the Reduce* family
 //
 //===----------------------------------------------------------------------===//
 
@@ -44,6 +50,20 @@ mlir::LogicalResult convertSign(NodeContext &nc);
 mlir::LogicalResult convertSoftplus(NodeContext &nc);
 mlir::LogicalResult convertSoftsign(NodeContext &nc);
 mlir::LogicalResult convertThresholdedRelu(NodeContext &nc);
+
+// OnnxConv.cpp.
+mlir::LogicalResult convertAveragePool(NodeContext &nc);
+mlir::LogicalResult convertConv(NodeContext &nc);
+mlir::LogicalResult convertConvTranspose(NodeContext &nc);
+mlir::LogicalResult convertGlobalAveragePool(NodeContext &nc);
+mlir::LogicalResult convertMaxPool(NodeContext &nc);
+
+// OnnxNormalization.cpp.
+mlir::LogicalResult convertBatchNorm(NodeContext &nc);
+mlir::LogicalResult convertInstanceNorm(NodeContext &nc);
+mlir::LogicalResult convertLayerNorm(NodeContext &nc);
+mlir::LogicalResult convertLRN(NodeContext &nc);
+mlir::LogicalResult convertMeanVarianceNormalization(NodeContext &nc);
 
 // OnnxLayout.cpp.
 mlir::LogicalResult convertCumSum(NodeContext &nc);

@@ -180,238 +180,13 @@ LogicalResult convertGemm(NodeContext &nc) {
                          nc.namedBool("trans_b", transB != 0)}));
 }
 
-/// Strides, dilations and explicit pads of a Conv/pool node over `n`
-/// spatial axes, with auto_pad resolved against the input and kernel sizes.
-struct Window {
-  SmallVector<int64_t> kernel, strides, dilations, pads;
-};
-
-FailureOr<Window> readWindow(NodeContext &nc, ArrayRef<int64_t> inputShape,
-                             ArrayRef<int64_t> kernel, bool hasDilations) {
-  size_t n = kernel.size();
-  Window w;
-  w.kernel.assign(kernel.begin(), kernel.end());
-  auto readList = [&](StringRef name, size_t count, int64_t dflt,
-                      SmallVectorImpl<int64_t> &out) -> LogicalResult {
-    auto v = nc.attrInts(name);
-    if (failed(v))
-      return failure();
-    if (!*v) {
-      out.assign(count, dflt);
-      return success();
-    }
-    if ((*v)->size() != count)
-      return nc.fail("attribute '" + name + "' has " + Twine((*v)->size()) +
-                     " entries, expected " + Twine(count));
-    out.assign((*v)->begin(), (*v)->end());
-    return success();
-  };
-  if (failed(readList("strides", n, 1, w.strides)) ||
-      failed(readList(hasDilations ? "dilations" : "", n, 1, w.dilations)) ||
-      failed(readList("pads", 2 * n, 0, w.pads)))
-    return failure();
-  for (int64_t s : w.strides)
-    if (s < 1)
-      return nc.fail("attribute 'strides' entries must be >= 1");
-  for (int64_t d : w.dilations)
-    if (d < 1)
-      return nc.fail("attribute 'dilations' entries must be >= 1");
-  for (int64_t p : w.pads)
-    if (p < 0)
-      return nc.fail("attribute 'pads' entries must be >= 0");
-  auto autoPad = nc.attrString("auto_pad", "NOTSET");
-  if (failed(autoPad))
-    return failure();
-  if (*autoPad == "NOTSET")
-    return w;
-  if (nc.attr("pads"))
-    return nc.fail("attributes 'pads' and 'auto_pad' = " + *autoPad +
-                   " cannot both be given");
-  if (*autoPad == "VALID") {
-    w.pads.assign(2 * n, 0);
-    return w;
-  }
-  if (*autoPad != "SAME_UPPER" && *autoPad != "SAME_LOWER")
-    return nc.fail("attribute 'auto_pad' value '" + *autoPad +
-                   "' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID");
-  for (size_t i = 0; i < n; ++i) {
-    int64_t in = inputShape[2 + i];
-    int64_t out = (in + w.strides[i] - 1) / w.strides[i];
-    int64_t span = (w.kernel[i] - 1) * w.dilations[i] + 1;
-    int64_t total = std::max<int64_t>(0, (out - 1) * w.strides[i] + span - in);
-    int64_t small = total / 2, large = total - small;
-    w.pads[i] = *autoPad == "SAME_UPPER" ? small : large;
-    w.pads[n + i] = *autoPad == "SAME_UPPER" ? large : small;
-  }
-  return w;
-}
-
-LogicalResult convertConv(NodeContext &nc) {
-  TRY(x, nc.input(0));
-  TRY(weight, nc.input(1));
-  RankedTensorType xt = typeOf(x), wt = typeOf(weight);
-  if (xt.getRank() < 3 || xt.getRank() > 5 || wt.getRank() != xt.getRank())
-    return nc.fail("input and weight must be [N, C, D1..Dn] and [M, C/group, "
-                   "k1..kn] with n in 1..3, got " +
-                   str(xt) + " and " + str(wt));
-  ArrayRef<int64_t> kernel = wt.getShape().drop_front(2);
-  TRY(kernelAttr, nc.attrInts("kernel_shape"));
-  if (kernelAttr && ArrayRef<int64_t>(*kernelAttr) != kernel)
-    return nc.fail("attribute 'kernel_shape' does not match the weight shape " +
-                   str(wt));
-  TRY(group, nc.attrInt("group", 1));
-  TRY(window, readWindow(nc, xt.getShape(), kernel, /*hasDilations=*/true));
-  SmallVector<Value> operands = {x, weight};
-  if (Value bias = nc.optionalInput(2))
-    operands.push_back(bias);
-  return setResult(
-      nc, nc.create<fg::ConvOp>(operands,
-                                {nc.namedArray("strides", window.strides),
-                                 nc.namedArray("pads", window.pads),
-                                 nc.namedArray("dilations", window.dilations),
-                                 nc.namedI64("group", group)}));
-}
-
-LogicalResult convertPool(NodeContext &nc, bool isMax) {
-  TRY(x, nc.input(0));
-  RankedTensorType xt = typeOf(x);
-  if (xt.getRank() < 3)
-    return nc.fail("input must be [N, C, D1..Dn], got " + str(xt));
-  TRY(kernel, nc.attrInts("kernel_shape"));
-  if (!kernel)
-    return nc.fail("attribute 'kernel_shape' is required");
-  if (static_cast<int64_t>(kernel->size()) != xt.getRank() - 2)
-    return nc.fail("attribute 'kernel_shape' has " + Twine(kernel->size()) +
-                   " entries for " + Twine(xt.getRank() - 2) + " spatial axes");
-  for (int64_t k : *kernel)
-    if (k < 1)
-      return nc.fail("attribute 'kernel_shape' entries must be >= 1");
-  TRY(window, readWindow(nc, xt.getShape(), *kernel, isMax));
-  TRY(ceilMode, nc.attrInt("ceil_mode", 0));
-  SmallVector<NamedAttribute> attrs = {
-      nc.namedArray("kernel_shape", window.kernel),
-      nc.namedArray("strides", window.strides),
-      nc.namedArray("pads", window.pads), nc.namedBool("ceil_mode", ceilMode)};
-  if (isMax) {
-    TRY(storage, nc.attrInt("storage_order", 0));
-    if (storage != 0)
-      return nc.fail("attribute 'storage_order' = 1 (column major) is not "
-                     "supported");
-    if (failed(nc.rejectOutputsFrom(1, "MaxPool indices are not supported")))
-      return failure();
-    attrs.push_back(nc.namedArray("dilations", window.dilations));
-    return setResult(nc, nc.create<fg::MaxPoolOp>({x}, attrs));
-  }
-  TRY(countPad, nc.attrInt("count_include_pad", 0));
-  attrs.push_back(nc.namedBool("count_include_pad", countPad != 0));
-  return setResult(nc, nc.create<fg::AvgPoolOp>({x}, attrs));
-}
-
-LogicalResult convertGlobalAveragePool(NodeContext &nc) {
-  TRY(x, nc.input(0));
-  int64_t rank = typeOf(x).getRank();
-  if (rank < 3)
-    return nc.fail("input must be [N, C, D1..Dn]");
-  SmallVector<int64_t> axes;
-  for (int64_t d = 2; d < rank; ++d)
-    axes.push_back(d);
-  return setResult(
-      nc, nc.create<fg::ReduceMeanOp>({x}, {nc.namedArray("axes", axes),
-                                            nc.namedBool("keepdims", true)}));
-}
-
-//===--- Normalisation and softmax ----------------------------------------===//
+//===--- Softmax ----------------------------------------------------------===//
 
 template <typename OpTy> LogicalResult convertSoftmax(NodeContext &nc) {
   TRY(x, nc.input(0));
   TRY(axisAttr, nc.attrInt("axis", -1));
   TRY(axis, nc.normalizeAxis(axisAttr, typeOf(x).getRank()));
   return setResult(nc, nc.create<OpTy>({x}, {nc.namedI64("axis", axis)}));
-}
-
-LogicalResult convertLayerNorm(NodeContext &nc) {
-  TRY(x, nc.input(0));
-  RankedTensorType xt = typeOf(x);
-  TRY(axisAttr, nc.attrInt("axis", -1));
-  TRY(axis, nc.normalizeAxis(axisAttr, xt.getRank()));
-  TRY(eps, nc.attrFloat("epsilon", 1e-5));
-  TRY(stash, nc.attrInt("stash_type", 1));
-  if (stash != 1)
-    return nc.fail("attribute 'stash_type' = " + Twine(stash) +
-                   " is not supported (only 1, float32 statistics)");
-  SmallVector<Value> affine;
-  Value scale = nc.optionalInput(1), bias = nc.optionalInput(2);
-  if (!scale) {
-    // PyTorch 1.13 writes elementwise_affine=False this way at opset 17.
-    nc.warn("LayerNormalization without a Scale input (PyTorch's export of "
-            "elementwise_affine=False) is imported with Scale = 1");
-    if (bias) {
-      SmallVector<int64_t> shape(xt.getShape().drop_front(axis));
-      auto type = RankedTensorType::get(shape, xt.getElementType());
-      scale = nc.constant(DenseElementsAttr::get(
-          type, FloatAttr::get(xt.getElementType(), 1.0)));
-    }
-  }
-  if (scale)
-    affine.push_back(scale);
-  if (bias)
-    affine.push_back(bias);
-  SmallVector<NamedAttribute> attrs = {nc.namedI64("axis", axis),
-                                       nc.namedF64("epsilon", eps)};
-  TRY(y, nc.create<fg::LayerNormOp>(
-             [&] {
-               SmallVector<Value> ops = {x};
-               llvm::append_range(ops, affine);
-               return ops;
-             }(),
-             attrs));
-  nc.setOutput(0, y);
-  if (!nc.hasOutput(1) && !nc.hasOutput(2))
-    return success();
-  // Mean and InvStdDev outputs: the statistics over the normalised axes,
-  // with those axes kept as size 1.
-  SmallVector<int64_t> axes;
-  for (int64_t d = axis; d < xt.getRank(); ++d)
-    axes.push_back(d);
-  SmallVector<NamedAttribute> reduce = {nc.namedArray("axes", axes),
-                                        nc.namedBool("keepdims", true)};
-  TRY(mean, nc.create<fg::ReduceMeanOp>({x}, reduce));
-  nc.setOutput(1, mean);
-  if (!nc.hasOutput(2))
-    return success();
-  TRY(centered, nc.create<fg::SubOp>({x, mean}));
-  TRY(square, nc.create<fg::MulOp>({centered, centered}));
-  TRY(var, nc.create<fg::ReduceMeanOp>({square}, reduce));
-  auto scalar = RankedTensorType::get({}, xt.getElementType());
-  Value epsValue = nc.constant(
-      DenseElementsAttr::get(scalar, FloatAttr::get(xt.getElementType(), eps)));
-  Value one = nc.constant(
-      DenseElementsAttr::get(scalar, FloatAttr::get(xt.getElementType(), 1.0)));
-  TRY(shifted, nc.create<fg::AddOp>({var, epsValue}));
-  TRY(stddev, nc.createTyped<fg::SqrtOp>(shifted.getType(), shifted));
-  TRY(inv, nc.create<fg::DivOp>({one, stddev}));
-  nc.setOutput(2, inv);
-  return success();
-}
-
-LogicalResult convertBatchNorm(NodeContext &nc) {
-  SmallVector<Value> operands;
-  for (int i = 0; i < 5; ++i) {
-    TRY(v, nc.input(i));
-    operands.push_back(v);
-  }
-  TRY(eps, nc.attrFloat("epsilon", 1e-5));
-  TRY(momentum, nc.attrFloat("momentum", 0.9));
-  (void)momentum; // Only used by the training form.
-  TRY(training, nc.attrInt("training_mode", 0));
-  if (training != 0)
-    return nc.fail("attribute 'training_mode' = 1 is not supported (only the "
-                   "inference form)");
-  if (failed(nc.rejectOutputsFrom(1, "running statistics exist only in "
-                                     "training mode")))
-    return failure();
-  return setResult(
-      nc, nc.create<fg::BatchNormOp>(operands, {nc.namedF64("epsilon", eps)}));
 }
 
 //===--- Shape and data movement ------------------------------------------===//
@@ -755,10 +530,6 @@ LogicalResult convertConstantOfShape(NodeContext &nc) {
 
 //===--- The table --------------------------------------------------------===//
 
-LogicalResult convertMaxPool(NodeContext &nc) { return convertPool(nc, true); }
-LogicalResult convertAveragePool(NodeContext &nc) {
-  return convertPool(nc, false);
-}
 } // namespace
 
 ArrayRef<OpConverter> onnximport::getOpConverters() {
@@ -807,6 +578,11 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"},
        "1-D, 2-D and 3-D",
        convertConv},
+      {"ConvTranspose",
+       {"auto_pad", "dilations", "group", "kernel_shape", "output_padding",
+        "output_shape", "pads", "strides"},
+       "1-D, 2-D and 3-D",
+       convertConvTranspose},
       {"Cos", {}, "floating-point input", convertUnary<fg::CosOp>},
       {"Cosh", {}, "floating-point input", convertUnary<fg::CoshOp>},
       {"CumSum",
@@ -845,11 +621,19 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
       {"HardSwish", {}, "floating-point input", convertHardSwish},
       {"Hardmax", {"axis"}, "floating-point input", convertHardmax},
       {"Identity", {}, "", convertIdentity},
+      {"InstanceNormalization",
+       {"epsilon"},
+       "floating-point input",
+       convertInstanceNorm},
       {"IsInf",
        {"detect_negative", "detect_positive"},
        "floating-point input",
        convertIsInf},
       {"IsNaN", {}, "floating-point input", convertIsNaN},
+      {"LRN",
+       {"alpha", "beta", "bias", "size"},
+       "floating-point input",
+       convertLRN},
       {"LayerNormalization",
        {"axis", "epsilon", "stash_type"},
        "stash_type = 1; an empty Scale (PyTorch quirk) means Scale = 1",
@@ -870,6 +654,10 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        {},
        "floating-point inputs",
        convertVariadic<fg::AddOp, /*mean=*/true>},
+      {"MeanVarianceNormalization",
+       {"axes"},
+       "floating-point input",
+       convertMeanVarianceNormalization},
       {"Min", {}, "inputs of one element type", convertVariadic<fg::MinOp>},
       {"Mod", {"fmod"}, "fmod = 1 for floats", convertMod},
       {"Mul", {}, "", convertBinary<fg::MulOp>},
