@@ -14,6 +14,7 @@
 //   OnnxLosses.cpp         the two loss operators
 //   OnnxNormalization.cpp  normalisation layers
 //   OnnxReductions.cpp     the Reduce* family
+//   OnnxResize.cpp         Resize, Upsample
 //
 //===----------------------------------------------------------------------===//
 
@@ -64,6 +65,10 @@ mlir::LogicalResult convertInstanceNorm(NodeContext &nc);
 mlir::LogicalResult convertLayerNorm(NodeContext &nc);
 mlir::LogicalResult convertLRN(NodeContext &nc);
 mlir::LogicalResult convertMeanVarianceNormalization(NodeContext &nc);
+
+// OnnxResize.cpp.
+mlir::LogicalResult convertResize(NodeContext &nc);
+mlir::LogicalResult convertUpsample(NodeContext &nc);
 
 // OnnxLayout.cpp.
 mlir::LogicalResult convertCumSum(NodeContext &nc);

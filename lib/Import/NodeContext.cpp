@@ -217,9 +217,18 @@ FailureOr<SmallVector<int64_t>> NodeContext::constantInts(int i,
     return failure();
   DenseIntElementsAttr attr;
   if (!matchPattern(*v, m_Constant(&attr)))
-    return fail("input '" + what + "' ('" + node.input(i) +
-                "') must be a compile-time constant");
+    return notConstant(i, what);
   return llvm::to_vector(attr.getValues<int64_t>());
+}
+
+LogicalResult NodeContext::notConstant(int i, StringRef what) {
+  std::string why;
+  if (Value v = values.lookup(node.input(i));
+      v && v.getDefiningOp<fg::ParamOp>())
+    why = " (a floating-point initializer is a trainable parameter; give "
+          "this value as a Constant node)";
+  return fail("input '" + what + "' ('" + node.input(i) +
+              "') must be a compile-time constant" + why);
 }
 
 FailureOr<double> NodeContext::constantScalar(int i, StringRef what) {
@@ -228,8 +237,7 @@ FailureOr<double> NodeContext::constantScalar(int i, StringRef what) {
     return failure();
   DenseElementsAttr attr;
   if (!matchPattern(*v, m_Constant(&attr)))
-    return fail("input '" + what + "' ('" + node.input(i) +
-                "') must be a compile-time constant");
+    return notConstant(i, what);
   if (attr.getNumElements() != 1)
     return fail("input '" + what + "' must hold one element, got " +
                 Twine(attr.getNumElements()));

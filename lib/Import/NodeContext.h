@@ -103,6 +103,9 @@ public:
   /// The values of a constant i64 input, failing when it is not constant.
   mlir::FailureOr<llvm::SmallVector<int64_t>>
   constantInts(int i, llvm::StringRef what);
+  /// Fails saying input `i` must be a compile-time constant (and why a
+  /// float initializer is not one).
+  mlir::LogicalResult notConstant(int i, llvm::StringRef what);
   /// The one element of a constant input of any numeric type, as a double
   /// (Range's limits, OneHot's depth).
   mlir::FailureOr<double> constantScalar(int i, llvm::StringRef what);
