@@ -5,9 +5,10 @@
 //   OnnxActivations.cpp    activations as compositions
 //   OnnxArithmetic.cpp     Mod
 //   OnnxConv.cpp           convolution, transposed convolution, pooling
+//   OnnxEinsum.cpp         Einsum
 //   OnnxGenerators.cpp     Range, EyeLike
 //   OnnxIndexing.cpp       ArgMax, ArgMin, Size, Hardmax, OneHot,
-//                          GatherElements, GatherND
+//                          GatherElements, GatherND, TopK
 //   OnnxLayout.cpp         Pad, Tile, DepthToSpace, SpaceToDepth, Trilu,
 //                          CumSum
 //   OnnxLogical.cpp        comparisons, logic, Where, Expand, IsNaN, IsInf
@@ -66,6 +67,9 @@ mlir::LogicalResult convertLayerNorm(NodeContext &nc);
 mlir::LogicalResult convertLRN(NodeContext &nc);
 mlir::LogicalResult convertMeanVarianceNormalization(NodeContext &nc);
 
+// OnnxEinsum.cpp.
+mlir::LogicalResult convertEinsum(NodeContext &nc);
+
 // OnnxResize.cpp.
 mlir::LogicalResult convertResize(NodeContext &nc);
 mlir::LogicalResult convertUpsample(NodeContext &nc);
@@ -86,6 +90,7 @@ mlir::LogicalResult convertGatherND(NodeContext &nc);
 mlir::LogicalResult convertHardmax(NodeContext &nc);
 mlir::LogicalResult convertOneHot(NodeContext &nc);
 mlir::LogicalResult convertSize(NodeContext &nc);
+mlir::LogicalResult convertTopK(NodeContext &nc);
 
 // OnnxGenerators.cpp.
 mlir::LogicalResult convertEyeLike(NodeContext &nc);

@@ -1,4 +1,4 @@
-//===- OnnxIndexing.cpp - Arg extremes, one-hots and element gathers ------===//
+//===- OnnxIndexing.cpp - Arg extremes, one-hots, gathers and TopK --------===//
 //
 // ArgMax and ArgMin are fg.argmax (the first maximum along an axis) of the
 // input or of its negation, with the axis reversed for select_last_index
@@ -9,12 +9,15 @@
 // derivative; OneHot's off/on values are differentiable through the
 // select). GatherElements and GatherND compute linear indices into the
 // flattened data and are one fg.gather, whose reverse rule scatters back.
+// TopK takes the first maximum k times, masking each after it is taken.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Converters.h"
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
+
+#include <limits>
 
 using namespace mlir;
 using namespace fgc;
@@ -273,4 +276,56 @@ LogicalResult onnximport::convertGatherND(NodeContext &nc) {
   Value flat = fg::reshape(b, loc, data, flatShape);
   return setResult(
       nc, nc.create<fg::GatherOp>({flat, linear}, {nc.namedI64("axis", 0)}));
+}
+
+/// k rounds of "take the first largest, then mask it": values through a
+/// select (differentiable), indices as int64 (none).
+LogicalResult onnximport::convertTopK(NodeContext &nc) {
+  TRY(x, nc.input(0));
+  RankedTensorType xt = typeOf(x);
+  if (!isa<FloatType>(xt.getElementType()))
+    return nc.fail("input must be a floating-point tensor, got " + str(xt));
+  TRY(ks, nc.constantInts(1, "K"));
+  if (ks.size() != 1)
+    return nc.fail("input 'K' must hold one element");
+  TRY(axisAttr, nc.attrInt("axis", -1));
+  TRY(axis, nc.normalizeAxis(axisAttr, xt.getRank()));
+  TRY(largest, nc.attrInt("largest", 1));
+  TRY(sorted, nc.attrInt("sorted", 1));
+  (void)sorted; // The results are always sorted, which "unsorted" allows.
+  int64_t k = ks[0], n = xt.getDimSize(axis), rank = xt.getRank();
+  if (k < 1 || k > n)
+    return nc.fail("K = " + Twine(k) + " is not in 1.." + Twine(n) +
+                   " (the size of axis " + Twine(axis) + ")");
+  OpBuilder &b = nc.b;
+  Location loc = nc.getLoc();
+  Type elt = xt.getElementType();
+  Value key = largest ? x : Value(fg::NegOp::create(b, loc, x));
+  Value positions = iota(nc, n, axis, rank);
+  Value zero = fg::scalar(b, loc, elt, 0.0);
+  Value lowest =
+      fg::scalar(b, loc, elt, -std::numeric_limits<double>::infinity());
+  SmallVector<int64_t> kept(xt.getShape());
+  kept[axis] = 1;
+  SmallVector<Value> values, indices;
+  for (int64_t p = 0; p < k; ++p) {
+    TRY(arg, nc.create<fg::ArgMaxOp>({key}, {nc.namedI64("axis", axis)}));
+    Value at = fg::reshape(b, loc, arg, kept);
+    Value hot = toBool(
+        b, loc,
+        fg::CompareOp::create(b, loc, positions, at, b.getStringAttr("eq")));
+    values.push_back(fg::reduceSum(
+        b, loc, fg::SelectOp::create(b, loc, hot, x, zero), {axis}, true));
+    indices.push_back(at);
+    if (p + 1 < k)
+      key = fg::SelectOp::create(b, loc, hot, lowest, key);
+  }
+  auto join = [&](ArrayRef<Value> parts) -> Value {
+    if (parts.size() == 1)
+      return parts.front();
+    return fg::ConcatOp::create(b, loc, parts, b.getI64IntegerAttr(axis));
+  };
+  nc.setOutput(0, join(values));
+  nc.setOutput(1, join(indices));
+  return success();
 }
