@@ -7,8 +7,9 @@
 //   OnnxConv.cpp           convolution, transposed convolution, pooling
 //   OnnxEinsum.cpp         Einsum
 //   OnnxGenerators.cpp     Range, EyeLike
-//   OnnxIndexing.cpp       ArgMax, ArgMin, Size, Hardmax, OneHot,
-//                          GatherElements, GatherND, TopK
+//   OnnxGatherScatter.cpp  GatherElements, GatherND, ScatterElements,
+//                          ScatterND
+//   OnnxIndexing.cpp       ArgMax, ArgMin, Size, Hardmax, OneHot, TopK
 //   OnnxLayout.cpp         Pad, Tile, DepthToSpace, SpaceToDepth, Trilu,
 //                          CumSum
 //   OnnxLogical.cpp        comparisons, logic, Where, Expand, IsNaN, IsInf
@@ -35,6 +36,10 @@ mlir::LogicalResult convertReduceMax(NodeContext &nc);
 mlir::LogicalResult convertReduceMean(NodeContext &nc);
 mlir::LogicalResult convertReduceMin(NodeContext &nc);
 mlir::LogicalResult convertReduceProd(NodeContext &nc);
+/// The product of `v` over `axis` as log2(n) pairwise products of halves
+/// (exact at zeros, unlike exp(sum(log))); shared with ScatterElements.
+mlir::Value productOverAxis(mlir::OpBuilder &b, mlir::Location loc,
+                            mlir::Value v, int64_t axis, bool keepdims);
 mlir::LogicalResult convertReduceSum(NodeContext &nc);
 mlir::LogicalResult convertReduceSumSquare(NodeContext &nc);
 
@@ -85,12 +90,16 @@ mlir::LogicalResult convertTrilu(NodeContext &nc);
 // OnnxIndexing.cpp.
 mlir::LogicalResult convertArgMax(NodeContext &nc);
 mlir::LogicalResult convertArgMin(NodeContext &nc);
-mlir::LogicalResult convertGatherElements(NodeContext &nc);
-mlir::LogicalResult convertGatherND(NodeContext &nc);
 mlir::LogicalResult convertHardmax(NodeContext &nc);
 mlir::LogicalResult convertOneHot(NodeContext &nc);
 mlir::LogicalResult convertSize(NodeContext &nc);
 mlir::LogicalResult convertTopK(NodeContext &nc);
+
+// OnnxGatherScatter.cpp.
+mlir::LogicalResult convertGatherElements(NodeContext &nc);
+mlir::LogicalResult convertGatherND(NodeContext &nc);
+mlir::LogicalResult convertScatterElements(NodeContext &nc);
+mlir::LogicalResult convertScatterND(NodeContext &nc);
 
 // OnnxGenerators.cpp.
 mlir::LogicalResult convertEyeLike(NodeContext &nc);

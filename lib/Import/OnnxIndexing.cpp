@@ -1,4 +1,4 @@
-//===- OnnxIndexing.cpp - Arg extremes, one-hots, gathers and TopK --------===//
+//===- OnnxIndexing.cpp - Arg extremes, one-hots and TopK -----------------===//
 //
 // ArgMax and ArgMin are fg.argmax (the first maximum along an axis) of the
 // input or of its negation, with the axis reversed for select_last_index
@@ -7,13 +7,13 @@
 //
 // OneHot and Hardmax compare indices with a constant iota (a zero
 // derivative; OneHot's off/on values are differentiable through the
-// select). GatherElements and GatherND compute linear indices into the
-// flattened data and are one fg.gather, whose reverse rule scatters back.
-// TopK takes the first maximum k times, masking each after it is taken.
+// select). TopK takes the first maximum k times, masking each after it is
+// taken.
 //
 //===----------------------------------------------------------------------===//
 
 #include "Converters.h"
+#include "IndexHelpers.h"
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
 
@@ -65,36 +65,6 @@ LogicalResult convertArgExtreme(NodeContext &nc, bool max) {
   SmallVector<int64_t> shape(xt.getShape());
   shape[axis] = 1;
   return setResult(nc, nc.reshape(r, shape));
-}
-
-/// [0, 1, .., n-1] shaped to broadcast along `axis` of a rank-`rank` tensor.
-Value iota(NodeContext &nc, int64_t n, int64_t axis, int64_t rank) {
-  SmallVector<int64_t> values = llvm::to_vector(llvm::seq<int64_t>(0, n));
-  SmallVector<int64_t> shape(rank, 1);
-  shape[axis] = n;
-  return nc.constant(DenseElementsAttr::get(
-      RankedTensorType::get(shape, nc.b.getI64Type()), ArrayRef(values)));
-}
-
-/// `idx` with negative entries counted from the end of an axis of `n`.
-Value wrapNegative(OpBuilder &b, Location loc, Value idx, Value n) {
-  Type i64 = b.getI64Type();
-  Value negative = fg::CompareOp::create(
-      b, loc, idx, fg::scalar(b, loc, i64, 0), b.getStringAttr("lt"));
-  return fg::AddOp::create(b, loc, idx, fg::MulOp::create(b, loc, negative, n));
-}
-
-/// `v` (i64) as a bool mask.
-Value toBool(OpBuilder &b, Location loc, Value v) {
-  return fg::CastOp::create(b, loc, typeOf(v).clone(b.getI1Type()), v);
-}
-
-/// The strides of a row-major `shape`.
-SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
-  SmallVector<int64_t> strides(shape.size(), 1);
-  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * shape[d + 1];
-  return strides;
 }
 
 /// Integer indices: i64 as they are, floats truncated (as OneHot says).
@@ -183,99 +153,6 @@ LogicalResult onnximport::convertOneHot(NodeContext &nc) {
   Value off = fg::reshape(b, loc, fg::sliceAxis(b, loc, flat, 0, 0, 1), {});
   Value on = fg::reshape(b, loc, fg::sliceAxis(b, loc, flat, 0, 1, 1), {});
   return setResult(nc, nc.create<fg::SelectOp>({hot, on, off}));
-}
-
-LogicalResult onnximport::convertGatherElements(NodeContext &nc) {
-  TRY(data, nc.input(0));
-  TRY(indices, nc.input(1));
-  RankedTensorType dt = typeOf(data), it = typeOf(indices);
-  if (!it.getElementType().isInteger(64))
-    return nc.fail("indices must be INT64, got " + str(it));
-  if (it.getRank() != dt.getRank())
-    return nc.fail("indices " + str(it) + " and data " + str(dt) +
-                   " must have the same rank");
-  TRY(axisAttr, nc.attrInt("axis", 0));
-  TRY(axis, nc.normalizeAxis(axisAttr, dt.getRank()));
-  for (int64_t d = 0; d < dt.getRank(); ++d)
-    if (d != axis && it.getDimSize(d) > dt.getDimSize(d))
-      return nc.fail("indices " + str(it) + " exceed data " + str(dt) +
-                     " along axis " + Twine(d));
-  // in[.., idx[p], ..] at p: p's offset on the other axes plus idx * stride.
-  SmallVector<int64_t> strides = stridesOf(dt.getShape()), base;
-  for (int64_t p = 0, e = it.getNumElements(); p < e; ++p) {
-    int64_t rest = p, offset = 0;
-    for (int64_t d = it.getRank() - 1; d >= 0; --d) {
-      if (d != axis)
-        offset += (rest % it.getDimSize(d)) * strides[d];
-      rest /= it.getDimSize(d);
-    }
-    base.push_back(offset);
-  }
-  OpBuilder &b = nc.b;
-  Location loc = nc.getLoc();
-  Type i64 = b.getI64Type();
-  Value idx = wrapNegative(b, loc, indices,
-                           fg::scalar(b, loc, i64, dt.getDimSize(axis)));
-  Value linear = fg::AddOp::create(
-      b, loc,
-      fg::MulOp::create(b, loc, idx, fg::scalar(b, loc, i64, strides[axis])),
-      nc.constant(DenseElementsAttr::get(it, ArrayRef(base))));
-  Value flat = fg::reshape(b, loc, data, {dt.getNumElements()});
-  return setResult(
-      nc, nc.create<fg::GatherOp>({flat, linear}, {nc.namedI64("axis", 0)}));
-}
-
-LogicalResult onnximport::convertGatherND(NodeContext &nc) {
-  TRY(data, nc.input(0));
-  TRY(indices, nc.input(1));
-  RankedTensorType dt = typeOf(data), it = typeOf(indices);
-  if (!it.getElementType().isInteger(64))
-    return nc.fail("indices must be INT64, got " + str(it));
-  TRY(batchDims, nc.attrInt("batch_dims", 0));
-  int64_t r = dt.getRank(), q = it.getRank();
-  if (q < 1 || batchDims < 0 || batchDims >= std::min(r, q))
-    return nc.fail("attribute 'batch_dims' (" + Twine(batchDims) +
-                   ") must be below the ranks of data and indices");
-  int64_t k = it.getDimSize(q - 1);
-  if (k < 1 || batchDims + k > r)
-    return nc.fail("indices' last dimension (" + Twine(k) + ") must be in 1.." +
-                   Twine(r - batchDims));
-  ArrayRef<int64_t> ds = dt.getShape(), is = it.getShape();
-  int64_t batch = 1, points = 1, rows = 1;
-  for (int64_t d = 0; d < batchDims; ++d) {
-    if (ds[d] != is[d])
-      return nc.fail("batch dimension " + Twine(d) + " differs: data " +
-                     str(dt) + ", indices " + str(it));
-    batch *= ds[d];
-  }
-  for (int64_t d = batchDims; d < batchDims + k; ++d)
-    points *= ds[d];
-  for (int64_t d = batchDims; d < q - 1; ++d)
-    rows *= is[d];
-  // Data as [batch * points, rest..]; each index tuple picks one row.
-  SmallVector<int64_t> flatShape = {batch * points};
-  flatShape.append(ds.begin() + batchDims + k, ds.end());
-  SmallVector<int64_t> tupleShape(is.drop_back());
-  SmallVector<int64_t> dims(ds.slice(batchDims, k));
-  SmallVector<int64_t> strides = stridesOf(dims), base;
-  for (int64_t bi = 0; bi < batch; ++bi)
-    base.append(rows, bi * points);
-  OpBuilder &b = nc.b;
-  Location loc = nc.getLoc();
-  auto vec = [&](ArrayRef<int64_t> v) {
-    return nc.constant(
-        DenseElementsAttr::get(RankedTensorType::get({k}, b.getI64Type()), v));
-  };
-  Value idx = wrapNegative(b, loc, indices, vec(dims));
-  Value linear = fg::reduceSum(
-      b, loc, fg::MulOp::create(b, loc, idx, vec(strides)), {q - 1}, false);
-  linear = fg::AddOp::create(
-      b, loc, linear,
-      nc.constant(DenseElementsAttr::get(
-          RankedTensorType::get(tupleShape, b.getI64Type()), ArrayRef(base))));
-  Value flat = fg::reshape(b, loc, data, flatShape);
-  return setResult(
-      nc, nc.create<fg::GatherOp>({flat, linear}, {nc.namedI64("axis", 0)}));
 }
 
 /// k rounds of "take the first largest, then mask it": values through a

@@ -190,8 +190,26 @@ LogicalResult onnximport::convertReduceLogSumExp(NodeContext &nc) {
   return k.finish(lse);
 }
 
-/// The reduced axes moved last and merged, padded with ones to a power of
-/// two, then the first half times the second until one is left.
+Value onnximport::productOverAxis(OpBuilder &b, Location loc, Value v,
+                                  int64_t axis, bool keepdims) {
+  // Padded with ones to a power of two, then the first half times the
+  // second until one is left.
+  int64_t n = fg::shapeOf(v)[axis], width = 1;
+  while (width < n)
+    width *= 2;
+  v = fg::padAxis(b, loc, v, axis, 0, width - n, 1.0);
+  for (; width > 1; width /= 2)
+    v = fg::MulOp::create(b, loc, fg::sliceAxis(b, loc, v, axis, 0, width / 2),
+                          fg::sliceAxis(b, loc, v, axis, width / 2, width / 2));
+  if (keepdims)
+    return v;
+  SmallVector<int64_t> shape(fg::shapeOf(v));
+  shape.erase(shape.begin() + axis);
+  return fg::reshape(b, loc, v, shape);
+}
+
+/// The reduced axes moved last and merged into one, whose pairwise product
+/// is taken.
 LogicalResult onnximport::convertReduceProd(NodeContext &nc) {
   Composer k(nc);
   Value x = k.input(0, /*floatOnly=*/false);
@@ -226,13 +244,7 @@ LogicalResult onnximport::convertReduceProd(NodeContext &nc) {
   SmallVector<int64_t> rows = kept;
   rows.push_back(n);
   Value v = fg::reshape(b, loc, fg::transpose(b, loc, x, perm), rows);
-  int64_t last = static_cast<int64_t>(kept.size()), width = 1;
-  while (width < n)
-    width *= 2;
-  v = fg::padAxis(b, loc, v, last, 0, width - n, 1.0);
-  for (; width > 1; width /= 2)
-    v = fg::MulOp::create(b, loc, fg::sliceAxis(b, loc, v, last, 0, width / 2),
-                          fg::sliceAxis(b, loc, v, last, width / 2, width / 2));
+  v = productOverAxis(b, loc, v, static_cast<int64_t>(kept.size()), false);
   return k.finish(
       fg::reshape(b, loc, v, r->keepdims ? ArrayRef<int64_t>(keptDims) : kept));
 }
