@@ -87,6 +87,10 @@ UNSUPPORTED_INPUT_RE = re.compile(
     r"--input ([^=]+)=\S+: unsupported TensorProto element type")
 SUPPORTED_TYPES = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE,
                    onnx.TensorProto.INT64, onnx.TensorProto.BOOL}
+# The integer types fgc widens to INT64 when they are constants.
+WIDENED_TYPES = {onnx.TensorProto.INT32, onnx.TensorProto.INT16,
+                 onnx.TensorProto.INT8, onnx.TensorProto.UINT16,
+                 onnx.TensorProto.UINT8}
 
 
 def fold_inputs(model, data, files, names, out):
@@ -141,7 +145,8 @@ def conform_one(fgc, folder, test, model, inputs, outputs):
             status, msg = classify(proc)
             wanted = CONSTANT_RE.findall(msg)
             if output_types <= SUPPORTED_TYPES:
-                wanted += UNSUPPORTED_INPUT_RE.findall(msg)
+                wanted += [n for n in UNSUPPORTED_INPUT_RE.findall(msg)
+                           if types.get(n) in WIDENED_TYPES]
             more = [n for n in wanted if n in files and n not in folded]
             if status != "error" or not more:
                 break
@@ -204,7 +209,11 @@ def write_docs(path, ops, per_op, per_folder):
         "test_data_set_0 inputs, after `--upgrade-opset` for opsets below 13); *passed*",
         "(compiled, run, and every output within",
         f"rtol {RTOL:g} / atol {ATOL:g} of the reference). Tests that do not import mostly",
-        "use element types other than FLOAT, DOUBLE, INT64 or ops outside the list.",
+        "use element types other than FLOAT, DOUBLE, INT64, BOOL (integer constants of",
+        "8 to 32 bits are widened to INT64) or ops outside the list. Every op is",
+        "differentiable both ways (forward and reverse mode) through float values;",
+        "Dropout is imported in its inference form, the identity (a training mask is a",
+        "later feature).",
         "",
         "## Conformance by source folder",
         "",
@@ -219,7 +228,8 @@ def write_docs(path, ops, per_op, per_folder):
         "",
         "*Import as is*: `fgc import model.onnx` with no options (opsets 13-17, static",
         "shapes). *Imported with inputs*: `fgc run --upgrade-opset` with the test's input",
-        "files (which fix dynamic shapes; shape-like inputs folded with `--fold-input`).",
+        "files (which fix dynamic shapes; inputs that must be constants, like a Reshape's",
+        "shape, folded with `--fold-input`, or as initializers for narrower integers).",
         "",
         "## Operators",
         "",

@@ -124,9 +124,11 @@ LogicalResult convertDropout(NodeContext &nc) {
   TRY(x, nc.input(0));
   if (nc.hasInput(2)) {
     TRY(training, nc.constantInts(2, "training_mode"));
-    (void)training;
-    return nc.fail("input 'training_mode' must be absent: only the inference "
-                   "form of Dropout is supported");
+    if (training.size() != 1)
+      return nc.fail("input 'training_mode' must hold one element");
+    if (training[0])
+      return nc.fail("input 'training_mode' is true: only the inference form "
+                     "of Dropout (the identity) is supported");
   }
   if (failed(nc.rejectOutputsFrom(1, "the mask exists only in training mode")))
     return failure();
@@ -596,7 +598,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
       {"Div", {}, "", convertBinary<fg::DivOp>},
       {"Dropout",
        {"seed"},
-       "inference form only (no training_mode, no mask)",
+       "inference form: the identity (training_mode absent or constant "
+       "false; no mask)",
        convertDropout},
       {"Einsum", {"equation"}, "floating-point operands", convertEinsum},
       {"Elu", {"alpha"}, "floating-point input", convertElu},
