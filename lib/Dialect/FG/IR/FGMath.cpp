@@ -1,14 +1,18 @@
-//===- FGMath.cpp - Derivatives of the elementwise math ops ---------------===//
+//===- FGMath.cpp - Derivatives of the pointwise functions ----------------===//
 //
-// The trigonometric, hyperbolic and rounding ops (FG_MathOp in FGOps.td)
-// share their rules: the JVP multiplies the tangent and the VJP the
-// cotangent by f'(x) from buildDerivative, which is null (no derivative)
-// for the piecewise-constant rounding ops.
+// The pointwise functions (FG_MathOp in FGOps.td: activations, exp, log,
+// sqrt, erf, abs, trigonometric, hyperbolic and rounding ops) share their
+// rules: the JVP multiplies the tangent and the VJP the cotangent by f'(x)
+// from buildDerivative, which is null (no derivative) for the
+// piecewise-constant rounding ops and for integer data. Derivatives that
+// the result gives cheaply (exp, sqrt, sigmoid, tanh, tan) reuse it.
 //
 //===----------------------------------------------------------------------===//
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
 #include "fgc/Dialect/FG/IR/JvpBuilder.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace fgc::fg;
@@ -26,6 +30,10 @@ struct Math {
   Value div(Value x, Value y) { return DivOp::create(b, loc, x, y); }
   Value sq(Value x) { return mul(x, x); }
   Value rsqrt(Value x) { return div(c(1.0), SqrtOp::create(b, loc, x)); }
+  /// 1 where `x predicate 0` holds, else 0.
+  Value step(StringRef predicate, Value x) {
+    return CompareOp::create(b, loc, x, c(0.0), b.getStringAttr(predicate));
+  }
 };
 
 } // namespace
@@ -49,6 +57,24 @@ struct Math {
     return d ? MulOp::create(b, getLoc(), cot, d).getResult() : Value();       \
   }
 
+FG_MATH_DERIVATIVE(AbsOp, isa<FloatType>(m.elt)
+                              ? m.sub(m.step("gt", x), m.step("lt", x))
+                              : Value())
+FG_MATH_DERIVATIVE(ExpOp, y)
+FG_MATH_DERIVATIVE(LogOp, m.div(m.c(1.0), x))
+FG_MATH_DERIVATIVE(SqrtOp, m.div(m.c(0.5), y))
+// 2 / sqrt(pi) exp(-x^2).
+FG_MATH_DERIVATIVE(ErfOp,
+                   m.mul(ExpOp::create(b, loc, NegOp::create(b, loc, m.sq(x))),
+                         m.c(2.0 / std::sqrt(M_PI))))
+FG_MATH_DERIVATIVE(ReluOp, m.step("gt", x))
+// alpha + (1 - alpha) [x >= 0]: x's derivative at 0 is 1, as PyTorch's.
+FG_MATH_DERIVATIVE(LeakyReluOp,
+                   m.add(m.mul(m.step("ge", x),
+                               m.c(1.0 - getAlpha().convertToDouble())),
+                         m.c(getAlpha().convertToDouble())))
+FG_MATH_DERIVATIVE(SigmoidOp, m.mul(y, m.sub(m.c(1.0), y)))
+FG_MATH_DERIVATIVE(TanhOp, m.sub(m.c(1.0), m.sq(y)))
 FG_MATH_DERIVATIVE(SinOp, CosOp::create(b, loc, x).getResult())
 FG_MATH_DERIVATIVE(CosOp,
                    NegOp::create(b, loc, SinOp::create(b, loc, x)).getResult())

@@ -84,14 +84,6 @@ FailureOr<Value> SelectOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   return unbroadcast(b, loc, picked, getOperand(i).getType());
 }
 
-FailureOr<Value> ReluOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  Location loc = getLoc();
-  Value mask = CompareOp::create(b, loc, getInput(),
-                                 scalar(b, loc, eltOf(getInput()), 0.0),
-                                 b.getStringAttr("gt"));
-  return MulOp::create(b, loc, cot, mask).getResult();
-}
-
 FailureOr<Value> ReshapeOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
   return reshape(b, getLoc(), cot, typeOf(getInput()).getShape());
 }

@@ -1,7 +1,8 @@
 //===- FGVjpElementwise.cpp - Reverse-mode rules of elementwise ops -------===//
 //
-// VjpOpInterface::buildVjp of the unary and binary elementwise ops, the
-// softmaxes, casts and comparisons (conventions in FGVjp.cpp). Each rule
+// VjpOpInterface::buildVjp of neg, the binary elementwise ops, the
+// softmaxes, casts and comparisons (conventions in FGVjp.cpp; the pointwise
+// functions share one rule with their JVP in FGMath.cpp). Each rule
 // multiplies the cotangent by the same local derivative its JVP rule
 // (FGJvp.cpp) multiplies the tangent by, and sums broadcast operands back
 // to their shapes.
@@ -9,8 +10,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
-
-#include <cmath>
 
 using namespace mlir;
 using namespace fgc::fg;
@@ -21,78 +20,10 @@ Value mul(OpBuilder &b, Location loc, Value x, Value y) {
   return MulOp::create(b, loc, x, y);
 }
 
-/// The cotangent times a local derivative `d` of the (single) operand.
-FailureOr<Value> times(OpBuilder &b, Operation *op, Value cot, Value d) {
-  return mul(b, op->getLoc(), cot, d);
-}
-
 } // namespace
 
 FailureOr<Value> NegOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
   return NegOp::create(b, getLoc(), cot).getResult();
-}
-
-FailureOr<Value> AbsOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  Location loc = getLoc();
-  if (!isa<FloatType>(eltOf(getInput())))
-    return Value();
-  Value zero = scalar(b, loc, eltOf(getInput()), 0.0);
-  auto cmp = [&](StringRef p) {
-    return CompareOp::create(b, loc, getInput(), zero, b.getStringAttr(p));
-  };
-  Value sign = SubOp::create(b, loc, cmp("gt"), cmp("lt"));
-  return times(b, *this, cot, sign);
-}
-
-FailureOr<Value> ExpOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  return times(b, *this, cot, getResult());
-}
-
-FailureOr<Value> LogOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  return DivOp::create(b, getLoc(), cot, getInput()).getResult();
-}
-
-FailureOr<Value> SqrtOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  Location loc = getLoc();
-  Value twice = mul(b, loc, getResult(), scalar(b, loc, eltOf(cot), 2.0));
-  return DivOp::create(b, loc, cot, twice).getResult();
-}
-
-FailureOr<Value> ErfOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  Location loc = getLoc();
-  Value x = getInput();
-  Value e = ExpOp::create(b, loc, NegOp::create(b, loc, mul(b, loc, x, x)));
-  return times(b, *this, cot,
-               mul(b, loc, e, scalar(b, loc, eltOf(x), 2.0 / std::sqrt(M_PI))));
-}
-
-FailureOr<Value> SigmoidOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  Location loc = getLoc();
-  Value y = getResult();
-  Value d =
-      mul(b, loc, y, SubOp::create(b, loc, scalar(b, loc, eltOf(y), 1.0), y));
-  return times(b, *this, cot, d);
-}
-
-FailureOr<Value> TanhOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  Location loc = getLoc();
-  Value y = getResult();
-  Value d =
-      SubOp::create(b, loc, scalar(b, loc, eltOf(y), 1.0), mul(b, loc, y, y));
-  return times(b, *this, cot, d);
-}
-
-FailureOr<Value> LeakyReluOp::buildVjp(OpBuilder &b, unsigned, Value cot) {
-  // alpha + (1 - alpha) [x >= 0].
-  Location loc = getLoc();
-  Type elt = eltOf(getInput());
-  double alpha = getAlpha().convertToDouble();
-  Value step = CompareOp::create(b, loc, getInput(), scalar(b, loc, elt, 0.0),
-                                 b.getStringAttr("ge"));
-  Value d =
-      AddOp::create(b, loc, mul(b, loc, step, scalar(b, loc, elt, 1 - alpha)),
-                    scalar(b, loc, elt, alpha));
-  return times(b, *this, cot, d);
 }
 
 FailureOr<Value> DivOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {

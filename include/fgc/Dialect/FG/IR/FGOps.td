@@ -97,35 +97,6 @@ def FG_NegOp : FG_UnaryOp<"neg", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpI
   let summary = "Elementwise negation";
   let hasFolder = 1;
 }
-def FG_AbsOp : FG_UnaryOp<"abs", FG_NumTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise absolute value";
-}
-def FG_ExpOp : FG_UnaryOp<"exp", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise natural exponential";
-}
-def FG_LogOp : FG_UnaryOp<"log", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise natural logarithm";
-}
-def FG_SqrtOp : FG_UnaryOp<"sqrt", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise square root";
-}
-def FG_ErfOp : FG_UnaryOp<"erf", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise Gauss error function";
-}
-def FG_ReluOp : FG_UnaryOp<"relu", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise max(x, 0)";
-}
-def FG_SigmoidOp : FG_UnaryOp<"sigmoid", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise logistic function 1 / (1 + exp(-x))";
-}
-def FG_TanhOp : FG_UnaryOp<"tanh", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise hyperbolic tangent";
-}
-def FG_LeakyReluOp : FG_UnaryOp<"leaky_relu", FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Elementwise x >= 0 ? x : alpha * x";
-  let arguments = (ins FG_FloatTensor:$input, F64Attr:$alpha);
-  let assemblyFormat = "$input attr-dict `:` type($result)";
-}
 
 class FG_BinaryOp<string mnemonic, Type type, list<Trait> traits = []>
     : FG_InferOp<mnemonic, !listconcat(traits, [AllElementTypesMatch<["lhs", "rhs", "result"]>])> {
@@ -166,22 +137,33 @@ def FG_MinOp : FG_BinaryOp<"min", FG_Tensor, [DeclareOpInterfaceMethods<VjpOpInt
 }
 
 //===----------------------------------------------------------------------===//
-// Elementwise math with a pointwise derivative
+// Pointwise functions with a derivative f'(x)
 //===----------------------------------------------------------------------===//
 
-/// An elementwise function f of one float tensor whose derivative f'(x) is
-/// built by `buildDerivative` (a tensor of the input's shape, or null for
-/// a piecewise-constant f): the JVP multiplies the tangent by it, the VJP
-/// the cotangent.
-class FG_MathOp<string mnemonic, string fn>
-    : FG_UnaryOp<mnemonic, FG_FloatTensor, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
+/// An elementwise function f of one tensor whose derivative f'(x) is built
+/// by `buildDerivative` (a tensor of the input's shape, or null where f is
+/// piecewise constant or the data integer): the JVP multiplies the tangent
+/// by it, the VJP the cotangent, so the two rules cannot disagree.
+class FG_MathOp<string mnemonic, string fn, Type type = FG_FloatTensor>
+    : FG_UnaryOp<mnemonic, type, [DeclareOpInterfaceMethods<VjpOpInterface>]> {
   let summary = "Elementwise " # fn;
   let extraClassDeclaration = [{
-    /// f'(x) for this op's input, or null where f is piecewise constant.
+    /// f'(x) for this op's input, or null where f has no derivative.
     ::mlir::Value buildDerivative(::mlir::OpBuilder &b, ::mlir::Location loc);
   }];
 }
 
+def FG_AbsOp : FG_MathOp<"abs", "absolute value", FG_NumTensor>;
+def FG_ExpOp : FG_MathOp<"exp", "natural exponential">;
+def FG_LogOp : FG_MathOp<"log", "natural logarithm">;
+def FG_SqrtOp : FG_MathOp<"sqrt", "square root">;
+def FG_ErfOp : FG_MathOp<"erf", "Gauss error function">;
+def FG_ReluOp : FG_MathOp<"relu", "max(x, 0)">;
+def FG_SigmoidOp : FG_MathOp<"sigmoid", "logistic function 1 / (1 + exp(-x))">;
+def FG_TanhOp : FG_MathOp<"tanh", "hyperbolic tangent">;
+def FG_LeakyReluOp : FG_MathOp<"leaky_relu", "x >= 0 ? x : alpha * x"> {
+  let arguments = (ins FG_FloatTensor:$input, F64Attr:$alpha);
+}
 def FG_SinOp : FG_MathOp<"sin", "sine">;
 def FG_CosOp : FG_MathOp<"cos", "cosine">;
 def FG_TanOp : FG_MathOp<"tan", "tangent">;
