@@ -38,10 +38,12 @@ struct Term {
   Labels labels;
 };
 
-/// Parses one side of the equation ("ab...c") into labels, expanding the
-/// ellipsis to `ellipsisDims` dims of `totalEllipsis` (right-aligned).
+/// Parses one term of the equation ("ab...c") into labels, the ellipsis as
+/// a -1 placeholder (expand() replaces it). For an operand of rank `rank`
+/// sets `ellipsisDims` to the dimensions its ellipsis stands for; the
+/// output (rank -1) has no rank to check.
 FailureOr<Labels> parseTerm(NodeContext &nc, StringRef text, int64_t rank,
-                            int64_t *ellipsisDims) {
+                            int64_t &ellipsisDims) {
   Labels labels;
   bool ellipsis = false;
   size_t letters = 0;
@@ -51,7 +53,7 @@ FailureOr<Labels> parseTerm(NodeContext &nc, StringRef text, int64_t rank,
       if (ellipsis || !text.substr(i).starts_with("..."))
         return nc.fail("malformed ellipsis in equation term '" + text + "'");
       ellipsis = true;
-      labels.push_back(-1); // placeholder, expanded below
+      labels.push_back(-1);
       i += 2;
     } else if (llvm::isAlpha(c)) {
       labels.push_back(c);
@@ -61,15 +63,13 @@ FailureOr<Labels> parseTerm(NodeContext &nc, StringRef text, int64_t rank,
                      "' in equation term '" + text + "'");
     }
   }
-  if (rank < 0) { // the output: the ellipsis takes every broadcast dim
-    *ellipsisDims = ellipsis ? *ellipsisDims : 0;
-  } else {
-    int64_t extra = rank - static_cast<int64_t>(letters);
-    if (extra < 0 || (!ellipsis && extra != 0))
-      return nc.fail("equation term '" + text + "' has " + Twine(letters) +
-                     " labels for an operand of rank " + Twine(rank));
-    *ellipsisDims = extra;
-  }
+  if (rank < 0)
+    return labels;
+  int64_t extra = rank - static_cast<int64_t>(letters);
+  if (extra < 0 || (!ellipsis && extra != 0))
+    return nc.fail("equation term '" + text + "' has " + Twine(letters) +
+                   " labels for an operand of rank " + Twine(rank));
+  ellipsisDims = extra;
   return labels;
 }
 
@@ -169,7 +169,7 @@ LogicalResult onnximport::convertEinsum(NodeContext &nc) {
       return nc.fail("operands must be floating-point tensors, got " +
                      str(typeOf(v)));
     int64_t dims = 0;
-    TRY(labels, parseTerm(nc, text, typeOf(v).getRank(), &dims));
+    TRY(labels, parseTerm(nc, text, typeOf(v).getRank(), dims));
     raw.push_back(labels);
     ellipsisDims.push_back(dims);
     totalEllipsis = std::max(totalEllipsis, dims);
@@ -192,8 +192,9 @@ LogicalResult onnximport::convertEinsum(NodeContext &nc) {
   }
   Labels output;
   if (explicitOutput) {
-    int64_t dims = totalEllipsis;
-    TRY(labels, parseTerm(nc, rhs, -1, &dims));
+    int64_t unused = 0;
+    TRY(labels, parseTerm(nc, rhs, -1, unused));
+    // The output's ellipsis stands for every broadcast dimension.
     output = expand(labels, totalEllipsis, totalEllipsis);
     for (auto [i, l] : llvm::enumerate(output)) {
       if (!sizes.count(l))
@@ -270,7 +271,5 @@ LogicalResult onnximport::convertEinsum(NodeContext &nc) {
   }
   acc =
       sumOut(b, loc, acc, [&](int l) { return llvm::is_contained(output, l); });
-  // A label of size 1 in every operand but broadcast in the output cannot
-  // occur: output labels come from the operands.
   return setResult(nc, arrange(b, loc, acc, output));
 }

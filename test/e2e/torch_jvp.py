@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""JVPs of fgc against PyTorch's forward mode (functorch.jvp, PyTorch 1.13).
+"""JVPs and VJPs of fgc against PyTorch (functorch.jvp and autograd, 1.13).
 
 For every model in models/ (and the generated ones) at opsets 13 and 17, on
 random weights, inputs and tangents (seeded): `fgc jvp --wrt=inputs` and
 `fgc jvp --wrt=params` against functorch.jvp of the PyTorch reference
-module, comparing the output tangent:
+module, comparing the output tangent, and `fgc vjp --wrt=inputs` and
+`--wrt=params` with a random cotangent u of the logits against autograd's
+gradient of <u, logits> (all parameters together):
     relative error = ||fgc - torch|| / ||torch|| < 1e-4 (float32).
 Then K = 3 tangent directions at once against three single-direction runs
 (f32, relative error < 1e-6), and the same JVPs in float64 (the PyTorch
@@ -59,6 +61,36 @@ def fgc_jvp(fgc, path, wrt, x, tangents, params, tmp):
     return np.load(os.path.join(tmp, "out", "logits.tangent.npy")), ""
 
 
+def fgc_vjp(fgc, path, wrt, x, cotangent, params, tmp):
+    """The gradients `fgc vjp` writes, by name."""
+    np.save(os.path.join(tmp, "x.npy"), x)
+    np.save(os.path.join(tmp, "u.npy"), cotangent)
+    pdir = os.path.join(tmp, "params")
+    os.makedirs(pdir, exist_ok=True)
+    for name, p in params.items():
+        np.save(os.path.join(pdir, name + ".npy"), p)
+    out = os.path.join(tmp, "vjp-" + wrt)
+    proc = subprocess.run([fgc, "vjp", path, "--wrt", wrt, "--input",
+                           f"image={tmp}/x.npy", "--params", pdir,
+                           "--cotangent", f"logits={tmp}/u.npy", "--output-dir",
+                           out], capture_output=True, text=True, timeout=900)
+    if proc.returncode != 0:
+        errors = [l for l in proc.stderr.splitlines() if "warning:" not in l]
+        return None, "; ".join(errors) or f"exit {proc.returncode}"
+    return {f[:-len(".grad.npy")]: np.load(os.path.join(out, f))
+            for f in os.listdir(out) if f.endswith(".grad.npy")}, ""
+
+
+def joint_error(got, ref):
+    """||got - ref|| / ||ref|| over all named tensors together."""
+    missing = sorted(set(ref) - set(got))
+    if missing:
+        return None, "no gradient for " + ", ".join(missing)
+    diff = sum(float(np.sum((got[n] - r) ** 2)) for n, r in ref.items())
+    norm = sum(float(np.sum(r ** 2)) for r in ref.values())
+    return (diff / norm) ** 0.5, ""
+
+
 def check(fgc, path, name, batch, seed):
     model, in_shape = localmixer.build(name)
     randomize(model, seed)
@@ -87,6 +119,20 @@ def check(fgc, path, name, batch, seed):
         rel = None if got is None else float(np.linalg.norm(got - ref) /
                                              np.linalg.norm(ref))
         rows.append((wrt, rel, msg))
+    # Reverse mode: autograd's gradient of <u, logits>.
+    u = torch.randn(ref_in.shape, generator=g)
+    xg = x.clone().requires_grad_()
+    (fmodel(params, xg) * u).sum().backward()
+    refs = {"inputs": {"image": xg.grad.numpy()},
+            "params": {n: (p.grad if p.grad is not None else torch.zeros_like(p))
+                       .numpy() for n, p in zip(names, params)}}
+    for wrt, ref in refs.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            got, msg = fgc_vjp(fgc, path, wrt, x.numpy(), u.numpy(), pnp, tmp)
+        rel = None
+        if got is not None:
+            rel, msg = joint_error(got, ref)
+        rows.append(("vjp-" + wrt, rel, msg))
     return rows
 
 
@@ -203,10 +249,10 @@ def main():
         failed += not ok
         results.append({"model": name, "opset": "K=3", "wrt": "inputs",
                         "relative_error": rel, "ok": ok, "message": msg})
-    print(f"{'model':<10}{'opset':>6}{'wrt':>8}{'rel. error':>14}  result")
+    print(f"{'model':<10}{'opset':>6}{'wrt':>13}{'rel. error':>14}  result")
     for r in results:
         err = "-" if r["relative_error"] is None else f"{r['relative_error']:.2e}"
-        print(f"{r['model']:<10}{r['opset']:>6}{r['wrt']:>8}{err:>14}  "
+        print(f"{r['model']:<10}{r['opset']:>6}{r['wrt']:>13}{err:>14}  "
               f"{'ok' if r['ok'] else 'FAIL ' + r['message']}")
     if args.json:
         with open(args.json, "w") as f:
