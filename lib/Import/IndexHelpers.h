@@ -1,8 +1,7 @@
 //===- IndexHelpers.h - Index arithmetic shared by converters ---*- C++ -*-===//
 //
-// Internal to lib/Import: the constant iotas, negative-index wrapping and
-// row-major strides that the one-hot, gather and scatter converters build
-// their index tensors from.
+// Internal to lib/Import: the constant iotas, row-major strides and index
+// range checks that the one-hot, gather and scatter converters share.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +11,8 @@
 #include "NodeContext.h"
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
+
+#include "mlir/IR/Matchers.h"
 
 namespace fgc::onnximport {
 
@@ -34,15 +35,6 @@ inline mlir::Value iota(NodeContext &nc, int64_t n, int64_t axis,
       RankedTensorType::get(shape, nc.b.getI64Type()), ArrayRef(values)));
 }
 
-/// `idx` with negative entries counted from the end of an axis of `n`.
-inline mlir::Value wrapNegative(OpBuilder &b, Location loc, Value idx,
-                                Value n) {
-  Type i64 = b.getI64Type();
-  Value negative = fg::CompareOp::create(
-      b, loc, idx, fg::scalar(b, loc, i64, 0), b.getStringAttr("lt"));
-  return fg::AddOp::create(b, loc, idx, fg::MulOp::create(b, loc, negative, n));
-}
-
 /// `v` (i64) as a bool mask.
 inline mlir::Value toBool(OpBuilder &b, Location loc, Value v) {
   return fg::CastOp::create(b, loc, fg::typeOf(v).clone(b.getI1Type()), v);
@@ -54,6 +46,26 @@ inline llvm::SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
   for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
     strides[d] = strides[d + 1] * shape[d + 1];
   return strides;
+}
+
+/// Fails when a constant `indices` has an entry outside [-size, size) of
+/// the axis it indexes, entry k indexing axes[k % axes.size()] of `shape`
+/// (one axis for Gather and GatherElements, the tuple's axes for
+/// GatherND): wrapped into flattened data it would name another element.
+inline mlir::LogicalResult checkConstantIndices(NodeContext &nc, Value indices,
+                                                ArrayRef<int64_t> shape,
+                                                ArrayRef<int64_t> axes) {
+  mlir::DenseIntElementsAttr values;
+  if (!mlir::matchPattern(indices, mlir::m_Constant(&values)))
+    return mlir::success();
+  size_t k = 0;
+  for (int64_t i : values.getValues<int64_t>()) {
+    int64_t axis = axes[k++ % axes.size()], size = shape[axis];
+    if (i < -size || i >= size)
+      return nc.fail("index " + llvm::Twine(i) + " is out of range for axis " +
+                     llvm::Twine(axis) + " of size " + llvm::Twine(size));
+  }
+  return mlir::success();
 }
 
 } // namespace fgc::onnximport

@@ -219,8 +219,8 @@ FailureOr<SmallVector<int64_t>> NodeContext::constantInts(int i,
   if (!matchPattern(*v, m_Constant(&attr)))
     return notConstant(i, what);
   if (attr.getElementType().isInteger(1))
-    return llvm::to_vector(llvm::map_range(
-        attr.getValues<bool>(), [](bool v) { return int64_t(v); }));
+    return llvm::to_vector(llvm::map_range(attr.getValues<bool>(),
+                                           [](bool v) { return int64_t(v); }));
   return llvm::to_vector(attr.getValues<int64_t>());
 }
 

@@ -16,8 +16,6 @@
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
 
-#include "mlir/IR/Matchers.h"
-
 using namespace mlir;
 using namespace fgc;
 using namespace fgc::onnximport;
@@ -25,27 +23,6 @@ namespace fg = fgc::fg;
 using fg::typeOf;
 
 namespace {
-
-/// Fails when a constant `indices` has an entry outside [-size, size) of
-/// the dimension it indexes, entry k indexing sizes[k % sizes.size()] (one
-/// size for element indices, the tuple's dimensions for GatherND's): wrapped
-/// into the flattened data it would silently name another element.
-LogicalResult checkConstantIndices(NodeContext &nc, Value indices,
-                                   ArrayRef<int64_t> sizes) {
-  DenseIntElementsAttr values;
-  if (!matchPattern(indices, m_Constant(&values)))
-    return success();
-  size_t k = 0;
-  for (int64_t i : values.getValues<int64_t>()) {
-    int64_t size = sizes[k++ % sizes.size()];
-    if (i < -size || i >= size)
-      return nc.fail("index " + Twine(i) +
-                     " is out of range for a dimension "
-                     "of size " +
-                     Twine(size));
-  }
-  return success();
-}
 
 /// The positions in the flattened data that GatherElements reads and
 /// ScatterElements writes: each index's own offset on the other axes plus
@@ -62,7 +39,7 @@ FailureOr<Value> elementPositions(NodeContext &nc, RankedTensorType dt,
     if (d != axis && it.getDimSize(d) > dt.getDimSize(d))
       return nc.fail("indices " + str(it) + " exceed data " + str(dt) +
                      " along axis " + Twine(d));
-  if (failed(checkConstantIndices(nc, indices, {dt.getDimSize(axis)})))
+  if (failed(checkConstantIndices(nc, indices, dt.getShape(), {axis})))
     return failure();
   SmallVector<int64_t> strides = stridesOf(dt.getShape()), base;
   for (int64_t p = 0, e = it.getNumElements(); p < e; ++p) {
@@ -77,8 +54,8 @@ FailureOr<Value> elementPositions(NodeContext &nc, RankedTensorType dt,
   OpBuilder &b = nc.b;
   Location loc = nc.getLoc();
   Type i64 = b.getI64Type();
-  Value idx = wrapNegative(b, loc, indices,
-                           fg::scalar(b, loc, i64, dt.getDimSize(axis)));
+  Value idx = fg::wrapNegative(b, loc, indices,
+                               fg::scalar(b, loc, i64, dt.getDimSize(axis)));
   return Value(fg::AddOp::create(
       b, loc,
       fg::MulOp::create(b, loc, idx, fg::scalar(b, loc, i64, strides[axis])),
@@ -114,7 +91,9 @@ FailureOr<Value> tupleRows(NodeContext &nc, RankedTensorType dt, Value indices,
   for (int64_t d = batchDims; d < q - 1; ++d)
     rows *= is[d];
   SmallVector<int64_t> dims(ds.slice(batchDims, k));
-  if (failed(checkConstantIndices(nc, indices, dims)))
+  if (failed(checkConstantIndices(
+          nc, indices, ds,
+          llvm::to_vector(llvm::seq(batchDims, batchDims + k)))))
     return failure();
   SmallVector<int64_t> strides = stridesOf(dims), base;
   for (int64_t bi = 0; bi < batch; ++bi)
@@ -125,7 +104,7 @@ FailureOr<Value> tupleRows(NodeContext &nc, RankedTensorType dt, Value indices,
     return nc.constant(
         DenseElementsAttr::get(RankedTensorType::get({k}, b.getI64Type()), v));
   };
-  Value idx = wrapNegative(b, loc, indices, vec(dims));
+  Value idx = fg::wrapNegative(b, loc, indices, vec(dims));
   Value linear = fg::reduceSum(
       b, loc, fg::MulOp::create(b, loc, idx, vec(strides)), {q - 1}, false);
   return Value(fg::AddOp::create(

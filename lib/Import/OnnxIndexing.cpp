@@ -143,8 +143,8 @@ LogicalResult onnximport::convertOneHot(NodeContext &nc) {
   Location loc = nc.getLoc();
   SmallVector<int64_t> shape(typeOf(indices).getShape());
   shape.insert(shape.begin() + axis, 1);
-  Value idx = wrapNegative(b, loc, fg::reshape(b, loc, indices, shape),
-                           fg::scalar(b, loc, b.getI64Type(), depth));
+  Value idx = fg::wrapNegative(b, loc, fg::reshape(b, loc, indices, shape),
+                               fg::scalar(b, loc, b.getI64Type(), depth));
   Value hot =
       toBool(b, loc,
              fg::CompareOp::create(b, loc, idx, iota(nc, depth, axis, rank),

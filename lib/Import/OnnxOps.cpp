@@ -10,10 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "Converters.h"
+#include "IndexHelpers.h"
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
-
-#include "mlir/IR/Matchers.h"
 
 using namespace mlir;
 using namespace fgc;
@@ -435,14 +434,8 @@ LogicalResult convertGather(NodeContext &nc) {
                    str(typeOf(indices).getElementType()));
   TRY(axisAttr, nc.attrInt("axis", 0));
   TRY(axis, nc.normalizeAxis(axisAttr, typeOf(x).getRank()));
-  DenseIntElementsAttr constIdx;
-  if (matchPattern(indices, m_Constant(&constIdx))) {
-    int64_t size = typeOf(x).getDimSize(axis);
-    for (int64_t i : constIdx.getValues<int64_t>())
-      if (i < -size || i >= size)
-        return nc.fail("index " + Twine(i) + " is out of range for axis " +
-                       Twine(axis) + " of size " + Twine(size));
-  }
+  if (failed(checkConstantIndices(nc, indices, typeOf(x).getShape(), {axis})))
+    return failure();
   return setResult(
       nc, nc.create<fg::GatherOp>({x, indices}, {nc.namedI64("axis", axis)}));
 }

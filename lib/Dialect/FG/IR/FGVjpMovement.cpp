@@ -68,11 +68,8 @@ FailureOr<Value> GatherOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
     q *= in[d];
   // Negative indices count from the end.
   Type i64 = b.getI64Type();
-  Value idx = reshape(b, loc, getIndices(), {k});
-  Value negative = CompareOp::create(b, loc, idx, scalar(b, loc, i64, 0),
-                                     b.getStringAttr("lt"));
-  idx = AddOp::create(b, loc, idx,
-                      MulOp::create(b, loc, negative, scalar(b, loc, i64, a)));
+  Value idx = wrapNegative(b, loc, reshape(b, loc, getIndices(), {k}),
+                           scalar(b, loc, i64, a));
   Value oneHot =
       OneHotOp::create(b, loc, RankedTensorType::get({k, a}, eltOf(cot)), idx);
   Value c = transpose(b, loc, reshape(b, loc, cot, {p, k, q}), {0, 2, 1});

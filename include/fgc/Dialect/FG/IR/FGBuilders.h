@@ -168,6 +168,15 @@ inline mlir::Value spreadAxis(mlir::OpBuilder &b, mlir::Location loc,
                    (n - 1) * step + 1);
 }
 
+/// Integer indices `idx` with the negative ones counted from the end of an
+/// axis of `n` elements (`n` an i64 tensor broadcasting against `idx`).
+inline mlir::Value wrapNegative(mlir::OpBuilder &b, mlir::Location loc,
+                                mlir::Value idx, mlir::Value n) {
+  mlir::Value negative = CompareOp::create(
+      b, loc, idx, scalar(b, loc, b.getI64Type(), 0), b.getStringAttr("lt"));
+  return AddOp::create(b, loc, idx, MulOp::create(b, loc, negative, n));
+}
+
 /// Sums a cotangent of a broadcast result down to an operand's type (the
 /// adjoint of NumPy broadcasting).
 inline mlir::Value unbroadcast(mlir::OpBuilder &b, mlir::Location loc,
