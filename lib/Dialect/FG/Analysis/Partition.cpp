@@ -20,221 +20,6 @@ ArrayRef<int64_t> shapeOf(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();
 }
 
-using Labels = SmallVector<AxisOrigin>;
-
-Labels unknown(size_t n) { return Labels(n); }
-
-/// Axis origins through a reshape: dimensions are grouped into runs with
-/// equal products; a run of one input axis split into several keeps the
-/// input axis as the outer part, everything else is lost.
-Labels throughReshape(const Labels &in, ArrayRef<int64_t> from,
-                      ArrayRef<int64_t> to) {
-  Labels out = unknown(to.size());
-  size_t i = 0, j = 0;
-  while (i < from.size() && j < to.size()) {
-    if (from[i] == 1 && to[j] == 1) {
-      out[j++] = in[i++];
-      continue;
-    }
-    if (from[i] == 1) {
-      ++i;
-      continue;
-    }
-    if (to[j] == 1) {
-      ++j;
-      continue;
-    }
-    size_t i0 = i, j0 = j;
-    int64_t pi = from[i], pj = to[j];
-    while (pi != pj) {
-      if (pi < pj) {
-        if (++i >= from.size())
-          return out;
-        pi *= from[i];
-      } else {
-        if (++j >= to.size())
-          return out;
-        pj *= to[j];
-      }
-    }
-    if (i == i0 && j == j0) {
-      out[j] = in[i];
-    } else if (i == i0) {
-      // A split: restore merged axes of the same sizes, or keep the source
-      // axis as the outer part.
-      const AxisOrigin &src = in[i];
-      SmallVector<int64_t> sizes;
-      for (size_t k = j0; k <= j; ++k)
-        if (to[k] != 1)
-          sizes.push_back(to[k]);
-      bool restores = !src.merged.empty() && src.merged.size() == sizes.size();
-      for (size_t k = 0; restores && k < sizes.size(); ++k)
-        restores = std::get<2>(src.merged[k]) == sizes[k];
-      if (restores) {
-        size_t c = 0;
-        for (size_t k = j0; k <= j; ++k)
-          if (to[k] != 1) {
-            out[k].axis = std::get<0>(src.merged[c]);
-            out[k].parts = std::get<1>(src.merged[c]);
-            ++c;
-          }
-      } else if (src.axis >= 0 && src.parts == 0) {
-        out[j0] = AxisOrigin{src.axis, to[j0], {}};
-      }
-    } else if (j == j0) {
-      // A merge: remember the parts.
-      AxisOrigin m;
-      bool simple = true;
-      for (size_t k = i0; k <= i; ++k) {
-        if (from[k] == 1)
-          continue;
-        simple &= in[k].merged.empty();
-        m.merged.push_back({in[k].axis, in[k].parts, from[k]});
-      }
-      if (simple)
-        out[j] = m;
-    }
-    ++i;
-    ++j;
-  }
-  return out;
-}
-
-/// The origins of `user`'s result given those of its operand `index`, or
-/// failure when the path cannot be followed through `user`.
-FailureOr<Labels> through(Operation *user, unsigned index, const Labels &in) {
-  if (user->getNumResults() != 1)
-    return failure();
-  Value result = user->getResult(0);
-  auto rt = dyn_cast<RankedTensorType>(result.getType());
-  if (!rt)
-    return failure();
-  ArrayRef<int64_t> out = rt.getShape();
-  ArrayRef<int64_t> inShape = shapeOf(user->getOperand(index));
-  if (isa<StopGradientOp, LocalLossOpInterface, CrossEntropyOp>(user))
-    return failure();
-  if (isa<PerturbOp, ReluOp, LeakyReluOp, SigmoidOp, TanhOp, NegOp, ExpOp,
-          SoftmaxOp, LogSoftmaxOp, ErfOp, AbsOp, SqrtOp, LogOp>(user))
-    return in;
-  if (isa<LayerNormOp, BatchNormOp>(user)) {
-    if (index != 0)
-      return failure();
-    return in;
-  }
-  if (isa<AddOp, SubOp, MulOp, DivOp>(user)) {
-    Labels l = unknown(out.size());
-    size_t lead = out.size() - inShape.size();
-    for (size_t i = 0; i < inShape.size(); ++i)
-      if (inShape[i] == out[lead + i])
-        l[lead + i] = in[i];
-    return l;
-  }
-  if (isa<ReshapeOp>(user))
-    return throughReshape(in, inShape, out);
-  if (auto t = dyn_cast<TransposeOp>(user)) {
-    Labels l;
-    for (int64_t p : t.getPerm())
-      l.push_back(in[p]);
-    return l;
-  }
-  auto reduced = [&](ArrayRef<int64_t> axes, bool keep) {
-    Labels l;
-    for (size_t i = 0; i < in.size(); ++i) {
-      bool r = axes.empty() || llvm::is_contained(axes, int64_t(i));
-      if (!r)
-        l.push_back(in[i]);
-      else if (keep)
-        l.push_back(AxisOrigin());
-    }
-    return l;
-  };
-  if (auto r = dyn_cast<ReduceMeanOp>(user))
-    return reduced(r.getAxes(), r.getKeepdims());
-  if (auto r = dyn_cast<ReduceSumOp>(user))
-    return reduced(r.getAxes(), r.getKeepdims());
-  if (auto r = dyn_cast<ReduceMaxOp>(user))
-    return reduced(r.getAxes(), r.getKeepdims());
-  if (isa<MatMulOp>(user)) {
-    if (index != 0 || inShape.size() < 2)
-      return failure();
-    Labels l = unknown(out.size());
-    // Batch dimensions and rows keep their origin; columns are new.
-    size_t lead = out.size() - inShape.size();
-    for (size_t i = 0; i + 1 < inShape.size(); ++i)
-      if (inShape[i] == out[lead + i])
-        l[lead + i] = in[i];
-    return l;
-  }
-  if (auto g = dyn_cast<GemmOp>(user)) {
-    if (index != 0 || g.getTransA())
-      return failure();
-    Labels l = unknown(2);
-    l[0] = in[0];
-    return l;
-  }
-  if (isa<ConvOp, MaxPoolOp, AvgPoolOp>(user)) {
-    if (index != 0)
-      return failure();
-    Labels l = unknown(out.size());
-    l[0] = in[0];
-    if (!isa<ConvOp>(user))
-      l[1] = in[1];
-    for (size_t i = 2; i < out.size(); ++i)
-      if (out[i] == inShape[i])
-        l[i] = in[i];
-    return l;
-  }
-  return failure();
-}
-
-/// Depth-first search from `from` (with axis labels `labels`) along the
-/// uses `through` knows: the labels at the first arrival at each of
-/// `targets` (value to index into `found`). Visits values in the order of
-/// the recursive search it replaces (each value once, its uses in use-list
-/// order), with an explicit stack: a chain of many thousand ops would
-/// overflow the call stack. Stops when target 0 is found, which no later
-/// arrival can change.
-void follow(Value from, const Labels &labels,
-            const llvm::DenseMap<Value, unsigned> &targets,
-            SmallVectorImpl<std::optional<Labels>> &found) {
-  struct Frame {
-    Value::use_iterator next, end;
-    Labels labels;
-  };
-  llvm::DenseSet<Value> visited;
-  SmallVector<Frame> stack;
-  // Enters `v`: true when the search is done.
-  auto enter = [&](Value v, Labels l) {
-    if (!visited.insert(v).second)
-      return false;
-    auto target = targets.find(v);
-    if (target != targets.end()) {
-      found[target->second] = l;
-      if (target->second == 0)
-        return true;
-    }
-    stack.push_back(Frame{v.use_begin(), v.use_end(), std::move(l)});
-    return false;
-  };
-  if (enter(from, labels))
-    return;
-  while (!stack.empty()) {
-    Frame &top = stack.back();
-    if (top.next == top.end) {
-      stack.pop_back();
-      continue;
-    }
-    OpOperand &use = *top.next++;
-    FailureOr<Labels> next =
-        through(use.getOwner(), use.getOperandNumber(), top.labels);
-    if (failed(next))
-      continue;
-    // `top` may move when `enter` grows the stack: not used after this.
-    if (enter(use.getOwner()->getResult(0), std::move(*next)))
-      return;
-  }
-}
-
 /// The name of the parameter `v` reads: an fg.param, or a function
 /// argument tagged `fg.param` (after fg-params-to-args, in @train_step).
 std::string paramName(Value v) {
@@ -250,6 +35,24 @@ std::string paramName(Value v) {
 }
 
 bool isParam(Value v) { return !paramName(v).empty(); }
+
+} // namespace
+
+Value viewedParam(Value v, SmallVectorImpl<Operation *> *views) {
+  SmallVector<Operation *> found;
+  while (v && !isParam(v)) {
+    Operation *def = v.getDefiningOp();
+    if (!def || !isa<TransposeOp, ReshapeOp>(def))
+      return Value();
+    found.push_back(def);
+    v = def->getOperand(0);
+  }
+  if (v && views)
+    views->append(found.rbegin(), found.rend());
+  return v;
+}
+
+namespace {
 
 /// The operand of a chain op that continues the chain, or null.
 Value chainInput(Operation *op) {
@@ -273,18 +76,20 @@ std::optional<LinearLayer> asLinear(Operation *op) {
   auto linear = dyn_cast<LinearOpInterface>(op);
   if (!linear)
     return std::nullopt;
-  Value weight = linear.getWeight(), bias = linear.getBias();
+  LinearLayer l;
+  Value weight = viewedParam(linear.getWeight(), &l.weightViews);
+  Value bias = linear.getBias();
   // A product of two parameters is not a layer. (Only checked for
   // fg.matmul: a Gemm or convolution whose input is a parameter has always
   // counted as a layer, and still does.)
-  if (!isParam(weight) || (isa<MatMulOp>(op) && isParam(linear.getInput())))
+  if (!weight || (isa<MatMulOp>(op) && viewedParam(linear.getInput())))
     return std::nullopt;
-  LinearLayer l;
   l.op = op;
   l.weightOperand = linear.getWeightOperand().getOperandNumber();
   l.weightName = paramName(weight);
   StringRef n = l.weightName;
-  n.consume_back(".weight");
+  if (!n.consume_back(".weight"))
+    n.consume_back("_weight");
   l.name = n.str();
   if (isParam(bias))
     l.biasName = paramName(bias);
@@ -342,34 +147,17 @@ void completeForward(LinearLayer &l) {
 
 bool LinearLayer::isConv() const { return isa<ConvOp>(op); }
 
+SmallVector<Operation *> LinearLayer::ops() const {
+  SmallVector<Operation *> all(weightViews);
+  all.push_back(op);
+  llvm::append_range(all, chain);
+  return all;
+}
+
 std::string nodeName(Operation *op) {
   if (auto n = dyn_cast<NameLoc>(op->getLoc()))
     return n.getName().str();
   return "";
-}
-
-FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>>
-trackAxesToAny(Value from, ArrayRef<Value> targets) {
-  Labels start;
-  for (size_t i = 0; i < shapeOf(from).size(); ++i)
-    start.push_back(AxisOrigin{int64_t(i), 0, {}});
-  llvm::DenseMap<Value, unsigned> index;
-  for (auto [i, t] : llvm::enumerate(targets))
-    index.try_emplace(t, i);
-  SmallVector<std::optional<Labels>> found(targets.size());
-  follow(from, start, index, found);
-  for (auto [i, labels] : llvm::enumerate(found))
-    if (labels)
-      return std::make_pair(unsigned(i), std::move(*labels));
-  return failure();
-}
-
-FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to) {
-  FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>> r =
-      trackAxesToAny(from, to);
-  if (failed(r))
-    return failure();
-  return std::move(r->second);
 }
 
 FailureOr<LinearLayer> layerAt(Value z) {

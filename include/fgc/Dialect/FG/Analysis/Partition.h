@@ -6,13 +6,14 @@
 // point is (after its bias and post-linear normalisation, before its activation
 // and any residual add), how the layers group into blocks, and the layout of
 // each block's output (which axes are batch, spatial, channel groups and
-// channels). Also the axis tracking both passes use to relate a
-// perturbation point or a layer's output to a block output.
+// channels).
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef FGC_DIALECT_FG_ANALYSIS_PARTITION_H
 #define FGC_DIALECT_FG_ANALYSIS_PARTITION_H
+
+#include "fgc/Dialect/FG/Analysis/AxisTracking.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Value.h"
@@ -21,33 +22,6 @@
 #include <vector>
 
 namespace fgc::fg {
-
-/// Where one axis of a value comes from, relative to another value.
-struct AxisOrigin {
-  /// The source axis, or -1 when the axis does not come from one axis.
-  int64_t axis = -1;
-  /// 0: the whole source axis. n > 0: the outer part of the source axis
-  /// split into n contiguous chunks (a reshape [.., C, ..] -> [.., n, C/n,
-  /// ..]).
-  int64_t parts = 0;
-  /// For an axis that merges several source axes (a reshape [.., a, b, ..]
-  /// -> [.., a*b, ..]): their origins and sizes, outer first, so that a
-  /// later split into the same sizes restores them.
-  llvm::SmallVector<std::tuple<int64_t, int64_t, int64_t>, 2> merged;
-};
-
-/// Follows a def-use path from `from` to `to` (not through
-/// fg.stop_gradient) and returns, for each axis of `to`, its origin among
-/// the axes of `from`. Fails when no path with trackable ops exists.
-mlir::FailureOr<llvm::SmallVector<AxisOrigin>> trackAxes(mlir::Value from,
-                                                         mlir::Value to);
-
-/// trackAxes to the first of `targets` (in their order) that a path from
-/// `from` reaches: its index and the origins of its axes. One search for all
-/// of them, so that locating each of N perturbation points among N local
-/// heads costs the size of its block, not N searches.
-mlir::FailureOr<std::pair<unsigned, llvm::SmallVector<AxisOrigin>>>
-trackAxesToAny(mlir::Value from, llvm::ArrayRef<mlir::Value> targets);
 
 /// A linear layer: `op` (a LinearOpInterface op: fg.matmul, fg.gemm or
 /// fg.conv) with a parameter weight, its bias, and the parameter-free chain
@@ -58,6 +32,10 @@ struct LinearLayer {
   std::string weightName; // parameter names
   std::string biasName;   // empty without a bias
   unsigned weightOperand = 1;
+  /// Parameter-only views between the weight parameter and `op`'s weight
+  /// operand (an exported `x @ W.T` reads its parameter through a
+  /// transpose), in program order.
+  llvm::SmallVector<mlir::Operation *> weightViews;
   /// Ops after `op` up to `z` (bias add, reshapes, normalisation).
   llvm::SmallVector<mlir::Operation *> chain;
   mlir::Value z;
@@ -67,7 +45,17 @@ struct LinearLayer {
   int64_t groups = 1; // > 1 or grouped: a batched product over groups
   bool grouped = false;
   bool isConv() const;
+  /// The ops that read the layer's parameters, in program order: the weight
+  /// views, `op` and the chain. Reverse-mode rules pull a gradient at `z`
+  /// back through them to the parameters.
+  llvm::SmallVector<mlir::Operation *> ops() const;
 };
+
+/// The parameter `v` is a view of through transposes and reshapes, or null;
+/// the view ops are appended to `views` in program order.
+mlir::Value
+viewedParam(mlir::Value v,
+            llvm::SmallVectorImpl<mlir::Operation *> *views = nullptr);
 
 /// The layer whose perturbation point is `z`: walks back from `z` through
 /// the chain ops. Fails (without a diagnostic) when there is none.

@@ -4,8 +4,10 @@
 // u ~ N(0, 1) (fg.random_normal keyed by seed, step and site); the forward
 // sweep gives the tangent J of the loss z reaches (its block's local loss,
 // or the final loss for FG-A). The estimate of dL/dz is J u, with J mapped
-// back onto z's axes (the group and patch axes of a local loss, the
-// spatial-loss estimate of the spec), masked by the ReLU after z; it is
+// back onto the axes of z that every path to the loss preserves (the batch,
+// and the group and patch axes of a local loss: the spatial-loss estimate
+// of the spec) and summed over the others (tokens that attention mixes,
+// examples that batch statistics mix), masked by the ReLU after z; it is
 // pulled back to the layer's weights through the exact VJP of the ops
 // between the layer and z.
 //
@@ -77,9 +79,6 @@ public:
         }
         kept.push_back({a + s.kOffset(), o});
       }
-      if (llvm::none_of(kept, [&](auto &x) { return x.first == s.kOffset(); }))
-        return p.emitOpError("cannot relate the batch axis of layer '")
-               << layer.name << "' to its loss";
       if (!sumAxes.empty())
         j = s.e.sum(j, sumAxes, true);
       // Keep only the mapped axes, ordered as the z axes they map to.
@@ -145,9 +144,7 @@ public:
         g = s.e.mul(g, mask);
       }
       // Pull back to the layer's parameters.
-      SmallVector<Operation *> chainOps = {layer.op};
-      llvm::append_range(chainOps, layer.chain);
-      if (failed(s.pullBack(chainOps, z, g)))
+      if (failed(s.pullBack(layer.ops(), z, g)))
         return failure();
     }
     return success();

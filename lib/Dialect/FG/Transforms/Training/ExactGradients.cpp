@@ -27,8 +27,7 @@ public:
               s.e.splat(t, 1.0 / static_cast<double>(t.getNumElements())))))
         return failure();
     }
-    SmallVector<Operation *> chainOps = {s.readoutLayer.op};
-    llvm::append_range(chainOps, s.readoutLayer.chain);
+    SmallVector<Operation *> chainOps = s.readoutLayer.ops();
     chainOps.push_back(s.readoutLoss);
     return s.pullBack(
         chainOps, s.readoutLoss.getResult(),

@@ -31,8 +31,9 @@ SmallVector<std::string> paramsOf(Operation *op) {
 llvm::StringSet<> weightParams(func::FuncOp f) {
   llvm::StringSet<> weights;
   f.walk([&](LinearOpInterface l) {
-    if (auto p = l.getWeightOperand().get().getDefiningOp<ParamOp>())
-      weights.insert(p.getName());
+    if (Value w = viewedParam(l.getWeight()))
+      if (auto p = w.getDefiningOp<ParamOp>())
+        weights.insert(p.getName());
   });
   return weights;
 }
@@ -55,10 +56,8 @@ FailureOr<Plan> makePlan(ModuleOp module, func::FuncOp local, Algorithm algo) {
            << (plan.local ? "local" : "global") << " form)";
   llvm::StringMap<Role> role;
   auto assign = [&](const LinearLayer &layer, Role r) {
-    for (std::string &n : paramsOf(layer.op))
-      role[n] = r;
-    for (Operation *c : layer.chain)
-      for (std::string &n : paramsOf(c))
+    for (Operation *op : layer.ops())
+      for (std::string &n : paramsOf(op))
         role[n] = r;
   };
   if (algo != Algorithm::Readout) {

@@ -144,7 +144,7 @@ struct StepState {
 
   /// Perturbation points in site order, and the linear layer each follows.
   mlir::SmallVector<PerturbOp> sites;
-  mlir::SmallVector<LinearLayer> layers;
+  std::vector<LinearLayer> layers;
   mlir::SmallVector<LocalLossOpInterface> heads;
   CrossEntropyOp readoutLoss;
   LinearLayer readoutLayer;

@@ -151,6 +151,8 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
   for (auto [i, p] : llvm::enumerate(s.sites)) {
     s.siteLoss.push_back(s.locate(p.getResult()));
     s.userLoss[s.layers[i].op] = s.locate(s.layers[i].op->getResult(0));
+    for (Operation *v : s.layers[i].weightViews)
+      s.userLoss[v] = s.userLoss[s.layers[i].op];
     for (Operation *c : s.layers[i].chain)
       s.userLoss[c] = s.locate(c->getResult(0));
   }

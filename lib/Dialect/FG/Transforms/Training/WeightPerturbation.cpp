@@ -22,10 +22,19 @@ namespace {
 constexpr int64_t kWeightSiteBase = 1 << 20;
 
 /// For a parameter `param` read by `user`, the axis of `user`'s result that
-/// parameter axis `axis` indexes, or -1.
+/// parameter axis `axis` indexes, or -1. A weight view (transpose) forwards
+/// the question to the linear op that reads it.
 int64_t resultAxisOf(Operation *user, Value param, int64_t axis) {
   if (auto linear = dyn_cast<LinearOpInterface>(user))
     return linear.getResultAxis(param, axis);
+  if (isa<TransposeOp, ReshapeOp>(user)) {
+    auto t = dyn_cast<TransposeOp>(user);
+    if (!t || !user->getResult(0).hasOneUse())
+      return -1;
+    int64_t at = llvm::find(t.getPerm(), axis) - t.getPerm().begin();
+    Operation *next = *user->getResult(0).getUsers().begin();
+    return resultAxisOf(next, user->getResult(0), at);
+  }
   // Broadcasting ops (bias add, affine of a norm): right-aligned.
   int64_t rank = shapeOf(param).size();
   int64_t outRank = shapeOf(user->getResult(0)).size();
@@ -66,9 +75,7 @@ public:
     // Each backbone parameter: the layer that reads it.
     for (auto [i, p] : llvm::enumerate(s.sites)) {
       const LinearLayer &layer = s.layers[i];
-      SmallVector<Operation *> users = {layer.op};
-      llvm::append_range(users, layer.chain);
-      for (Operation *user : users)
+      for (Operation *user : layer.ops())
         for (Value operand : user->getOperands()) {
           std::string name = s.paramOf.lookup(operand);
           Value v = s.paramTangent.lookup(name);
