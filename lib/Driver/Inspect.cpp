@@ -48,6 +48,7 @@ int inspect(const InspectOptions &options) {
   po.boundaries.assign(train.blocks.begin(), train.blocks.end());
   po.groups.assign(train.groups.begin(), train.groups.end());
   po.layouts.assign(train.layouts.begin(), train.layouts.end());
+  po.readout = train.readout;
   std::string why;
   FailureOr<fg::Partition> partition;
   {
@@ -58,9 +59,10 @@ int inspect(const InspectOptions &options) {
     return error(options.model + ": " + why);
   fg::Partition &p = *partition;
   if (!p.readout)
-    return error(options.model + ": the model has no readout classifier (a "
-                                 "last linear layer whose output is the "
-                                 "result)");
+    return error(options.model +
+                 ": the model has no readout classifier (a last linear layer "
+                 "whose output reaches the result through pooling and "
+                 "flattening at most); name one with --readout");
   int64_t classes =
       cast<RankedTensorType>(p.readout->output.getType()).getDimSize(1);
   int64_t modelParams = 0;
@@ -145,6 +147,7 @@ int inspect(const InspectOptions &options) {
         {"model_params", modelParams},
         {"head_params", headParams},
         {"classes", classes},
+
         {"readout", llvm::json::Object{{"layer", r.name},
                                        {"node", fg::nodeName(r.op)},
                                        {"params", readoutParams}}},
@@ -158,6 +161,7 @@ int inspect(const InspectOptions &options) {
   os << options.model << ": " << p.blocks.size() << " block(s), "
      << p.layers.size() << " perturbation point(s), " << classes
      << " classes\n";
+
   for (auto [b, v] : llvm::enumerate(blocks)) {
     const llvm::json::Object &o = *v.getAsObject();
     const fg::LocalBlock &block = p.blocks[b];

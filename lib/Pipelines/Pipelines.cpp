@@ -50,13 +50,23 @@ void PipelineOptions::bindTrainingOptions(OptionsBinder &b) {
                  "readout (backbone frozen)"),
         cl::value_desc("algorithm"), fg::algorithmValues());
   b.list("blocks", blocks,
-         cl::desc("ONNX node names whose outputs end local-loss blocks "
-                  "(default: automatic, see fgc inspect)"),
-         cl::value_desc("NODE,..."));
+         cl::desc("Local-loss blocks: auto (units, or stages past 16 units), "
+                  "units (one per residual unit, encoder sub-layer or layer "
+                  "of a plain chain), stages (runs of units with one spatial "
+                  "size), or ONNX node names whose outputs end blocks "
+                  "(default auto; see fgc inspect)"),
+         cl::value_desc("auto|units|stages|NODE,..."));
   b.list("groups", groups,
          cl::desc("Channel groups of the local losses: one for all blocks or "
-                  "one per block (default: from the grouped layers)"),
+                  "one per block (default: the group axis of a grouped "
+                  "layer's output, else 1; a convolution's group attribute "
+                  "never sets it)"),
          cl::value_desc("G,..."));
+  b.opt("readout", readout,
+        cl::desc("ONNX node of the readout classifier's linear layer "
+                 "(default: the last linear layer, with any activation, "
+                 "global pooling and flattening before the result)"),
+        cl::value_desc("NODE"));
   b.list("layout", layouts,
          cl::desc("Block output layouts (N batch, C channels, G groups, other "
                   "letters spatial), e.g. NPGC, NPC, NCHW, NC: one for all or "
@@ -105,6 +115,7 @@ fg::FGLocalizeOptions localizeOptions(const PipelineOptions &o) {
   l.blocks.assign(o.blocks.begin(), o.blocks.end());
   l.layouts.assign(o.layouts.begin(), o.layouts.end());
   l.groups.assign(o.groups.begin(), o.groups.end());
+  l.readout = o.readout;
   l.global = !fg::usesLocalLosses(o.algo);
   l.spatialLoss = o.spatialLoss;
   l.modularLoss = o.modularLoss;

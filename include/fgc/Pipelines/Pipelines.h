@@ -58,6 +58,7 @@ struct PipelineOptions {
   fg::Algorithm algo = fg::Algorithm::LgFgA;
   std::vector<std::string> blocks, layouts;
   std::vector<int64_t> groups;
+  std::string readout;
   bool spatialLoss = true, modularLoss = true, headNorm = true;
   fg::InitScheme headInit = fg::InitScheme::Kaiming;
   int64_t headSeed = 0;

@@ -38,8 +38,6 @@ Labels throughReshape(const Labels &in, ArrayRef<int64_t> from,
                       ArrayRef<int64_t> to) {
   SmallVector<Atom> atoms;
   for (auto [o, size] : llvm::zip(in, from)) {
-    if (size == 1)
-      continue;
     if (o.merged.empty()) {
       atoms.push_back({o.axis, o.parts, size});
       continue;
@@ -50,14 +48,25 @@ Labels throughReshape(const Labels &in, ArrayRef<int64_t> from,
   Labels out(to.size());
   size_t next = 0;
   for (auto [j, size] : llvm::enumerate(to)) {
-    if (size == 1)
+    // Unit axes pair up in order with unit axes of the input.
+    if (size == 1) {
+      if (next < atoms.size() && atoms[next].size == 1) {
+        out[j].axis = atoms[next].axis;
+        out[j].parts = atoms[next].parts;
+        ++next;
+      }
       continue;
+    }
     SmallVector<Atom> parts;
     int64_t need = size;
     while (need > 1) {
       if (next >= atoms.size())
         return out;
       Atom &a = atoms[next];
+      if (a.size == 1) {
+        ++next;
+        continue;
+      }
       if (a.size <= need) {
         if (need % a.size != 0)
           return out; // factors interleave: no origins from here on
@@ -213,18 +222,26 @@ bool isRanked(Value v) { return isa<RankedTensorType>(v.getType()); }
 
 } // namespace
 
-FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>>
-trackAxesToAny(Value from, ArrayRef<Value> targets) {
+namespace {
+
+/// The sweep behind trackAxesToAny and trackAxesToAll: fills `found` for
+/// the targets reached, stopping at the first one when `first`.
+void sweep(Value from, ArrayRef<Value> targets, bool first,
+           SmallVectorImpl<std::optional<Labels>> &found) {
   llvm::DenseMap<Value, unsigned> index;
   for (auto [i, t] : llvm::enumerate(targets))
     index.try_emplace(t, i);
+  found.assign(targets.size(), std::nullopt);
   Labels start;
   for (size_t i = 0; i < shapeOf(from).size(); ++i)
     start.push_back(AxisOrigin{int64_t(i), 0, {}});
-  if (auto it = index.find(from); it != index.end())
-    return std::make_pair(it->second, std::move(start));
+  if (auto it = index.find(from); it != index.end()) {
+    found[it->second] = start;
+    if (first)
+      return;
+  }
 
-  // One sweep in program order: every operand of an op is final before the
+  // One pass in program order: every operand of an op is final before the
   // op, so each value's origins are joined over all paths when it is made.
   llvm::DenseMap<Value, Labels> labels;
   labels[from] = std::move(start);
@@ -244,10 +261,10 @@ trackAxesToAny(Value from, ArrayRef<Value> targets) {
       continue;
     std::optional<Labels> joined;
     for (OpOperand &use : op->getOpOperands()) {
-      auto found = labels.find(use.get());
-      if (found == labels.end())
+      auto known = labels.find(use.get());
+      if (known == labels.end())
         continue;
-      Labels l = through(op, use.getOperandNumber(), found->second);
+      Labels l = through(op, use.getOperandNumber(), known->second);
       if (!joined) {
         joined = std::move(l);
         continue;
@@ -262,11 +279,32 @@ trackAxesToAny(Value from, ArrayRef<Value> targets) {
       if (isRanked(r))
         labels[r] = Labels(shapeOf(r).size());
     Value result = op->getResult(0);
-    if (auto t = index.find(result); t != index.end())
-      return std::make_pair(t->second, std::move(*joined));
+    if (auto t = index.find(result); t != index.end()) {
+      found[t->second] = *joined;
+      if (first)
+        return;
+    }
     labels[result] = std::move(*joined);
   }
+}
+
+} // namespace
+
+FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>>
+trackAxesToAny(Value from, ArrayRef<Value> targets) {
+  SmallVector<std::optional<Labels>> found;
+  sweep(from, targets, /*first=*/true, found);
+  for (auto [i, l] : llvm::enumerate(found))
+    if (l)
+      return std::make_pair(unsigned(i), std::move(*l));
   return failure();
+}
+
+SmallVector<std::optional<SmallVector<AxisOrigin>>>
+trackAxesToAll(Value from, ArrayRef<Value> targets) {
+  SmallVector<std::optional<Labels>> found;
+  sweep(from, targets, /*first=*/false, found);
+  return found;
 }
 
 FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to) {

@@ -185,6 +185,32 @@ FailureOr<LinearLayer> layerAt(Value z) {
   return failure();
 }
 
+std::optional<LinearLayer> linearLayer(Operation *op) {
+  std::optional<LinearLayer> l = asLinear(op);
+  if (l)
+    completeForward(*l);
+  return l;
+}
+
+FailureOr<LinearLayer> readoutAt(Value logits) {
+  SmallVector<Operation *> tail;
+  Value cur = logits;
+  while (true) {
+    FailureOr<LinearLayer> l = layerAt(cur);
+    if (succeeded(l)) {
+      l->tail.assign(tail.rbegin(), tail.rend());
+      l->output = logits;
+      return l;
+    }
+    Operation *def = cur.getDefiningOp();
+    if (!def || !isa<ReshapeOp, TransposeOp, ReduceMeanOp, ReduceMaxOp,
+                     AvgPoolOp, MaxPoolOp, ReluOp, LeakyReluOp>(def))
+      return failure();
+    tail.push_back(def);
+    cur = def->getOperand(0);
+  }
+}
+
 FailureOr<Layout> Layout::parse(StringRef letters, int64_t rank,
                                 std::string &why) {
   Layout l;
@@ -224,204 +250,6 @@ FailureOr<Layout> Layout::parse(StringRef letters, int64_t rank,
     return failure();
   }
   return l;
-}
-
-FailureOr<Partition> analyzePartition(func::FuncOp forward,
-                                      const PartitionOptions &options) {
-  Partition p;
-  Block &body = forward.front();
-  DenseMap<Operation *, unsigned> position;
-  for (Operation &op : body)
-    position[&op] = position.size();
-
-  std::vector<LinearLayer> all;
-  for (Operation &op : body.without_terminator())
-    if (std::optional<LinearLayer> l = asLinear(&op)) {
-      completeForward(*l);
-      all.push_back(*l);
-    }
-  // The readout: the last layer, when its output is returned as it is.
-  Operation *ret = body.getTerminator();
-  if (!all.empty() && !all.back().activation &&
-      llvm::is_contained(ret->getOperands(), all.back().output)) {
-    p.readout = all.back();
-    all.pop_back();
-  }
-  p.layers = all;
-  if (p.layers.empty())
-    return forward.emitError("the model has no linear layer to perturb (a "
-                             "matrix product or convolution with a "
-                             "parameter weight, before the readout)");
-
-  // Block outputs.
-  SmallVector<std::pair<Value, std::string>> cuts;
-  if (!options.boundaries.empty()) {
-    for (const std::string &name : options.boundaries) {
-      Operation *found = nullptr;
-      for (Operation &op : body.without_terminator())
-        if (nodeName(&op) == name && op.getNumResults() == 1)
-          found = &op;
-      if (!found)
-        return forward.emitError("--blocks: the model has no node named '")
-               << name << "'";
-      Value v = found->getResult(0);
-      // It cuts the graph when the output cannot be reached without it.
-      llvm::DenseSet<Value> reach;
-      SmallVector<Value> work(forward.getArguments().begin(),
-                              forward.getArguments().end());
-      while (!work.empty()) {
-        Value w = work.pop_back_val();
-        if (w == v || !reach.insert(w).second)
-          continue;
-        for (Operation *u : w.getUsers())
-          for (Value r : u->getResults())
-            work.push_back(r);
-      }
-      for (Value r : ret->getOperands())
-        if (reach.contains(r))
-          return forward.emitError("--blocks: node '")
-                 << name << "' does not cut the graph (the output is "
-                 << "reachable from the input without it, e.g. through a "
-                 << "residual connection)";
-      cuts.push_back({v, name});
-    }
-    llvm::sort(cuts, [&](auto &a, auto &b) {
-      return position[a.first.getDefiningOp()] <
-             position[b.first.getDefiningOp()];
-    });
-    Value last = p.layers.back().output;
-    if (position[cuts.back().first.getDefiningOp()] <
-        position[last.getDefiningOp()])
-      cuts.push_back({last, ""});
-  } else {
-    // Automatic: a block ends after each unit, except units inside a
-    // residual span and units feeding a grouped layer directly.
-    size_t n = p.layers.size();
-    SmallVector<bool> merge(n, false);
-    for (size_t r = 0; r < n; ++r) {
-      Value skip = p.layers[r].skip;
-      if (!skip)
-        continue;
-      Operation *def = skip.getDefiningOp();
-      unsigned from = def ? position[def] : 0;
-      for (size_t j = 0; j < r; ++j)
-        if (position[p.layers[j].op] > from)
-          merge[j] = true;
-    }
-    for (size_t j = 0; j + 1 < n; ++j) {
-      if (!p.layers[j + 1].grouped)
-        continue;
-      // The output reaches the next layer's input through norms and
-      // reshapes only.
-      Value cur = p.layers[j].output;
-      while (cur.hasOneUse()) {
-        Operation *u = *cur.getUsers().begin();
-        if (u == p.layers[j + 1].op) {
-          merge[j] = true;
-          break;
-        }
-        if (!isa<ReshapeOp, TransposeOp, LayerNormOp>(u))
-          break;
-        cur = u->getResult(0);
-      }
-    }
-    for (size_t j = 0; j < n; ++j)
-      if (!merge[j] || j + 1 == n)
-        cuts.push_back({p.layers[j].output, ""});
-  }
-
-  // Blocks: layers between consecutive cuts.
-  size_t next = 0;
-  for (size_t b = 0; b < cuts.size(); ++b) {
-    LocalBlock block;
-    block.name = "block" + std::to_string(b);
-    block.output = cuts[b].first;
-    unsigned end = position[block.output.getDefiningOp()];
-    while (next < p.layers.size() && position[p.layers[next].op] <= end)
-      block.layers.push_back(next++);
-    if (block.layers.empty())
-      return forward.emitError("--blocks: the block ending at '")
-             << (cuts[b].second.empty() ? nodeName(block.output.getDefiningOp())
-                                        : cuts[b].second)
-             << "' contains no linear layer to train";
-    unsigned begin =
-        b == 0 ? 0 : position[cuts[b - 1].first.getDefiningOp()] + 1;
-    for (Operation &op : body.without_terminator()) {
-      unsigned at = position[&op];
-      std::string name = nodeName(&op);
-      if (at >= begin && at <= end && !name.empty() &&
-          (block.nodes.empty() || block.nodes.back() != name) &&
-          !isa<ParamOp>(op))
-        block.nodes.push_back(name);
-    }
-    p.blocks.push_back(block);
-  }
-  if (next < p.layers.size())
-    return forward.emitError("--blocks: layer '")
-           << p.layers[next].name << "' comes after the last block boundary";
-
-  // Layouts and groups.
-  auto pick = [](const auto &list, size_t b) {
-    using T = std::decay_t<decltype(list[0])>;
-    if (list.empty())
-      return T();
-    return list.size() == 1 ? list[0] : b < list.size() ? list[b] : T();
-  };
-  for (size_t b = 0; b < p.blocks.size(); ++b) {
-    LocalBlock &block = p.blocks[b];
-    ArrayRef<int64_t> shape = shapeOf(block.output);
-    int64_t rank = shape.size();
-    int64_t grouped = 1;
-    for (unsigned i : block.layers)
-      if (p.layers[i].grouped)
-        grouped = std::max(grouped, p.layers[i].groups);
-    std::string letters = pick(options.layouts, b);
-    if (letters.empty()) {
-      const LinearLayer &last = p.layers[block.layers.back()];
-      if (rank == 2)
-        letters = "NC";
-      else if (rank == 3 && !last.isConv())
-        letters = "NPC";
-      else if (last.isConv() && rank >= 3 && rank <= 5)
-        letters = std::string("NC") + std::string("HWD").substr(0, rank - 2);
-      else if (rank == 4 && last.grouped && shape[2] == last.groups)
-        letters = "NPGC";
-      else
-        return forward.emitError("cannot infer the layout of the output of ")
-               << block.name << " (" << rank << "-D, node '"
-               << nodeName(block.output.getDefiningOp())
-               << "'); give it with --layout (e.g. --layout=NPGC, one entry "
-                  "per block)";
-    }
-    std::string why;
-    FailureOr<Layout> layout = Layout::parse(letters, rank, why);
-    if (failed(layout))
-      return forward.emitError("--layout for ") << block.name << ": " << why;
-    block.layout = *layout;
-    block.channels = shape[layout->channel];
-    if (layout->group >= 0)
-      block.channels *= shape[layout->group];
-    for (int64_t s : layout->spatial)
-      block.patches *= shape[s];
-    int64_t g = pick(options.groups, b);
-    if (g < 0)
-      return forward.emitError("--groups must be positive, got ") << g;
-    if (layout->group >= 0) {
-      if (g && g != shape[layout->group])
-        return forward.emitError("--groups=")
-               << g << " for " << block.name << " contradicts its layout '"
-               << letters << "' with " << shape[layout->group] << " groups";
-      g = shape[layout->group];
-    }
-    if (!g)
-      g = grouped;
-    if (block.channels % g != 0)
-      return forward.emitError("--groups: ")
-             << g << " groups do not divide the " << block.channels
-             << " channels of " << block.name;
-    block.groups = g;
-  }
-  return FailureOr<Partition>(std::move(p));
 }
 
 } // namespace fgc::fg

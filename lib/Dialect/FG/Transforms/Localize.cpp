@@ -83,6 +83,7 @@ LogicalResult FGLocalizePass::run() {
   options.boundaries.assign(blocks.begin(), blocks.end());
   options.groups.assign(groups.begin(), groups.end());
   options.layouts.assign(layouts.begin(), layouts.end());
+  options.readout = readout;
   FailureOr<Partition> partition = analyzePartition(func, options);
   if (failed(partition)) {
     func.erase();
@@ -91,8 +92,10 @@ LogicalResult FGLocalizePass::run() {
   Partition &p = *partition;
   if (!p.readout) {
     func.erase();
-    return forward.emitError("the model has no readout classifier (a last "
-                             "linear layer whose output is the result)");
+    return forward.emitError(
+        "the model has no readout classifier (a last linear layer whose "
+        "output reaches the result through pooling and flattening at most); "
+        "name one with --readout");
   }
   Block &body = func.front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());

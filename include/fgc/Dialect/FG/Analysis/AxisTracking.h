@@ -17,6 +17,8 @@
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <optional>
+
 #include <tuple>
 
 namespace fgc::fg {
@@ -53,6 +55,11 @@ mlir::FailureOr<llvm::SmallVector<AxisOrigin>> trackAxes(mlir::Value from,
 /// points among N local heads costs the size of its block.
 mlir::FailureOr<std::pair<unsigned, llvm::SmallVector<AxisOrigin>>>
 trackAxesToAny(mlir::Value from, llvm::ArrayRef<mlir::Value> targets);
+
+/// trackAxes to each of `targets` in one sweep (nothing for those `from`
+/// does not reach).
+llvm::SmallVector<std::optional<llvm::SmallVector<AxisOrigin>>>
+trackAxesToAll(mlir::Value from, llvm::ArrayRef<mlir::Value> targets);
 
 } // namespace fgc::fg
 

@@ -41,7 +41,11 @@ struct LinearLayer {
   mlir::Value z;
   mlir::Value skip; // the residual added after z, if any
   mlir::Operation *activation = nullptr;
-  mlir::Value output; // after the activation (or z)
+  mlir::Value output; // after the activation (or z); a readout's logits
+  /// A readout's ops after `z` up to its logits (an activation, global
+  /// pooling, flattening): the classifier of a network that ends in a
+  /// convolution and global pooling.
+  llvm::SmallVector<mlir::Operation *> tail;
   int64_t groups = 1; // > 1 or grouped: a batched product over groups
   bool grouped = false;
   bool isConv() const;
@@ -60,6 +64,14 @@ viewedParam(mlir::Value v,
 /// The layer whose perturbation point is `z`: walks back from `z` through
 /// the chain ops. Fails (without a diagnostic) when there is none.
 mlir::FailureOr<LinearLayer> layerAt(mlir::Value z);
+
+/// `op` as a linear layer (with its chain, perturbation point, residual and
+/// activation), or nothing when it is not one.
+std::optional<LinearLayer> linearLayer(mlir::Operation *op);
+
+/// The classifier whose logits are `logits`: a linear layer, possibly
+/// followed by an activation, global pooling and flattening (`tail`).
+mlir::FailureOr<LinearLayer> readoutAt(mlir::Value logits);
 
 /// Axis roles of a block output, e.g. "NPGC", "NPC", "NCHW", "NC": N batch,
 /// C channels, G channel groups, any other letter a spatial axis.
@@ -85,12 +97,21 @@ struct LocalBlock {
 struct Partition {
   std::vector<LinearLayer> layers; // backbone layers, in order
   std::optional<LinearLayer> readout;
+  /// The readout's logits: the result, or the input of a softmax the
+  /// model ends with.
+  mlir::Value logits;
   std::vector<LocalBlock> blocks;
 };
 
 struct PartitionOptions {
-  /// ONNX node names whose outputs end blocks (empty: automatic).
+  /// ONNX node names whose outputs end blocks, or one of "auto", "units",
+  /// "stages" (empty: auto). A unit ends at the first point after a layer
+  /// that cuts the graph (after a residual merge and its activation, after
+  /// a layer in a plain chain); a stage is a run of units with one spatial
+  /// size; auto is units, or stages past 16 units.
   llvm::SmallVector<std::string> boundaries;
+  /// The ONNX node of the readout's linear layer (empty: automatic).
+  std::string readout;
   /// One value for all blocks or one per block (0 or empty: inferred).
   llvm::SmallVector<int64_t> groups;
   llvm::SmallVector<std::string> layouts;

@@ -175,18 +175,28 @@ def FGLocalize : Pass<"fg-localize", "::mlir::ModuleOp"> {
     With `global` (the FG-W / FG-A / readout algorithms) there are no heads
     and no cuts: only the perturbation points and the final loss.
 
-    Blocks are found by `analyzePartition` (Partition.h): a block ends
-    after each linear -> [norm] -> activation unit, except units inside a
-    residual span (they belong to the residual block) and units that feed a
-    grouped layer directly (they belong to its block); for the LocalMixer
-    this gives exactly the paper's blocks. `blocks` overrides the cuts with
-    ONNX node names, `layout` and `groups` the inferred block layouts. The
-    readout is the last linear layer when its output is the function
-    result. Errors name the node or option at fault.
+    Blocks are found by `analyzePartition` (Partition.h) from the graph's
+    structure: a unit is the layers up to the first value after them that
+    cuts the graph (every path from the input to the result passes through
+    it: after a residual merge and its activation, after an encoder
+    sub-layer, after each layer of a plain chain); a unit that feeds a
+    grouped layer directly belongs to its block. For the LocalMixer this
+    gives exactly the paper's blocks. `blocks` is `auto` (units, or stages
+    past 16 units), `units`, `stages` (runs of units with one spatial
+    size) or ONNX node names whose outputs end blocks; `layout` and
+    `groups` override the inferred block layouts (the batch axis tracked
+    from the input, the channel axis from the block's last layer) and
+    groups (a group axis of the output, else 1). The readout is the last
+    linear layer whose output reaches the result through an activation,
+    global pooling and flattening at most (a final softmax is left to the
+    loss), or the layer `readout` names. Errors name the node or option
+    at fault.
   }];
   let options = [
     ListOption<"blocks", "blocks", "std::string",
-               "ONNX node names whose outputs end blocks (default: automatic)">,
+               "auto, units, stages, or ONNX node names whose outputs end blocks (default: auto)">,
+    Option<"readout", "readout", "std::string", /*default=*/"\"\"",
+           "ONNX node of the readout's linear layer (default: automatic)">,
     ListOption<"groups", "groups", "int64_t",
                "Channel groups per block (one value for all, or one per block)">,
     ListOption<"layouts", "layout", "std::string",

@@ -28,6 +28,7 @@ public:
         return failure();
     }
     SmallVector<Operation *> chainOps = s.readoutLayer.ops();
+    llvm::append_range(chainOps, s.readoutLayer.tail);
     chainOps.push_back(s.readoutLoss);
     return s.pullBack(
         chainOps, s.readoutLoss.getResult(),

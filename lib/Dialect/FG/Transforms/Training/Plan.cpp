@@ -81,7 +81,7 @@ FailureOr<Plan> makePlan(ModuleOp module, func::FuncOp local, Algorithm algo) {
   local.walk([&](CrossEntropyOp ce) {
     if (!dialect->getReadoutAttrHelper().isAttrPresent(ce))
       return;
-    FailureOr<LinearLayer> layer = layerAt(ce.getLogits());
+    FailureOr<LinearLayer> layer = readoutAt(ce.getLogits());
     if (failed(layer))
       return;
     readout = true;

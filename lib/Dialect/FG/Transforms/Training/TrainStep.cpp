@@ -135,7 +135,7 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
       return p.emitOpError("is not at the output of a linear layer");
     s.layers.push_back(*layer);
   }
-  FailureOr<LinearLayer> readoutLayer = layerAt(s.logits);
+  FailureOr<LinearLayer> readoutLayer = readoutAt(s.logits);
   if (failed(readoutLayer))
     return s.readoutLoss.emitOpError("does not follow a linear readout");
   s.readoutLayer = *readoutLayer;
