@@ -53,7 +53,7 @@ std::unique_ptr<MLIRContext> makeContext(const Target &target) {
 OwningOpRef<ModuleOp> importModel(MLIRContext &ctx, const std::string &path,
                                   const ImportOptions &importOptions,
                                   const PipelineOptions &pipelineOptions,
-                                  std::string *modelBytes) {
+                                  std::string *modelBytes, bool *batchAssumed) {
   ImportOptions options = importOptions;
   options.keepModelBytes = modelBytes != nullptr;
   ImportResult result = importOnnxFile(ctx, path, options);
@@ -71,6 +71,8 @@ OwningOpRef<ModuleOp> importModel(MLIRContext &ctx, const std::string &path,
   }
   if (modelBytes)
     *modelBytes = std::move(result.modelBytes);
+  if (batchAssumed)
+    *batchAssumed = result.batchAssumed;
   return std::move(result.module);
 }
 

@@ -22,8 +22,19 @@ namespace fgc::driver {
 
 namespace {
 
+/// The batch `fgc inspect` shows a model with a dynamic batch at.
+constexpr int64_t kAssumedBatch = 2;
+
 int64_t numElements(Type t) {
   return cast<RankedTensorType>(t).getNumElements();
+}
+
+/// The leading dimension of the first input.
+int64_t batchOf(func::FuncOp f) {
+  if (f.getNumArguments() == 0)
+    return 0;
+  auto t = cast<RankedTensorType>(f.getArgument(0).getType());
+  return t.getRank() ? t.getDimSize(0) : 0;
 }
 
 std::string typeString(Type t) {
@@ -38,8 +49,13 @@ std::string typeString(Type t) {
 
 int inspect(const InspectOptions &options) {
   std::unique_ptr<MLIRContext> ctx = makeContext(*options.pipeline.target);
-  OwningOpRef<ModuleOp> module =
-      importModel(*ctx, options.model, options.import, options.pipeline);
+  // Parameter counts and blocks do not depend on the batch: a dynamic one
+  // is taken as kAssumedBatch (and said so) unless --batch-size gives it.
+  ImportOptions io = options.import;
+  io.assumedBatchSize = kAssumedBatch;
+  bool batchAssumed = false;
+  OwningOpRef<ModuleOp> module = importModel(
+      *ctx, options.model, io, options.pipeline, nullptr, &batchAssumed);
   if (!module)
     return 1;
   auto forward = module->lookupSymbol<func::FuncOp>(rt::abi::kForward);
@@ -147,7 +163,8 @@ int inspect(const InspectOptions &options) {
         {"model_params", modelParams},
         {"head_params", headParams},
         {"classes", classes},
-
+        {"batch", batchOf(forward)},
+        {"batch_assumed", batchAssumed},
         {"readout", llvm::json::Object{{"layer", r.name},
                                        {"node", fg::nodeName(r.op)},
                                        {"params", readoutParams}}},
@@ -161,7 +178,9 @@ int inspect(const InspectOptions &options) {
   os << options.model << ": " << p.blocks.size() << " block(s), "
      << p.layers.size() << " perturbation point(s), " << classes
      << " classes\n";
-
+  if (batchAssumed)
+    os << "(the batch is dynamic: shapes are shown at batch " << kAssumedBatch
+       << "; --batch-size sets it)\n";
   for (auto [b, v] : llvm::enumerate(blocks)) {
     const llvm::json::Object &o = *v.getAsObject();
     const fg::LocalBlock &block = p.blocks[b];

@@ -66,6 +66,8 @@ private:
   llvm::StringMap<std::string> definedBy;
   llvm::StringMap<const OpConverter *> converters;
   NodeContext *currentNode = nullptr;
+  /// The input whose static batch --batch-size replaced, and that batch.
+  std::optional<std::pair<std::string, int64_t>> replacedBatch;
 };
 
 } // namespace
@@ -122,12 +124,20 @@ GraphImporter::inputType(const onnx::ValueInfoProto &input) {
                   name + "=DxDx...");
     for (int i = 0; i < tensor.shape().dim_size(); ++i) {
       const auto &dim = tensor.shape().dim(i);
-      if (dim.has_dim_value() && dim.dim_value() > 0) {
+      bool fixed = dim.has_dim_value() && dim.dim_value() > 0;
+      if (i == 0 && options.batchSize) {
+        if (fixed && dim.dim_value() != *options.batchSize && !replacedBatch)
+          replacedBatch = {name, dim.dim_value()};
+        shape.push_back(*options.batchSize);
+        continue;
+      }
+      if (fixed) {
         shape.push_back(dim.dim_value());
         continue;
       }
-      if (i == 0 && options.batchSize) {
-        shape.push_back(*options.batchSize);
+      if (i == 0 && options.assumedBatchSize) {
+        shape.push_back(*options.assumedBatchSize);
+        result.batchAssumed = true;
         continue;
       }
       std::string symbol =
@@ -248,6 +258,10 @@ LogicalResult GraphImporter::checkOutput(const onnx::ValueInfoProto &output,
                 str(type));
   for (int i = 0; i < type.getRank(); ++i) {
     const auto &dim = declared.shape().dim(i);
+    // An output's leading dimension follows a batch --batch-size replaced.
+    if (i == 0 && replacedBatch && dim.dim_value() == replacedBatch->second &&
+        type.getDimSize(0) == *options.batchSize)
+      continue;
     if (dim.has_dim_value() && dim.dim_value() != type.getDimSize(i))
       return fail("graph output '" + output.name() + "' is declared with " +
                   "dimension " + Twine(i) + " = " + Twine(dim.dim_value()) +
@@ -312,8 +326,16 @@ LogicalResult GraphImporter::run(const onnx::ModelProto &model) {
 
   builder.setInsertionPointToEnd(entry);
   for (const onnx::NodeProto &node : graph.node())
-    if (failed(convertNode(node)))
+    if (failed(convertNode(node))) {
+      if (replacedBatch)
+        result.error +=
+            " (the model fixes the batch of input '" + replacedBatch->first +
+            "' to " + std::to_string(replacedBatch->second) +
+            ", which --batch-size " + std::to_string(*options.batchSize) +
+            " replaced: a node that depends on it needs a model "
+            "exported with a dynamic batch)";
       return failure();
+    }
 
   SmallVector<Value> outputs;
   SmallVector<Type> outputTypes;

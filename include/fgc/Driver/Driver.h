@@ -119,12 +119,13 @@ int inspect(const InspectOptions &options);
 std::map<std::string, rt::Tensor> parameterTensors(mlir::ModuleOp module);
 
 /// Imports a model and runs the clean-up phase (fgc import, and the first
-/// step of every subcommand). Null after reporting an error.
+/// step of every subcommand). Null after reporting an error. With
+/// `batchAssumed`, whether ImportOptions::assumedBatchSize was used.
 mlir::OwningOpRef<mlir::ModuleOp>
 importModel(mlir::MLIRContext &ctx, const std::string &path,
             const ImportOptions &importOptions,
             const PipelineOptions &pipelineOptions,
-            std::string *modelBytes = nullptr);
+            std::string *modelBytes = nullptr, bool *batchAssumed = nullptr);
 
 /// The linalg phase of the pipeline (default options) on `module`, and the
 /// signature of `entry` in the result: the first half of what `fgc run`

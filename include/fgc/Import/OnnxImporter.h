@@ -27,8 +27,13 @@ namespace fgc {
 
 /// Options that make an ONNX graph static and shape the imported IR.
 struct ImportOptions {
-  /// Replaces a symbolic (or missing) leading dimension of every graph input.
+  /// Replaces the leading dimension of every graph input: a symbolic one,
+  /// or a static one the model was exported with (when the graph does not
+  /// depend on it; an import that then fails says so).
   std::optional<int64_t> batchSize;
+  /// A symbolic leading dimension without batchSize gets this value (for
+  /// `fgc inspect`, whose parameter counts do not depend on it).
+  std::optional<int64_t> assumedBatchSize;
   /// Full static shapes for named graph inputs; wins over batchSize.
   llvm::StringMap<llvm::SmallVector<int64_t>> inputShapes;
   /// Convert models below opset 13 to opset 13 with ONNX's version
@@ -54,6 +59,8 @@ struct ImportResult {
   std::string modelBytes;
   /// Non-fatal remarks (e.g. PyTorch quirks that were accepted).
   llvm::SmallVector<std::string> warnings;
+  /// ImportOptions::assumedBatchSize was used.
+  bool batchAssumed = false;
 };
 
 /// Imports an ONNX model held in memory. `sourceName` names it in messages
