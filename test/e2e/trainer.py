@@ -176,7 +176,12 @@ def main():
             shutil.copy(os.path.join(data, n), small)
         with gzip.open(os.path.join(small, "train-labels-idx1-ubyte.gz"), "wb") as f:
             f.write(struct.pack(">II", 0x801, 100) + bytes(100))
-        bad_case("image size", common + ["--data", small], "the model takes 1x28x28")
+        bad_case("image size", common + ["--data", small, "--fit", "none"],
+                 "the model takes 1x28x28 (--fit=none)")
+        p = run([c for c in common if c != "--quiet"] + ["--data", small, "--max-steps", "1"])
+        check(p.returncode == 0 and "data: training images fitted to the model's input, "
+              "1x32x32 -> 1x28x28: resized bilinearly" in p.stdout,
+              "32x32 images resized to the model's 28x28")
         lab = os.path.join(tmp, "lab")
         shutil.copytree(data, lab)
         with gzip.open(os.path.join(lab, "t10k-labels-idx1-ubyte.gz"), "wb") as f:

@@ -66,6 +66,22 @@ void computeStatistics(const Dataset &data, std::vector<float> &mean,
 void normalize(Dataset &data, const std::vector<float> &mean,
                const std::vector<float> &std);
 
+/// How images are fitted to a model's height and width.
+enum class Fit {
+  Auto,   // pad when the model's images are at least as large, else resize
+  Pad,    // centre, fill with zeros (the mean, after normalisation)
+  Resize, // bilinear (half-pixel centres, as torch's align_corners=False)
+  None,   // refuse a mismatch
+};
+
+/// Adapts `data` to [channels, height, width] when that is unambiguous:
+/// one grey channel replicated to three, then padding or resizing per
+/// `fit`. `what` describes what was done (empty when nothing was); a
+/// mismatch it cannot resolve (e.g. RGB to grey, or Fit::None) is an error
+/// naming both shapes.
+bool adaptImages(Dataset &data, int64_t channels, int64_t height, int64_t width,
+                 Fit fit, std::string &what, std::string &error);
+
 } // namespace fgc::rt
 
 #endif // FGC_RUNTIME_DATA_H

@@ -36,20 +36,14 @@ bool dataFiles(const Options &o, DataFiles &files, std::string &error) {
   return true;
 }
 
-/// Checks a loaded set against the model: image size and label range.
-bool checkSet(const Dataset &set, const std::string &name,
-              const std::vector<int64_t> &shape, int64_t classes,
-              std::string &error) {
-  if (set.channels != shape[1] || set.height != shape[2] ||
-      set.width != shape[3]) {
-    error = name + ": images are " + std::to_string(set.channels) + "x" +
-            std::to_string(set.height) + "x" + std::to_string(set.width) +
-            ", the model takes " + std::to_string(shape[1]) + "x" +
-            std::to_string(shape[2]) + "x" + std::to_string(shape[3]);
-    return false;
-  }
-  // The label range is checked by the reader, which names the labels file.
-  return checkLabels(set, classes, error);
+/// The classes of the data sets the trainer reads.
+constexpr int64_t kDatasetClasses = 10;
+
+rt::Fit fitMode(const std::string &name) {
+  return name == "pad"      ? rt::Fit::Pad
+         : name == "resize" ? rt::Fit::Resize
+         : name == "none"   ? rt::Fit::None
+                            : rt::Fit::Auto;
 }
 
 } // namespace
@@ -72,8 +66,38 @@ bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
               "--test";
     return false;
   }
-  if (!checkSet(train, files.train[0], imageShape, classes, error) ||
-      !checkSet(test, files.test[0], imageShape, classes, error))
+  if (classes > 0 && classes != kDatasetClasses) {
+    error = files.train[0] + ": " + files.dataset + " has " +
+            std::to_string(kDatasetClasses) + " classes, the model " +
+            std::to_string(classes);
+    return false;
+  }
+  // The label range is checked by the reader, which names the labels file.
+  if (!checkLabels(train, classes, error) || !checkLabels(test, classes, error))
+    return false;
+  auto adapt = [&](Dataset &set, const std::string &file, const char *which) {
+    std::string fitted;
+    if (!adaptImages(set, imageShape[1], imageShape[2], imageShape[3],
+                     fitMode(o.fit), fitted, error)) {
+      error = file + ": " + error;
+      return false;
+    }
+    if (!o.quiet && !fitted.empty() && set.count > 0)
+      std::printf("data: %s images fitted to the model's input, %s\n", which,
+                  fitted.c_str());
+    return true;
+  };
+  // Dry runs on no images check the shapes before any work.
+  auto shapeOf = [](const Dataset &set) {
+    Dataset probe;
+    probe.channels = set.channels;
+    probe.height = set.height;
+    probe.width = set.width;
+    return probe;
+  };
+  Dataset trainShape = shapeOf(train), testShape = shapeOf(test);
+  if (!adapt(trainShape, files.train[0], "") ||
+      !adapt(testShape, files.test[0], ""))
     return false;
   const int64_t batch = imageShape[0];
   if (train.count < batch) {
@@ -102,7 +126,8 @@ bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
   }
   normalize(train, mean, stddev);
   normalize(test, mean, stddev);
-  return true;
+  return adapt(train, files.train[0], "training") &&
+         adapt(test, files.test[0], "test");
 }
 
 std::vector<int64_t> epochOrder(int64_t count, uint64_t seed, int64_t epoch) {

@@ -151,6 +151,12 @@ void declareOptions(CLI::App &app, Options &o, Spellings &spellings) {
        "published (the data set's constants, default) or computed",
        oneOf("--normalize", o.normalization, "published or computed",
              {"published", "computed"}));
+  text("--fit", "MODE",
+       "fit images to the model's height and width: auto (pad when the model "
+       "takes\nlarger images, else resize; default), pad, resize (bilinear) "
+       "or none;\none grey channel is replicated when the model takes three",
+       oneOf("--fit", o.fit, "auto, pad, resize or none",
+             {"auto", "pad", "resize", "none"}));
   integer("--epochs", "epochs to train (default 1)", 1,
           [&](int64_t n) { o.epochs = n; });
   text("--lr", "X", "peak learning rate (default 0.01)",

@@ -57,6 +57,8 @@ struct Options {
   /// Stop when a loss exceeds this many times its first value (0: never).
   double divergenceFactor = 1e4;
   std::string normalization = "published";
+  /// How images are fitted to the model's height and width (rt::Fit).
+  std::string fit = "auto";
 };
 
 enum class Parsed { Run, Help, Error };
