@@ -109,6 +109,7 @@ int inspect(const InspectOptions &options) {
           {"site", static_cast<int64_t>(i)},
           {"layer", l.name},
           {"node", fg::nodeName(l.op)},
+          {"z_node", fg::nodeName(l.z.getDefiningOp())},
           {"kind", l.isConv()  ? "conv"
                    : l.grouped ? "grouped"
                                : "dense"},

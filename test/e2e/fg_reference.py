@@ -386,7 +386,7 @@ def random_params(model, path, seed):
 
 
 def fgc_step(fgc, path, algo, p, x, labels, tangents, tmp, k=1, seed=0,
-             explicit=True):
+             explicit=True, extra=(), momentum=0):
     pdir = os.path.join(tmp, "params")
     shutil.rmtree(pdir, ignore_errors=True)
     shutil.rmtree(os.path.join(tmp, "out"), ignore_errors=True)
@@ -399,11 +399,12 @@ def fgc_step(fgc, path, algo, p, x, labels, tangents, tmp, k=1, seed=0,
               "lr": np.array(0.0, np.float32)}
     inputs.update({nm: t.numpy() for nm, t in tangents.items()})
     args = [fgc, "run", path, "--algo", algo, "--function", "train_step",
-            "--params", pdir, "--last-layer-lr", "1", "--momentum", "0",
+            "--params", pdir, "--last-layer-lr", "1", "--momentum", str(momentum),
             "--tangents", str(k), "--output-dir", os.path.join(tmp, "out"),
             "--threads", "1"]
     if explicit:
         args.append("--explicit-tangents")
+    args += list(extra)
     for nm, v in inputs.items():
         f = os.path.join(tmp, nm + ".npy")
         np.save(f, v)
@@ -413,7 +414,9 @@ def fgc_step(fgc, path, algo, p, x, labels, tangents, tmp, k=1, seed=0,
         raise RuntimeError(proc.stderr.strip().splitlines()[-1])
     out = {}
     for nm in p:
-        f = os.path.join(tmp, "out", nm + ".momentum.npy")
+        # fgc names output files like this (odd characters become _).
+        safe = "".join(c if c.isalnum() or c in ".-_" else "_" for c in nm)
+        f = os.path.join(tmp, "out", safe + ".momentum.npy")
         if os.path.exists(f):
             out[nm] = torch.from_numpy(np.load(f))
     return out

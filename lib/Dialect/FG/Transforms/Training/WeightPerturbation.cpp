@@ -11,6 +11,8 @@
 
 #include "GradientEstimator.h"
 
+#include "llvm/ADT/SmallSet.h"
+
 using namespace mlir;
 
 namespace fgc::fg::training {
@@ -72,16 +74,21 @@ public:
   }
 
   LogicalResult addGradients(StepState &s) override {
-    // Each backbone parameter: the layer that reads it.
+    // Each backbone parameter, once per loss its layers reach: a parameter
+    // that layers of several blocks share (tied weights, or equal values the
+    // exporter stored once) moves all their losses.
+    llvm::StringMap<llvm::SmallSet<int64_t, 4>> counted;
     for (auto [i, p] : llvm::enumerate(s.sites)) {
       const LinearLayer &layer = s.layers[i];
       for (Operation *user : layer.ops())
         for (Value operand : user->getOperands()) {
           std::string name = s.paramOf.lookup(operand);
           Value v = s.paramTangent.lookup(name);
-          if (name.empty() || !v || s.grads.count(name))
+          if (name.empty() || !v)
             continue;
           const Located &located = s.userLoss[user];
+          if (!counted[name].insert(located.head).second)
+            continue;
           const SmallVector<AxisOrigin> &labels = located.labels;
           Value j = s.scoreOf(located);
           if (!j)
