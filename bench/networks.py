@@ -1,0 +1,215 @@
+#!/usr/bin/python3
+"""Compile-and-train check of networks fgc was not written for: the bundled
+torchvision networks (ResNet-18, MobileNetV2, the small ViT) and further
+architectures exported here from torchvision (SqueezeNet 1.1 with its conv +
+global-pooling classifier, ShuffleNetV2 with channel shuffles, EfficientNet-B0
+with squeeze-and-excitation, GoogLeNet with inception concats).
+
+For each network and rule: `fgc inspect` (blocks, sites), `fgc compile
+--algo=RULE` into a trainer (timed), and a run on Fashion-MNIST fitted to
+3x32x32 (grey replicated, zero-padded; the trainer's --fit=auto) that
+prints train and test error per epoch. With --bp, the same network trained
+end to end by PyTorch autograd (SGD, momentum 0.9, the same data, fit,
+batch, epochs and learning-rate schedule) for comparison. A failure is
+listed with its one-line reason. Prints a table and writes JSON to
+bench/results/networks.json.
+
+Usage: networks.py --fgc BUILD/bin/fgc --models BUILD/models
+         [--nets resnet18,vit,...] [--rules lg-fg-a,fg-a,...] [--epochs 1]
+         [--train-images 6000] [--test-images 1000] [--batch 32] [--lr 0.01]
+         [--threads 2] [--bp]
+"""
+import argparse
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = "/usr/share/datasets/fashion-mnist"
+BUNDLED = ["resnet18", "mobilenet_v2", "vit"]
+EXTRA = ["squeezenet1_1", "shufflenet_v2_x0_5", "efficientnet_b0", "googlenet"]
+
+
+def subset(out, train_n, test_n):
+    """IDX files of the first train_n / test_n images (training order is the
+    trainer's own shuffle)."""
+    os.makedirs(out, exist_ok=True)
+    for split, n in (("train", train_n), ("t10k", test_n)):
+        for kind, magic, head in (("images-idx3", 0x803, 16), ("labels-idx1", 0x801, 8)):
+            raw = gzip.open(os.path.join(DATA, f"{split}-{kind}-ubyte.gz")).read()
+            size = 784 if kind.startswith("images") else 1
+            header = struct.pack(">II", magic, n) + raw[8:head]
+            with gzip.open(os.path.join(out, f"{split}-{kind}-ubyte.gz"), "wb") as f:
+                f.write(header + raw[head:head + n * size])
+
+
+def export(name, path):
+    """A torchvision classifier for 10 classes of 3x32x32 at opset 13."""
+    import torch
+    import torchvision
+    torch.manual_seed(0)
+    kw = {"num_classes": 10}
+    if name == "googlenet":
+        kw.update(aux_logits=False, init_weights=True)
+    model = getattr(torchvision.models, name)(**kw).eval()
+    torch.onnx.export(model, torch.rand(2, 3, 32, 32), path, opset_version=13,
+                      input_names=["image"], output_names=["logits"],
+                      dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}})
+
+
+def run(cmd, timeout=7200):
+    t = time.time()
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    return p, time.time() - t
+
+
+def last_line(p):
+    lines = [l for l in (p.stderr + p.stdout).strip().splitlines() if l.strip()]
+    return lines[-1] if lines else f"exit {p.returncode}"
+
+
+def bp_run(name, model_path, data, args):
+    """PyTorch autograd on the same ONNX graph (onnx_torch), same data."""
+    sys.path.insert(0, os.path.join(HERE, "..", "test", "e2e"))
+    import onnx
+    import torch
+    import torch.nn.functional as F
+    import onnx_torch
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    model = onnx.load(model_path)
+    params = onnx_torch.initializers(model)
+    train = [v.requires_grad_(True) for v in params.values() if v.is_floating_point()]
+
+    def load(split):
+        imgs = gzip.open(os.path.join(data, f"{split}-images-idx3-ubyte.gz")).read()[16:]
+        labs = gzip.open(os.path.join(data, f"{split}-labels-idx1-ubyte.gz")).read()[8:]
+        x = torch.tensor(np.frombuffer(imgs, np.uint8).reshape(-1, 1, 28, 28) / 255.0,
+                         dtype=torch.float32)
+        x = (x - 0.2860) / 0.3530
+        x = F.pad(x, (2, 2, 2, 2)).expand(-1, 3, -1, -1).contiguous()
+        return x, torch.tensor(np.frombuffer(labs, np.uint8).astype(np.int64))
+    xtr, ytr = load("train")
+    xte, yte = load("t10k")
+    steps = len(xtr) // args.batch
+    opt = torch.optim.SGD(train, lr=args.lr, momentum=0.9)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 1 - s / (steps * args.epochs))
+    rows = []
+    for epoch in range(args.epochs):
+        order = torch.randperm(len(xtr))
+        wrong, t = 0, time.time()
+        for s in range(steps):
+            idx = order[s * args.batch:(s + 1) * args.batch]
+            logits = onnx_torch.run(model, params, {"image": xtr[idx]})[0]
+            loss = F.cross_entropy(logits, ytr[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            wrong += int((logits.argmax(1) != ytr[idx]).sum())
+        with torch.no_grad():
+            pred = torch.cat([onnx_torch.run(model, params, {"image": xte[i:i + 256]})[0]
+                              .argmax(1) for i in range(0, len(xte), 256)])
+        rows.append({"epoch": epoch + 1, "train_error": wrong / (steps * args.batch),
+                     "test_error": float((pred != yte).float().mean()),
+                     "seconds": time.time() - t})
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--fgc", required=True)
+    ap.add_argument("--models", required=True)
+    ap.add_argument("--nets", default=",".join(BUNDLED + EXTRA))
+    ap.add_argument("--rules", default="lg-fg-a,fg-a,lg-fg-w,fg-w,readout")
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--train-images", type=int, default=6000)
+    ap.add_argument("--test-images", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bp", action="store_true")
+    ap.add_argument("--json", default=os.path.join(HERE, "results", "networks.json"))
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "data")
+        subset(data, args.train_images, args.test_images)
+        for name in args.nets.split(","):
+            path = os.path.join(args.models, f"{name}.opset13.onnx")
+            if name not in BUNDLED:
+                path = os.path.join(tmp, f"{name}.onnx")
+                try:
+                    export(name, path)
+                except Exception as e:  # noqa: BLE001
+                    rows.append({"net": name, "rule": "-", "error": f"export: {e}"})
+                    continue
+            p, _ = run([args.fgc, "inspect", path, "--json"])
+            info = json.loads(p.stdout) if p.returncode == 0 else None
+            blocks = len(info["blocks"]) if info else None
+            sites = len(info["perturbation_points"]) if info else None
+            for rule in args.rules.split(","):
+                row = {"net": name, "rule": rule, "blocks": blocks, "sites": sites}
+                exe = os.path.join(tmp, f"train_{name}_{rule}")
+                p, secs = run([args.fgc, "compile", path, "--algo", rule, "--batch-size",
+                               str(args.batch), "-o", exe])
+                row["compile_seconds"] = round(secs, 1)
+                if p.returncode != 0:
+                    row["error"] = "compile: " + last_line(p)
+                    rows.append(row)
+                    print(row, flush=True)
+                    continue
+                metrics = os.path.join(tmp, f"{name}_{rule}.jsonl")
+                p, secs = run([exe, "--data", data, "--dataset", "fashion-mnist",
+                               "--epochs", str(args.epochs), "--lr", str(args.lr),
+                               "--threads", str(args.threads), "--seed", str(args.seed),
+                               "--metrics", metrics, "--quiet"])
+                if p.returncode != 0:
+                    row["error"] = "train: " + last_line(p)
+                else:
+                    epochs = [json.loads(l) for l in open(metrics)]
+                    row.update(train_error=epochs[-1]["train_error"],
+                               test_error=epochs[-1]["test_error"],
+                               first_test_error=epochs[0]["test_error"],
+                               step_ms=1000 * epochs[-1]["seconds"] /
+                               (args.train_images // args.batch))
+                rows.append(row)
+                print(row, flush=True)
+            if args.bp:
+                row = {"net": name, "rule": "bp (PyTorch)"}
+                try:
+                    epochs = bp_run(name, path, data, args)
+                    row.update(train_error=epochs[-1]["train_error"],
+                               test_error=epochs[-1]["test_error"],
+                               step_ms=1000 * epochs[-1]["seconds"] /
+                               (args.train_images // args.batch))
+                except Exception as e:  # noqa: BLE001
+                    row["error"] = f"bp: {e}"
+                rows.append(row)
+                print(row, flush=True)
+    print(f"\n{args.epochs} epoch(s), {args.train_images} training / {args.test_images} test "
+          f"Fashion-MNIST images fitted to 3x32x32, batch {args.batch}, lr {args.lr}, "
+          f"{args.threads} thread(s)")
+    print(f"{'network':<20}{'rule':<14}{'blocks':>7}{'sites':>6}{'compile s':>10}"
+          f"{'step ms':>9}{'train err':>10}{'test err':>9}  note")
+    for r in rows:
+        f = (lambda k, fmt: format(r[k], fmt) if r.get(k) is not None else "-")
+        print(f"{r['net']:<20}{r['rule']:<14}{f('blocks', 'd'):>7}{f('sites', 'd'):>6}"
+              f"{f('compile_seconds', '.1f'):>10}{f('step_ms', '.1f'):>9}"
+              f"{f('train_error', '.3f'):>10}{f('test_error', '.3f'):>9}  {r.get('error', '')}")
+    os.makedirs(os.path.dirname(args.json), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump({"settings": vars(args), "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
