@@ -11,7 +11,10 @@ are the layers, their perturbation points and the block outputs.
               parameter equals the reference's (relative error < 1e-4) for
               fg-a (per-example J of the final loss times u, ReLU mask,
               pulled back through the layer's own nodes from their stored
-              input), fg-w ((sum J) v), lg-fg-w (each block's pooled local
+              input), lg-fg-a (the same with the replicated local losses of
+              the point's block, copy (n, p) mapped onto example n and patch
+              p of the point, summed over patches where attention mixes the
+              tokens), fg-w ((sum J) v), lg-fg-w (each block's pooled local
               loss, stop-gradients between blocks) and readout;
   unbiased    fg-a and lg-fg-a estimates averaged over D/4 and D draws (one
               fgc run each: --steps S --tangents K, momentum 1 and learning
@@ -46,7 +49,7 @@ import torch.autograd.forward_ad as fwAD
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import onnx_torch  # noqa: E402
-from fg_reference import fgc_step, cosine  # noqa: E402
+from fg_reference import fgc_step, cosine, replicated  # noqa: E402
 
 N = 3          # batch: no other axis of these networks has size 3
 CLASSES = 10
@@ -119,6 +122,55 @@ class Net:
             out = users[0].output[0]
         return None
 
+    def block_of_point(self, point):
+        for i, b in enumerate(self.info["blocks"]):
+            if any(q["z_node"] == point["z_node"] for q in b["perturbation_points"]):
+                return i
+        raise KeyError(point["layer"])
+
+    def feeds_attention(self, point, block):
+        """Whether a softmax lies between the point and its block's output:
+        attention weights mix the tokens."""
+        end = self.by_name[self.info["blocks"][block]["output"]].output[0]
+        seen, work = set(), [self.by_name[point["z_node"]].output[0]]
+        while work:
+            v = work.pop()
+            if v in seen or v == end:
+                continue
+            seen.add(v)
+            for n in self.consumers.get(v, []):
+                if n.op_type == "Softmax":
+                    return True
+                work.append(n.output[0])
+        return False
+
+    def to_z(self, point, block, j, z):
+        """The spec's activity estimate maps copy (n, p, g) of the block's
+        loss onto the same example and patch of z (spatial-loss; G = 1
+        here), and sums over the patches where z has no patch axes of the
+        block output's sizes or attention mixes its tokens."""
+        b = self.info["blocks"][block]
+        dims = [int(d) for d in b["output_shape"].split("x")]
+        patch = [d for d, c in zip(dims, b["layout"]) if c not in "NCG"]
+        n_axis = batch_axis(z)
+        # The channel axis: 1 for a convolution's own output (NCHW), else
+        # the last (tokens x features); the rest must be the patch axes.
+        c_axis = 1 if self.by_name[point["z_node"]].op_type == "Conv" else z.dim() - 1
+        axes = [a for a in range(z.dim()) if a not in (n_axis, c_axis)]
+        j = j.sum(2)                                    # [N, P]
+        if [z.shape[a] for a in axes] == patch and not self.feeds_attention(point, block):
+            shape = [1] * z.dim()
+            shape[n_axis] = N
+            for a, d in zip(axes, patch):
+                shape[a] = d
+            jj = j.reshape([N] + patch)
+            order = sorted([n_axis] + axes)
+            perm = [([n_axis] + axes).index(a) for a in order]
+            return jj.permute(*perm).reshape(shape)
+        shape = [1] * z.dim()
+        shape[n_axis] = N
+        return j.sum(1).reshape(shape)
+
     def readout_nodes(self):
         """The readout's node and what follows it up to the output."""
         nodes = [self.by_name[self.info["readout"]["node"]]]
@@ -130,6 +182,17 @@ class Net:
 
 def batch_axis(z):
     return [i for i, d in enumerate(z.shape) if d == N][0]
+
+
+def head_input(h, layout, groups):
+    """A block output as [N, P, G, C/G], layer-normalised per group and
+    patch (the head's input, spec §2.3)."""
+    order = [layout.index("N")] + [i for i, c in enumerate(layout) if c not in "NCG"] + \
+        ([layout.index("G")] if "G" in layout else []) + [layout.index("C")]
+    x = h.permute(*order)
+    c = x.shape[-1] * (x.shape[-2] if "G" in layout else 1)
+    x = x.reshape(x.shape[0], -1, groups, c // groups)
+    return F.layer_norm(x, (x.shape[-1],), eps=1e-5)
 
 
 def local_loss(h, layout, groups, w, b, labels):
@@ -146,7 +209,7 @@ def local_loss(h, layout, groups, w, b, labels):
     return F.cross_entropy(x.mean(1).reshape(n, -1) @ w + b, labels, reduction="none")
 
 
-def forward(net, p, x, labels, noise=None, local=False, keep=None):
+def forward(net, p, x, labels, noise=None, local=False, keep=None, copies=False):
     """Per-example losses: the final CE, or each block's local CE (the next
     block reads a detached copy). `keep` receives every value."""
     hooks = {}
@@ -166,6 +229,10 @@ def forward(net, p, x, labels, noise=None, local=False, keep=None):
     logits = onnx_torch.run(net.model, p, {net.input: x}, hooks, env)[0]
     if not local:
         return [F.cross_entropy(logits, labels, reduction="none")]
+    if copies:  # the replicated losses [N, P, G] (spec §2.2)
+        return [replicated(head_input(outs[b["name"]], b["layout"], b["groups"]),
+                           p[f"head.{i}.weight"], p[f"head.{i}.bias"], labels)
+                for i, b in enumerate(net.info["blocks"])]
     return [local_loss(outs[b["name"]], b["layout"], b["groups"], p[f"head.{i}.weight"],
                        p[f"head.{i}.bias"], labels)
             for i, b in enumerate(net.info["blocks"])]
@@ -224,15 +291,17 @@ def reference(net, algo, p, x, labels, tangents):
     if algo.endswith("fg-a"):
         zs = [env[net.by_name[pt["z_node"]].output[0]] for pt in points]
         us = tuple(tangents[f"{pt['layer']}.z.tangent"] for pt in points)
-        jt = jvp(lambda nz: forward(net, p, x, labels, nz, local),
+        jt = jvp(lambda nz: forward(net, p, x, labels, nz, local, copies=True),
                  [torch.zeros_like(z) for z in zs], us)
-        assert not local, "lg-fg-a exactness needs the patch mapping"
         cots = []
         for pt, z, u in zip(points, zs, us):
-            j = jt[0] / N
-            shape = [1] * z.dim()
-            shape[batch_axis(z)] = N
-            g = j.reshape(shape) * u
+            if local:
+                blk = net.block_of_point(pt)
+                g = net.to_z(pt, blk, jt[blk] / N, z) * u
+            else:
+                shape = [1] * z.dim()
+                shape[batch_axis(z)] = N
+                g = (jt[0] / N).reshape(shape) * u
             relu = net.relu_after(pt)
             if relu:
                 g = g * (env[relu] > 0)
@@ -388,7 +457,7 @@ def main():
     ap.add_argument("--fgc", required=True)
     ap.add_argument("--models", required=True)
     ap.add_argument("--nets", default="resnet18,mobilenet_v2,vit")
-    ap.add_argument("--algos", default="fg-a,fg-w,lg-fg-w,readout")
+    ap.add_argument("--algos", default="lg-fg-a,fg-a,lg-fg-w,fg-w,readout")
     ap.add_argument("--draws", type=int, default=2000)
     ap.add_argument("--json")
     args = ap.parse_args()

@@ -57,13 +57,31 @@ public:
       const LinearLayer &layer = s.layers[i];
       Value z = p.getInput();
       ArrayRef<int64_t> zs = shapeOf(z);
-      const SmallVector<AxisOrigin> &labels = s.siteLoss[i].labels;
       Value j = s.scoreOf(s.siteLoss[i]);
       if (!j)
         return p.emitOpError("reaches no loss: its layer '")
                << layer.name << "' cannot be trained";
-      ArrayRef<int64_t> js = shapeOf(j);
       // J axes (after K) correspond to target axes 0..; map them to z axes.
+      // An axis that merges several axes of z (the patches H x W of an NCHW
+      // block output) is first split back into them, so that each maps: the
+      // spatial-loss estimate of a convolution.
+      SmallVector<AxisOrigin> labels;
+      SmallVector<int64_t> split(shapeOf(j).take_front(s.kOffset()));
+      for (int64_t a = 0, e = rankOf(j) - s.kOffset(); a < e; ++a) {
+        const AxisOrigin &o = s.siteLoss[i].labels[a];
+        if (o.merged.empty()) {
+          labels.push_back(o);
+          split.push_back(shapeOf(j)[a + s.kOffset()]);
+          continue;
+        }
+        for (auto [axis, parts, size] : o.merged) {
+          labels.push_back(AxisOrigin{axis, parts, {}});
+          split.push_back(size);
+        }
+      }
+      if (split != SmallVector<int64_t>(shapeOf(j)))
+        j = s.e.reshape(j, split);
+      ArrayRef<int64_t> js = shapeOf(j);
       int64_t jr = js.size() - s.kOffset();
       SmallVector<int64_t> sumAxes;
       SmallVector<std::pair<int64_t, AxisOrigin>> kept; // (J axis, origin)
