@@ -73,8 +73,18 @@ def evaluate(node, ins, a):
         lo = ins[1] if len(ins) > 1 and ins[1] is not None else None
         hi = ins[2] if len(ins) > 2 and ins[2] is not None else None
         return torch.clamp(x, lo, hi)
-    if op in ("Erf", "Sqrt", "Identity"):
-        return {"Erf": torch.erf, "Sqrt": torch.sqrt, "Identity": lambda t: t}[op](x)
+    if op in ("Erf", "Sqrt", "Identity", "Sigmoid", "Tanh", "Exp"):
+        return {"Erf": torch.erf, "Sqrt": torch.sqrt, "Identity": lambda t: t,
+                "Sigmoid": torch.sigmoid, "Tanh": torch.tanh, "Exp": torch.exp}[op](x)
+    if op == "AveragePool":
+        k = a["kernel_shape"]
+        pads = a.get("pads", [0] * (2 * len(k)))
+        return F.avg_pool2d(x, k, a.get("strides", k), pads[:len(k)],
+                            ceil_mode=bool(a.get("ceil_mode", 0)),
+                            count_include_pad=bool(a.get("count_include_pad", 0)))
+    if op == "Split":
+        sizes = ins[1].tolist() if len(ins) > 1 and ins[1] is not None else a.get("split")
+        return torch.split(x, sizes, dim=a.get("axis", 0))
     if op == "MaxPool":
         k = a["kernel_shape"]
         pads = a.get("pads", [0] * (2 * len(k)))
@@ -154,9 +164,10 @@ def run(model, params, inputs, hooks=None, env=None, nodes=None):
             continue
         ins = [env[n] if n else None for n in node.input]
         out = evaluate(node, ins, attrs(node))
+        outs = list(out) if isinstance(out, (tuple, list)) else [out]
         if node.name in hooks:
-            out = hooks[node.name](out)
-        env[node.output[0]] = out
+            outs[0] = hooks[node.name](outs[0])
+        env.update(zip(node.output, outs))
     return [env[o.name] for o in model.graph.output if o.name in env]
 
 
