@@ -2,6 +2,7 @@
 
 #include "fgc/Dialect/FG/Analysis/AxisTracking.h"
 
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -16,10 +17,6 @@ namespace fgc::fg {
 namespace {
 
 using Labels = SmallVector<AxisOrigin>;
-
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 /// One factor of a reshaped axis: its origin (axis, parts; axis -1 for
 /// none) and size.

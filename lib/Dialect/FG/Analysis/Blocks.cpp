@@ -12,6 +12,7 @@
 
 #include "fgc/Dialect/FG/Analysis/Partition.h"
 
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -23,10 +24,6 @@ using namespace mlir;
 namespace fgc::fg {
 
 namespace {
-
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 /// Past this many units, `auto` makes one block per stage.
 constexpr size_t kMaxAutoUnits = 16;
@@ -178,11 +175,9 @@ FailureOr<Partition> analyzePartition(func::FuncOp forward,
         r->output = r->z;
       }
       p.readout = *r;
-      p.logits = r->output;
     } else if (FailureOr<LinearLayer> r = readoutAt(result);
                succeeded(r) && !all.empty() && r->op == all.back().op) {
       p.readout = *r;
-      p.logits = result;
     }
   }
   if (p.readout)

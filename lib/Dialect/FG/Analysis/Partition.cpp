@@ -2,6 +2,7 @@
 
 #include "fgc/Dialect/FG/Analysis/Partition.h"
 
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
 #include "fgc/Dialect/FG/IR/FGOps.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -15,10 +16,6 @@ using namespace mlir;
 namespace fgc::fg {
 
 namespace {
-
-ArrayRef<int64_t> shapeOf(Value v) {
-  return cast<RankedTensorType>(v.getType()).getShape();
-}
 
 /// The name of the parameter `v` reads: an fg.param, or a function
 /// argument tagged `fg.param` (after fg-params-to-args, in @train_step).

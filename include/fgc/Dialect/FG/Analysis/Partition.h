@@ -96,10 +96,9 @@ struct LocalBlock {
 
 struct Partition {
   std::vector<LinearLayer> layers; // backbone layers, in order
-  std::optional<LinearLayer> readout;
-  /// The readout's logits: the result, or the input of a softmax the
+  /// Its `output` is the logits: the result, or the input of a softmax the
   /// model ends with.
-  mlir::Value logits;
+  std::optional<LinearLayer> readout;
   std::vector<LocalBlock> blocks;
 };
 
