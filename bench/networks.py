@@ -51,17 +51,26 @@ def subset(out, train_n, test_n):
 
 
 def export(name, path):
-    """A torchvision classifier for 10 classes of 3x32x32 at opset 13."""
+    """A torchvision classifier for 10 classes of 3x32x32 at opset 13, from
+    training mode as models/export.py does: batch normalisation stays a node
+    (eval mode folds it into the convolutions), Dropout is fgc's identity."""
+    import warnings
     import torch
     import torchvision
     torch.manual_seed(0)
     kw = {"num_classes": 10}
     if name == "googlenet":
         kw.update(aux_logits=False, init_weights=True)
-    model = getattr(torchvision.models, name)(**kw).eval()
-    torch.onnx.export(model, torch.rand(2, 3, 32, 32), path, opset_version=13,
-                      input_names=["image"], output_names=["logits"],
-                      dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}})
+    if name.startswith("efficientnet"):
+        kw.update(stochastic_depth_prob=0.0)  # random ops in training mode
+    model = getattr(torchvision.models, name)(**kw).train()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, torch.rand(2, 3, 32, 32), path, opset_version=13,
+                          input_names=["image"], output_names=["logits"],
+                          dynamic_axes={"image": {0: "N"}, "logits": {0: "N"}},
+                          training=torch.onnx.TrainingMode.PRESERVE,
+                          do_constant_folding=False)
 
 
 def run(cmd, timeout=7200):
@@ -86,7 +95,11 @@ def bp_run(name, model_path, data, args):
     torch.set_num_threads(args.threads)
     model = onnx.load(model_path)
     params = onnx_torch.initializers(model)
-    train = [v.requires_grad_(True) for v in params.values() if v.is_floating_point()]
+    # Batch normalisation's running statistics are state, not trained.
+    stats = {i for n in model.graph.node if n.op_type == "BatchNormalization"
+             for i in n.input[3:5]}
+    train = [v.requires_grad_(True) for k, v in params.items()
+             if v.is_floating_point() and k not in stats]
 
     def load(split):
         imgs = gzip.open(os.path.join(data, f"{split}-images-idx3-ubyte.gz")).read()[16:]
@@ -108,7 +121,8 @@ def bp_run(name, model_path, data, args):
         wrong, t = 0, time.time()
         for s in range(steps):
             idx = order[s * args.batch:(s + 1) * args.batch]
-            logits = onnx_torch.run(model, params, {"image": xtr[idx]})[0]
+            logits = onnx_torch.run(model, params, {"image": xtr[idx]},
+                                    training="update")[0]
             loss = F.cross_entropy(logits, ytr[idx])
             opt.zero_grad()
             loss.backward()

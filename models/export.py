@@ -6,9 +6,10 @@ Usage: /usr/bin/python3 models/export.py [--out DIR] [--only NAME,...] [--opsets
 Files are named <name>.opset<N>.onnx. The batch dimension is exported as the symbolic
 dimension "batch"; fgc fixes it with --batch-size. Weights are deterministic (torch seed 0
 for the MLP/CNN and the torchvision networks, spec section 3.3 init for the LocalMixers).
-The torchvision networks (torchvision_nets.py) are exported in inference form: batch
-normalisation with its running statistics, not folded into the convolutions, so that
-the initializers keep PyTorch's parameter names.
+The torchvision networks (torchvision_nets.py) are exported from training mode: batch
+normalisation stays a node with its running statistics as initializers (fgc trains it
+with the batch's statistics and updates them), not folded into the convolutions, and the
+initializers keep PyTorch's parameter names.
 """
 import argparse
 import os
@@ -36,19 +37,20 @@ def build(name):
 def export(name, opset, out_dir):
     torch.manual_seed(0)
     model, in_shape = build(name)
-    inference = name in TORCHVISION
     # Train mode (kept through export by TrainingMode.PRESERVE) stops torch 1.13 from
     # de-duplicating initializers with equal values (the zero biases of different layers
-    # would otherwise become one shared parameter). The LocalMixers have no dropout/batch
-    # norm, so their graphs are the same as in eval mode. The torchvision networks have
-    # both: exported in eval mode, without constant folding.
-    model.train(not inference)
+    # would otherwise become one shared parameter) and from folding batch normalisation
+    # into the convolutions (which eval mode does even without constant folding): the
+    # torchvision networks keep their BatchNormalization nodes (training_mode = 1, which
+    # fgc trains with batch statistics and evaluates with the running ones) and their
+    # Dropout (fgc: the identity). The LocalMixers have neither.
+    model.train(True)
     x = torch.randn(2, *in_shape)
     path = os.path.join(out_dir, f"{name}.opset{opset}.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            _export(model, x, path, opset, inference)
+            _export(model, x, path, opset, fold=name not in TORCHVISION)
         except torch.onnx.errors.CheckerError as e:
             # PyTorch 1.13 quirk: at opset 17 a parameter-free layer_norm is written as
             # LayerNormalization with an empty Scale input, which the ONNX checker rejects
@@ -58,13 +60,12 @@ def export(name, opset, out_dir):
     print(f"{path}: {localmixer.count_params(model)} parameters")
 
 
-def _export(model, x, path, opset, inference):
+def _export(model, x, path, opset, fold):
     torch.onnx.export(model, x, path, opset_version=opset, input_names=["image"],
                       output_names=["logits"], dynamic_axes={"image": {0: "batch"},
                                                              "logits": {0: "batch"}},
-                      training=(torch.onnx.TrainingMode.EVAL if inference
-                                else torch.onnx.TrainingMode.PRESERVE),
-                      do_constant_folding=not inference)
+                      training=torch.onnx.TrainingMode.PRESERVE,
+                      do_constant_folding=fold)
 
 
 def main():

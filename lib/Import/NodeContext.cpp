@@ -204,7 +204,7 @@ FailureOr<Value> NodeContext::input(int i) {
 
 LogicalResult NodeContext::rejectOutputsFrom(int first, StringRef why) {
   for (int i = first; i < node.output_size(); ++i)
-    if (hasOutput(i))
+    if (isOutputRead(i))
       return fail("output " + Twine(i) + " ('" + node.output(i) +
                   "') is not supported: " + why);
   return success();

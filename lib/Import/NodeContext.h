@@ -14,6 +14,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <onnx/onnx_pb.h>
@@ -97,7 +98,14 @@ public:
     if (hasOutput(i))
       values[node.output(i)] = v;
   }
-  /// Fails naming the first output from `first` on that the graph requests.
+  /// Whether a later node or the graph's outputs read output `i` (true
+  /// when the importer did not say which names are read).
+  bool isOutputRead(int i) const {
+    return hasOutput(i) && (!readNames || readNames->contains(node.output(i)));
+  }
+  /// The names the graph reads (node inputs and graph outputs).
+  void setReadNames(const llvm::StringSet<> *names) { readNames = names; }
+  /// Fails naming the first output from `first` on that the graph reads.
   mlir::LogicalResult rejectOutputsFrom(int first, llvm::StringRef why);
 
   /// The values of a constant i64 input, failing when it is not constant.
@@ -194,6 +202,7 @@ private:
 
   llvm::StringMap<mlir::Value> &values;
   std::string &error;
+  const llvm::StringSet<> *readNames = nullptr;
   llvm::SmallVectorImpl<std::string> &warnings;
   mlir::Location loc;
 };

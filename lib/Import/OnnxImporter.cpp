@@ -64,6 +64,10 @@ private:
   /// What defined each node output so far (NodeContext::describe): a value
   /// has one definition.
   llvm::StringMap<std::string> definedBy;
+  /// Every name a node or the graph's outputs read: outputs nobody reads
+  /// (the statistics of a BatchNormalization exported in training mode)
+  /// need not be produced.
+  llvm::StringSet<> readNames;
   llvm::StringMap<const OpConverter *> converters;
   NodeContext *currentNode = nullptr;
   /// The input whose static batch --batch-size replaced, and that batch.
@@ -199,6 +203,7 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node) {
       return fail(NodeContext::describe(node) + " (" + node.op_type() +
                   ") uses undefined value '" + in + "'");
   NodeContext nc(builder, node, opset, values, result.error, result.warnings);
+  nc.setReadNames(&readNames);
   // ONNX graphs are in SSA form: a second definition would silently replace
   // the first for the later nodes.
   for (int i = 0; i < node.output_size(); ++i) {
@@ -230,7 +235,7 @@ LogicalResult GraphImporter::convertNode(const onnx::NodeProto &node) {
   if (failed(converted))
     return nc.fail("conversion failed");
   for (int i = 0; i < node.output_size(); ++i)
-    if (nc.hasOutput(i) && !values.lookup(node.output(i)))
+    if (nc.isOutputRead(i) && !values.lookup(node.output(i)))
       return nc.fail("output " + Twine(i) + " was not produced");
   for (const std::string &out : node.output())
     if (!out.empty())
@@ -324,6 +329,11 @@ LogicalResult GraphImporter::run(const onnx::ModelProto &model) {
   if (failed(declareInitializers(graph)))
     return failure();
 
+  for (const onnx::NodeProto &node : graph.node())
+    for (const std::string &in : node.input())
+      readNames.insert(in);
+  for (const onnx::ValueInfoProto &out : graph.output())
+    readNames.insert(out.name());
   builder.setInsertionPointToEnd(entry);
   for (const onnx::NodeProto &node : graph.node())
     if (failed(convertNode(node))) {

@@ -92,16 +92,22 @@ LogicalResult onnximport::convertBatchNorm(NodeContext &nc) {
   }
   TRY(eps, nc.attrFloat("epsilon", 1e-5));
   TRY(momentum, nc.attrFloat("momentum", 0.9));
-  (void)momentum; // Only used by the training form.
+  if (!(momentum >= 0 && momentum <= 1))
+    return nc.fail("attribute 'momentum' must be in [0, 1], got " +
+                   str(momentum));
+  // training_mode = 1 (or, before opset 14, the running statistics as
+  // outputs) marks an export from a model in training mode. fgc computes
+  // every BatchNormalization both ways: with the running statistics in
+  // @forward and @eval_step, with the batch's in @train_step, so the flag
+  // selects nothing; the statistics outputs must not be read.
   TRY(training, nc.attrInt("training_mode", 0));
-  if (training != 0)
-    return nc.fail("attribute 'training_mode' = 1 is not supported (only the "
-                   "inference form)");
-  if (failed(nc.rejectOutputsFrom(1, "running statistics exist only in "
-                                     "training mode")))
+  (void)training;
+  if (failed(nc.rejectOutputsFrom(1, "fgc updates the running statistics "
+                                     "inside @train_step")))
     return failure();
-  return setResult(
-      nc, nc.create<fg::BatchNormOp>(operands, {nc.namedF64("epsilon", eps)}));
+  return setResult(nc, nc.create<fg::BatchNormOp>(
+                           operands, {nc.namedF64("epsilon", eps),
+                                      nc.namedF64("momentum", momentum)}));
 }
 
 /// fg.layer_norm over the spatial axes (statistics per sample and channel),

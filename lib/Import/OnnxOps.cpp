@@ -119,17 +119,18 @@ LogicalResult convertIdentity(NodeContext &nc) {
   return success();
 }
 
+/// The identity: fgc evaluates a network without dropout and trains it
+/// without (a dropout mask would be noise on top of the forward gradient's),
+/// whatever the exported training_mode says.
 LogicalResult convertDropout(NodeContext &nc) {
   TRY(x, nc.input(0));
   if (nc.hasInput(2)) {
     TRY(training, nc.constantInts(2, "training_mode"));
     if (training.size() != 1)
       return nc.fail("input 'training_mode' must hold one element");
-    if (training[0])
-      return nc.fail("input 'training_mode' is true: only the inference form "
-                     "of Dropout (the identity) is supported");
   }
-  if (failed(nc.rejectOutputsFrom(1, "the mask exists only in training mode")))
+  if (failed(nc.rejectOutputsFrom(1, "fgc computes Dropout as the identity, "
+                                     "without a mask")))
     return failure();
   nc.setOutput(0, x);
   return success();
@@ -553,7 +554,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
        convertAveragePool},
       {"BatchNormalization",
        {"epsilon", "momentum", "training_mode"},
-       "inference form only (training_mode = 0, one output)",
+       "running statistics in @forward, the batch's in @train_step; the "
+       "statistics outputs must be unread",
        convertBatchNorm},
       {"Cast", {"to"}, "to FLOAT, DOUBLE, INT64 or BOOL", convertCast},
       {"CastLike", {}, "to FLOAT, DOUBLE, INT64 or BOOL", convertCastLike},
@@ -591,8 +593,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
       {"Div", {}, "", convertBinary<fg::DivOp>},
       {"Dropout",
        {"seed"},
-       "inference form: the identity (training_mode absent or constant "
-       "false; no mask)",
+       "the identity (training_mode, if given, must be constant; the mask "
+       "output must be unread)",
        convertDropout},
       {"Einsum", {"equation"}, "floating-point operands", convertEinsum},
       {"Elu", {"alpha"}, "floating-point input", convertElu},

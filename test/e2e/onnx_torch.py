@@ -7,7 +7,8 @@ initializer names to tensors (the caller decides which require gradients);
 `hooks` maps an ONNX node name to a function applied to the node's (first)
 output, e.g. adding noise at a perturbation point or detaching at a block
 boundary. Covers the operators of the networks test/e2e/network_reference.py
-checks (torchvision ResNet-18, MobileNetV2, ViT at opset 13).
+checks (torchvision ResNet-18, MobileNetV2, ViT at opset 13, batch
+normalisation in either mode, Dropout as the identity).
 """
 import numpy as np
 import torch
@@ -58,6 +59,18 @@ def evaluate(node, ins, a):
     x = ins[0] if ins else None
     if op == "Conv":
         return conv(x, ins[1], ins[2] if len(ins) > 2 else None, a)
+    if op == "BatchNormalization":
+        # Batch statistics when training (the population variance, as
+        # ONNX), the running ones otherwise; only Y.
+        # With "update" the running statistics are updated in place (as
+        # PyTorch does: the unbiased variance).
+        training = a.get("__training__", False)
+        keep = not training or training == "update"
+        return F.batch_norm(x, ins[3] if keep else None, ins[4] if keep else None,
+                            ins[1], ins[2], training=bool(training),
+                            momentum=1 - a.get("momentum", 0.9), eps=a.get("epsilon", 1e-5))
+    if op == "Dropout":
+        return x  # fgc computes Dropout as the identity
     if op == "Gemm":
         return gemm(x, ins[1], ins[2] if len(ins) > 2 else None, a)
     if op == "MatMul":
@@ -150,11 +163,13 @@ def evaluate(node, ins, a):
     raise NotImplementedError(f"onnx_torch: operator {op} (node {node.name})")
 
 
-def run(model, params, inputs, hooks=None, env=None, nodes=None):
+def run(model, params, inputs, hooks=None, env=None, nodes=None, training=False):
     """The graph's outputs (in order) given initializer values `params` and
     graph inputs `inputs` (name -> tensor). With `env` (a dict), every
     value is left in it; with `nodes` (names), only those nodes run, on the
-    values `env` already holds."""
+    values `env` already holds. With `training`, batch normalisation uses
+    the batch's statistics; with training="update" it also updates the
+    running statistics in `params` in place."""
     hooks = hooks or {}
     env = {} if env is None else env
     env.update(params)
@@ -163,7 +178,9 @@ def run(model, params, inputs, hooks=None, env=None, nodes=None):
         if nodes is not None and node.name not in nodes:
             continue
         ins = [env[n] if n else None for n in node.input]
-        out = evaluate(node, ins, attrs(node))
+        a = attrs(node)
+        a["__training__"] = training
+        out = evaluate(node, ins, a)
         outs = list(out) if isinstance(out, (tuple, list)) else [out]
         if node.name in hooks:
             outs[0] = hooks[node.name](outs[0])

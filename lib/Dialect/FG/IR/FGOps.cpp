@@ -526,6 +526,9 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
   }
   if (adaptor.getEpsilon().convertToDouble() < 0)
     return emitInferError(loc, "epsilon must be non-negative");
+  double momentum = adaptor.getMomentum().convertToDouble();
+  if (!(momentum >= 0 && momentum <= 1))
+    return emitInferError(loc, "momentum must be in [0, 1], got ", momentum);
   types.push_back(x);
   return success();
 }

@@ -10,6 +10,7 @@
 #include "fgc/Support/Philox.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringSet.h"
 
 #include <cmath>
 
@@ -34,14 +35,23 @@ struct FGInitParamsPass : fgc::fg::impl::FGInitParamsBase<FGInitParamsPass> {
     // that op's fan-in; the readout's is the last one @forward reads.
     llvm::StringMap<double> fanIn;
     std::string readout;
+    // A normalisation's scale and running variance start at one (zero
+    // would silence the layer, or divide by sqrt(epsilon)).
+    llvm::StringSet<> ones;
     if (auto forward =
-            module.lookupSymbol<func::FuncOp>(fgc::rt::abi::kForward))
+            module.lookupSymbol<func::FuncOp>(fgc::rt::abi::kForward)) {
       forward.walk([&](LinearOpInterface linear) {
         if (auto p = linear.getWeight().getDefiningOp<ParamOp>()) {
           fanIn[p.getName()] = double(linear.getWeightFanIn());
           readout = p.getName().str();
         }
       });
+      forward.walk([&](BatchNormOp bn) {
+        for (Value v : {bn.getScale(), bn.getVar()})
+          if (auto p = v.getDefiningOp<ParamOp>())
+            ones.insert(p.getName());
+      });
+    }
     uint32_t site = 0;
     for (auto param : module.getOps<ParameterOp>()) {
       RankedTensorType type = param.getType();
@@ -60,7 +70,8 @@ struct FGInitParamsPass : fgc::fg::impl::FGInitParamsBase<FGInitParamsPass> {
       values.reserve(type.getNumElements());
       for (int64_t i = 0; i < type.getNumElements(); ++i) {
         APFloat v(weight ? scale * fgc::support::randomNormal(0, 0, site, i)
-                         : 0.0);
+                  : ones.contains(param.getSymName()) ? 1.0
+                                                      : 0.0);
         bool lost;
         v.convert(elt.getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
         values.push_back(v);

@@ -311,14 +311,20 @@ def FG_LayerNormOp : FG_InferOp<"layer_norm", [DeclareOpInterfaceMethods<VjpOpIn
 }
 
 def FG_BatchNormOp : FG_InferOp<"batch_norm", [DeclareOpInterfaceMethods<VjpOpInterface>]> {
-  let summary = "Batch normalisation in inference form over [N, C, ...]";
+  let summary = "Batch normalisation over [N, C, ...] with running statistics";
   let description = [{
     y = (x - mean[c]) / sqrt(var[c] + epsilon) * scale[c] + bias[c], with the
-    running statistics given as operands of shape [C].
+    running statistics given as operands of shape [C]: the inference form,
+    which `@forward` and `@eval_step` compute. Where `mean` and `var` are
+    parameters, `fg-train-step` computes the op with the statistics of the
+    batch instead and updates the running statistics as ONNX does:
+    running = momentum * running + (1 - momentum) * batch statistic (the
+    population variance).
   }];
   let arguments = (ins FG_FloatTensor:$input, FG_FloatTensor:$scale,
                    FG_FloatTensor:$bias, FG_FloatTensor:$mean, FG_FloatTensor:$var,
-                   DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon);
+                   DefaultValuedAttr<F64Attr, "1.0e-5">:$epsilon,
+                   DefaultValuedAttr<F64Attr, "0.9">:$momentum);
   let results = (outs FG_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $scale `,` $bias `,` $mean `,` $var attr-dict `:` functional-type(operands, results)

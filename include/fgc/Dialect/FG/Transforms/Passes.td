@@ -50,7 +50,8 @@ def FGInitParams : Pass<"fg-init-params", "::mlir::ModuleOp"> {
     parameter used as the weight operand of a `LinearOpInterface` op: a
     matrix product, Gemm or convolution) becomes scale * N(0, 1) with
     scale = min(2/sqrt(fan_in), 0.1) (`kaiming`), min(1/sqrt(fan_in), 0.1)
-    (`lecun`) or 0.1 (`constant`); biases, other parameters and the
+    (`lecun`) or 0.1 (`constant`); a batch normalisation's scale and
+    running variance become one; biases, other parameters and the
     readout's weight (the last weight `@forward` reads) become zero. The
     normal numbers come from the Philox stream of `fg.random_normal` (seed
     0, one site per parameter in declaration order), so they are the same
@@ -251,6 +252,13 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
     * `readout`: the backbone stays at its initial value.
     In every algorithm the local heads and the readout get exact gradients
     (their own VJPs), scaled by `head-lr` and `last-layer-lr`.
+
+    Batch normalisation: an fg.batch_norm whose running mean and variance
+    are parameters normalises with the batch's statistics in @train_step
+    (written as the reductions and arithmetic it is made of, so that the
+    tangents, the axis mapping and the pullbacks see the statistics mix the
+    examples); its running statistics are not trained but returned updated
+    (momentum * running + (1 - momentum) * batch). @eval_step uses them.
 
     `tangents=K` averages K estimates from one stacked forward sweep (a
     leading [K] dimension on every tangent). With `explicit-tangents` the

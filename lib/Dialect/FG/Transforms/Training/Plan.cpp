@@ -3,7 +3,8 @@
 // The parameters read by perturbed layers (and their chains) are the
 // backbone, trained by the algorithm's estimator; those read by local heads
 // and by the readout classifier get exact gradients. Parameters nobody
-// trains (the backbone under `readout`) keep their values.
+// trains (the backbone under `readout`) keep their values; the running
+// statistics of batch normalisation are never trained.
 //
 //===----------------------------------------------------------------------===//
 
@@ -90,6 +91,13 @@ FailureOr<Plan> makePlan(ModuleOp module, func::FuncOp local, Algorithm algo) {
   if (!readout)
     return local.emitError("fg-train-step: @local_losses has no readout "
                            "loss (run fg-localize first)");
+  // A batch normalisation's running statistics are state that
+  // @train_step updates from the batch (BatchStatistics.cpp), never trained.
+  local.walk([&](BatchNormOp bn) {
+    for (Value v : {bn.getMean(), bn.getVar()})
+      if (auto p = v.getDefiningOp<ParamOp>())
+        role.erase(p.getName());
+  });
   llvm::StringSet<> weights = weightParams(local);
   for (const std::string &name : plan.params) {
     auto it = role.find(name);

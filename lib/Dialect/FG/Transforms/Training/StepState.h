@@ -48,6 +48,12 @@ struct Plan {
   bool local = true;
 };
 
+/// Rewrites each fg.batch_norm of the clone whose running statistics are
+/// parameters to normalise with the batch's statistics (BatchStatistics.cpp),
+/// in `s.ops`, the layers and `s.stateUpdates`.
+struct StepState;
+void useBatchStatistics(StepState &s);
+
 /// Assigns a role to every parameter @local_losses trains under `algo`.
 mlir::FailureOr<Plan> makePlan(mlir::ModuleOp module, mlir::func::FuncOp local,
                                Algorithm algo);
@@ -162,6 +168,9 @@ struct StepState {
 
   /// The gradient of each trained parameter, summed over estimators.
   llvm::StringMap<mlir::Value> grads;
+  /// The new value of each parameter that is state rather than trained (a
+  /// batch normalisation's running statistics).
+  llvm::StringMap<mlir::Value> stateUpdates;
 
   bool batched() const { return k > 1; }
   /// Where the example axes of a tangent start (after the [K] axis).

@@ -139,6 +139,9 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
   if (failed(readoutLayer))
     return s.readoutLoss.emitOpError("does not follow a linear readout");
   s.readoutLayer = *readoutLayer;
+  // Batch normalisation with the batch's statistics, before anything looks
+  // at which loss a value reaches.
+  useBatchStatistics(s);
 
   // Directions, at the start of the body.
   b.setInsertionPointToStart(body);

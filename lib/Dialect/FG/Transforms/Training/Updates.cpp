@@ -32,8 +32,10 @@ void applyUpdates(StepState &s, OptimizerRule &rule, unsigned stateArg,
   }
   for (const std::string &p : s.plan.params) {
     auto it = updated.find(p);
-    results.push_back(it == updated.end() ? s.paramArg.lookup(p)
-                                          : it->second.first);
+    Value state = s.stateUpdates.lookup(p);
+    results.push_back(it != updated.end() ? it->second.first
+                      : state             ? state
+                                          : s.paramArg.lookup(p));
     resultNames.push_back(p);
   }
   for (const Trained &t : s.plan.trained)

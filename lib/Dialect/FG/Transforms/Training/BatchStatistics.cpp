@@ -1,0 +1,113 @@
+//===- BatchStatistics.cpp - Batch normalisation as it trains -------------===//
+//
+// @local_losses computes fg.batch_norm with its running statistics, as
+// inference does. In @train_step a batch normalisation whose running mean
+// and variance are parameters normalises with the statistics of the batch
+// instead (spec of fg.batch_norm), written as the fg ops it is made of: the
+// tangent sweep then carries the JVP of the batch-statistics function, the
+// axis tracking sees that the statistics mix the examples and positions,
+// and the reverse-mode pullbacks to the layer's weights go through the
+// statistics too. The running statistics are state, not trained: updated
+// as ONNX does and returned in place of the parameters.
+//
+//===----------------------------------------------------------------------===//
+
+#include "StepState.h"
+
+using namespace mlir;
+
+namespace fgc::fg::training {
+
+namespace {
+
+/// The batch's statistics of `x` [N, C, ...] over every axis but C, kept as
+/// [1, C, 1, ...]: the mean and the population variance.
+struct Statistics {
+  Value mean, var;
+};
+
+/// `bn` written with the statistics of its input, before it: the
+/// normalised value and the statistics.
+Value normaliseWithBatch(Emitter &e, BatchNormOp bn, Statistics &stats) {
+  Value x = bn.getInput();
+  ArrayRef<int64_t> shape = shapeOf(x);
+  Type elt = eltOf(x);
+  SmallVector<int64_t> axes, channel(shape.size(), 1);
+  for (int64_t a = 0, r = shape.size(); a < r; ++a)
+    if (a != 1)
+      axes.push_back(a);
+  channel[1] = shape[1];
+  stats.mean = e.mean(x, axes, /*keep=*/true);
+  Value centered = e.sub(x, stats.mean);
+  stats.var = e.mean(e.mul(centered, centered), axes, /*keep=*/true);
+  Value sigma = SqrtOp::create(
+      e.b, e.loc,
+      e.add(stats.var, e.scalar(elt, bn.getEpsilon().convertToDouble())));
+  Value y = e.div(centered, sigma);
+  return e.add(e.mul(y, e.reshape(bn.getScale(), channel)),
+               e.reshape(bn.getBias(), channel));
+}
+
+/// momentum * running + (1 - momentum) * batch, as ONNX updates them.
+Value updateRunning(Emitter &e, double momentum, Value running, Value batch) {
+  return e.add(e.mul(running, momentum),
+               e.mul(e.reshape(batch, shapeOf(running)), 1.0 - momentum));
+}
+
+/// `op` replaced by `with` in a layer's op lists, and `from` by `to`.
+void replaceIn(LinearLayer &layer, Operation *op, ArrayRef<Operation *> with,
+               Value from, Value to) {
+  auto *it = llvm::find(layer.chain, op);
+  if (it != layer.chain.end()) {
+    size_t at = it - layer.chain.begin();
+    layer.chain.erase(it);
+    layer.chain.insert(layer.chain.begin() + at, with.begin(), with.end());
+  }
+  for (Value *v : {&layer.z, &layer.skip, &layer.output})
+    if (*v == from)
+      *v = to;
+}
+
+} // namespace
+
+void useBatchStatistics(StepState &s) {
+  SmallVector<Operation *> ops;
+  ops.reserve(s.ops.size());
+  for (Operation *op : s.ops) {
+    auto bn = dyn_cast<BatchNormOp>(op);
+    std::string mean = bn ? s.paramOf.lookup(bn.getMean()) : std::string();
+    std::string var = bn ? s.paramOf.lookup(bn.getVar()) : std::string();
+    if (!bn || mean.empty() || var.empty()) {
+      ops.push_back(op);
+      continue;
+    }
+    OpBuilder::InsertionGuard guard(s.b);
+    s.b.setInsertionPoint(bn);
+    Emitter e{s.b, bn.getLoc()};
+    Operation *before = bn->getPrevNode();
+    Statistics stats;
+    Value y = normaliseWithBatch(e, bn, stats);
+    // The new ops, in program order: those between `before` and `bn`.
+    SmallVector<Operation *> made;
+    for (Operation *o = before ? before->getNextNode()
+                               : &bn->getBlock()->front();
+         o != bn.getOperation(); o = o->getNextNode())
+      made.push_back(o);
+    llvm::append_range(ops, made);
+    // The running statistics' updates are not part of the normalised value.
+    double momentum = bn.getMomentum().convertToDouble();
+    s.stateUpdates[mean] = updateRunning(e, momentum, bn.getMean(), stats.mean);
+    s.stateUpdates[var] = updateRunning(e, momentum, bn.getVar(), stats.var);
+    Value old = bn.getResult();
+    for (LinearLayer &layer : s.layers)
+      replaceIn(layer, bn, made, old, y);
+    replaceIn(s.readoutLayer, bn, made, old, y);
+    if (s.logits == old)
+      s.logits = y;
+    old.replaceAllUsesWith(y);
+    bn.erase();
+  }
+  s.ops = std::move(ops);
+}
+
+} // namespace fgc::fg::training
