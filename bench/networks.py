@@ -17,7 +17,7 @@ bench/results/networks.json.
 Usage: networks.py --fgc BUILD/bin/fgc --models BUILD/models
          [--nets resnet18,vit,...] [--rules lg-fg-a,fg-a,...] [--epochs 1]
          [--train-images 6000] [--test-images 1000] [--batch 32] [--lr 0.01]
-         [--threads 2] [--bp]
+         [--threads 2] [--bp] [--validation] [--compile-flags '--last-layer-lr=1']
 """
 import argparse
 import gzip
@@ -37,17 +37,21 @@ BUNDLED = ["resnet18", "mobilenet_v2", "vit"]
 EXTRA = ["squeezenet1_1", "shufflenet_v2_x0_5", "efficientnet_b0", "googlenet"]
 
 
-def subset(out, train_n, test_n):
+def subset(out, train_n, test_n, validation=False):
     """IDX files of the first train_n / test_n images (training order is the
-    trainer's own shuffle)."""
+    trainer's own shuffle). With `validation` the test files hold the
+    test_n training images after the first train_n instead (held-out data
+    for choosing settings; the test set stays unseen)."""
     os.makedirs(out, exist_ok=True)
     for split, n in (("train", train_n), ("t10k", test_n)):
+        source, skip = ("train", train_n) if validation and split == "t10k" else (split, 0)
         for kind, magic, head in (("images-idx3", 0x803, 16), ("labels-idx1", 0x801, 8)):
-            raw = gzip.open(os.path.join(DATA, f"{split}-{kind}-ubyte.gz")).read()
+            raw = gzip.open(os.path.join(DATA, f"{source}-{kind}-ubyte.gz")).read()
             size = 784 if kind.startswith("images") else 1
             header = struct.pack(">II", magic, n) + raw[8:head]
+            start = head + skip * size
             with gzip.open(os.path.join(out, f"{split}-{kind}-ubyte.gz"), "wb") as f:
-                f.write(header + raw[head:head + n * size])
+                f.write(header + raw[start:start + n * size])
 
 
 def export(name, path):
@@ -152,12 +156,16 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bp", action="store_true")
+    ap.add_argument("--validation", action="store_true",
+                    help="evaluate on held-out training images, not the test set")
+    ap.add_argument("--compile-flags", default="",
+                    help="extra fgc compile flags, e.g. '--last-layer-lr=1'")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "networks.json"))
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = os.path.join(tmp, "data")
-        subset(data, args.train_images, args.test_images)
+        subset(data, args.train_images, args.test_images, args.validation)
         for name in args.nets.split(","):
             path = os.path.join(args.models, f"{name}.opset13.onnx")
             if name not in BUNDLED:
@@ -175,7 +183,7 @@ def main():
                 row = {"net": name, "rule": rule, "blocks": blocks, "sites": sites}
                 exe = os.path.join(tmp, f"train_{name}_{rule}")
                 p, secs = run([args.fgc, "compile", path, "--algo", rule, "--batch-size",
-                               str(args.batch), "-o", exe])
+                               str(args.batch), "-o", exe] + args.compile_flags.split())
                 row["compile_seconds"] = round(secs, 1)
                 if p.returncode != 0:
                     row["error"] = "compile: " + last_line(p)

@@ -74,13 +74,11 @@ int inspect(const InspectOptions &options) {
   if (failed(partition))
     return error(options.model + ": " + why);
   fg::Partition &p = *partition;
-  if (!p.readout)
-    return error(options.model +
-                 ": the model has no readout classifier (a last linear layer "
-                 "whose output reaches the result through pooling and "
-                 "flattening at most); name one with --readout");
-  int64_t classes =
-      cast<RankedTensorType>(p.readout->output.getType()).getDimSize(1);
+  auto logitsType = p.logits ? dyn_cast<RankedTensorType>(p.logits.getType())
+                             : RankedTensorType();
+  if (!logitsType || logitsType.getRank() != 2)
+    return error(options.model + ": the model's output must be [N, classes]");
+  int64_t classes = logitsType.getDimSize(1);
   int64_t modelParams = 0;
   llvm::StringMap<int64_t> paramSize;
   for (auto param : module->getOps<fg::ParameterOp>()) {
@@ -147,14 +145,20 @@ int inspect(const InspectOptions &options) {
       obj["head"] = nullptr;
     blocks.push_back(std::move(obj));
   }
-  const fg::LinearLayer &r = *p.readout;
-  int64_t readoutParams =
-      paramSize.lookup(r.weightName) +
-      (r.biasName.empty() ? 0 : paramSize.lookup(r.biasName));
-  for (Operation *c : r.chain)
-    for (Value v : c->getOperands())
-      if (auto pr = v.getDefiningOp<fg::ParamOp>())
-        readoutParams += paramSize.lookup(pr.getName());
+  int64_t readoutParams = 0;
+  llvm::json::Value readout = nullptr;
+  if (p.readout) {
+    const fg::LinearLayer &r = *p.readout;
+    readoutParams = paramSize.lookup(r.weightName) +
+                    (r.biasName.empty() ? 0 : paramSize.lookup(r.biasName));
+    for (Operation *c : r.chain)
+      for (Value v : c->getOperands())
+        if (auto pr = v.getDefiningOp<fg::ParamOp>())
+          readoutParams += paramSize.lookup(pr.getName());
+    readout = llvm::json::Object{{"layer", r.name},
+                                 {"node", fg::nodeName(r.op)},
+                                 {"params", readoutParams}};
+  }
   if (options.json) {
     llvm::json::Object root{
         {"model", options.model},
@@ -166,9 +170,7 @@ int inspect(const InspectOptions &options) {
         {"classes", classes},
         {"batch", batchOf(forward)},
         {"batch_assumed", batchAssumed},
-        {"readout", llvm::json::Object{{"layer", r.name},
-                                       {"node", fg::nodeName(r.op)},
-                                       {"params", readoutParams}}},
+        {"readout", std::move(readout)},
         {"blocks", std::move(blocks)},
         {"perturbation_points", std::move(points)}};
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
@@ -213,8 +215,13 @@ int inspect(const InspectOptions &options) {
          << " linear -> softmax CE, replicated " << *h->getInteger("copies")
          << "x, " << *h->getInteger("params") << " parameters\n";
   }
-  os << "\nreadout: " << r.name << " (" << readoutParams
-     << " parameters, exact gradient)\n";
+  if (p.readout)
+    os << "\nreadout: " << p.readout->name << " (" << readoutParams
+       << " parameters, exact gradient)\n";
+  else
+    os << "\nreadout: none (the result is no linear layer's output through "
+          "pooling and flattening): the local losses train every layer, the "
+          "loss of the model's result is measured\n";
   os << "parameters: " << modelParams << " model + " << headParams
      << " local heads = " << modelParams + headParams << "\n";
   return 0;

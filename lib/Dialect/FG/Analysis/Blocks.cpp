@@ -161,6 +161,7 @@ FailureOr<Partition> analyzePartition(func::FuncOp forward,
     if (auto *def = result.getDefiningOp();
         def && isa<SoftmaxOp, LogSoftmaxOp>(def))
       result = def->getOperand(0);
+    p.logits = result;
     if (!options.readout.empty()) {
       auto it = llvm::find_if(all, [&](const LinearLayer &l) {
         return nodeName(l.op) == options.readout;
@@ -180,6 +181,8 @@ FailureOr<Partition> analyzePartition(func::FuncOp forward,
       p.readout = *r;
     }
   }
+  if (p.readout)
+    p.logits = p.readout->output;
   if (p.readout)
     llvm::erase_if(all, [&](const LinearLayer &l) {
       return l.op == p.readout->op || position[l.op] > position[p.readout->op];

@@ -90,21 +90,14 @@ LogicalResult FGLocalizePass::run() {
     return failure();
   }
   Partition &p = *partition;
-  if (!p.readout) {
-    func.erase();
-    return forward.emitError(
-        "the model has no readout classifier (a last linear layer whose "
-        "output reaches the result through pooling and flattening at most); "
-        "name one with --readout");
-  }
   Block &body = func.front();
   auto ret = cast<func::ReturnOp>(body.getTerminator());
-  Value logits = p.readout->output;
-  auto logitsType = typeOf(logits);
-  if (logitsType.getRank() != 2) {
+  Value logits = p.logits;
+  auto logitsType = logits ? typeOf(logits) : RankedTensorType();
+  if (!logitsType || logitsType.getRank() != 2) {
     func.erase();
-    return forward.emitError("the readout's output must be [N, classes], got ")
-           << logitsType;
+    return forward.emitError(p.readout ? "the readout's" : "the model's")
+           << " output must be [N, classes], got " << logitsType;
   }
   int64_t n = logitsType.getDimSize(0), k = logitsType.getDimSize(1);
   Type elt = logitsType.getElementType();
@@ -180,18 +173,24 @@ LogicalResult FGLocalizePass::run() {
     }
   }
 
-  // The readout: behind a stop-gradient in the local algorithms.
+  // The readout: behind a stop-gradient in the local algorithms. Without
+  // one the loss on the model's logits is only measured (and, in the global
+  // algorithms, the loss every perturbation scores).
   FGDialect *dialect = FGDialect::get(ctx);
-  Operation *readoutOp = p.readout->op;
-  dialect->getReadoutAttrHelper().setAttr(readoutOp, UnitAttr::get(ctx));
-  if (!global) {
-    b.setInsertionPoint(readoutOp);
-    Value in = readoutOp->getOperand(0);
-    auto cut = StopGradientOp::create(b, readoutOp->getLoc(), in);
-    readoutOp->setOperand(0, cut);
+  Location lossLoc = ret.getLoc();
+  if (p.readout) {
+    Operation *readoutOp = p.readout->op;
+    lossLoc = readoutOp->getLoc();
+    dialect->getReadoutAttrHelper().setAttr(readoutOp, UnitAttr::get(ctx));
+    if (!global) {
+      b.setInsertionPoint(readoutOp);
+      Value in = readoutOp->getOperand(0);
+      auto cut = StopGradientOp::create(b, readoutOp->getLoc(), in);
+      readoutOp->setOperand(0, cut);
+    }
   }
   b.setInsertionPoint(ret);
-  auto ce = CrossEntropyOp::create(b, readoutOp->getLoc(), logits, labels);
+  auto ce = CrossEntropyOp::create(b, lossLoc, logits, labels);
   dialect->getReadoutAttrHelper().setAttr(ce, UnitAttr::get(ctx));
   results.push_back(ce);
   names.push_back(fgc::rt::abi::kReadoutLoss);

@@ -97,9 +97,13 @@ struct LocalBlock {
 struct Partition {
   std::vector<LinearLayer> layers; // backbone layers, in order
   /// Its `output` is the logits: the result, or the input of a softmax the
-  /// model ends with.
+  /// model ends with. A model without one (its result is no linear layer's
+  /// output through pooling and flattening) trains its local losses only.
   std::optional<LinearLayer> readout;
   std::vector<LocalBlock> blocks;
+  /// The logits the readout loss reads: the readout's output, or without a
+  /// readout the result (the input of a softmax the model ends with).
+  mlir::Value logits;
 };
 
 struct PartitionOptions {

@@ -190,8 +190,12 @@ def FGLocalize : Pass<"fg-localize", "::mlir::ModuleOp"> {
     groups (a group axis of the output, else 1). The readout is the last
     linear layer whose output reaches the result through an activation,
     global pooling and flattening at most (a final softmax is left to the
-    loss), or the layer `readout` names. Errors name the node or option
-    at fault.
+    loss), or the layer `readout` names. A model without one (its result
+    is, say, a sum of two linear layers) trains its local losses only:
+    every linear layer is perturbed, the last block's head sits on the
+    logits, and the cross-entropy of the model's own result is measured
+    (and is the loss of the global algorithms). Errors name the node or
+    option at fault.
   }];
   let options = [
     ListOption<"blocks", "blocks", "std::string",

@@ -27,6 +27,8 @@ public:
               s.e.splat(t, 1.0 / static_cast<double>(t.getNumElements())))))
         return failure();
     }
+    if (!s.readoutLayer.op)
+      return success();
     SmallVector<Operation *> chainOps = s.readoutLayer.ops();
     llvm::append_range(chainOps, s.readoutLayer.tail);
     chainOps.push_back(s.readoutLoss);

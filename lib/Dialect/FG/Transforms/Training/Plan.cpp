@@ -78,19 +78,24 @@ FailureOr<Plan> makePlan(ModuleOp module, func::FuncOp local, Algorithm algo) {
     for (std::string &n : paramsOf(h))
       role[n] = Role::Head;
   });
-  bool readout = false;
+  bool readoutLoss = false, readoutLayer = false;
   local.walk([&](CrossEntropyOp ce) {
     if (!dialect->getReadoutAttrHelper().isAttrPresent(ce))
       return;
+    readoutLoss = true;
     FailureOr<LinearLayer> layer = readoutAt(ce.getLogits());
-    if (failed(layer))
-      return;
-    readout = true;
-    assign(*layer, Role::Readout);
+    if (succeeded(layer) &&
+        dialect->getReadoutAttrHelper().isAttrPresent(layer->op)) {
+      readoutLayer = true;
+      assign(*layer, Role::Readout);
+    }
   });
-  if (!readout)
+  if (!readoutLoss)
     return local.emitError("fg-train-step: @local_losses has no readout "
                            "loss (run fg-localize first)");
+  if (algo == Algorithm::Readout && !readoutLayer)
+    return local.emitError("--algo=readout: the model has no readout "
+                           "classifier to train (name one with --readout)");
   // A batch normalisation's running statistics are state that
   // @train_step updates from the batch (BatchStatistics.cpp), never trained.
   local.walk([&](BatchNormOp bn) {

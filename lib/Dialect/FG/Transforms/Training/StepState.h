@@ -153,6 +153,7 @@ struct StepState {
   std::vector<LinearLayer> layers;
   mlir::SmallVector<LocalLossOpInterface> heads;
   CrossEntropyOp readoutLoss;
+  /// The readout classifier (its `op` is null in a model without one).
   LinearLayer readoutLayer;
   mlir::Value logits;
   /// The batch size.

@@ -135,10 +135,12 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
       return p.emitOpError("is not at the output of a linear layer");
     s.layers.push_back(*layer);
   }
+  // The readout layer fg-localize marked, if any (a model without one
+  // trains its local losses only).
   FailureOr<LinearLayer> readoutLayer = readoutAt(s.logits);
-  if (failed(readoutLayer))
-    return s.readoutLoss.emitOpError("does not follow a linear readout");
-  s.readoutLayer = *readoutLayer;
+  if (succeeded(readoutLayer) &&
+      dialect->getReadoutAttrHelper().isAttrPresent(readoutLayer->op))
+    s.readoutLayer = *readoutLayer;
   // Batch normalisation with the batch's statistics, before anything looks
   // at which loss a value reaches.
   useBatchStatistics(s);
