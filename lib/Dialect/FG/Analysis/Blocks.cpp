@@ -221,20 +221,44 @@ FailureOr<Partition> analyzePartition(func::FuncOp forward,
     for (; done < j; ++done)
       units.back().layers.push_back(done);
   }
-  // A unit's end moves past pointwise ops on it alone (ReLU6 as a clip, a
-  // scaling by a constant), so that its head sees the activation.
-  DenseSet<Value> isCut(cuts.begin(), cuts.end());
+  // A unit's end moves on to the next cut while only pointwise ops of its
+  // shape lie between (ReLU6 as a clip, a scaling by a constant, a SiLU
+  // written as x * sigmoid(x)), so that its head sees the activation.
+  // Every op between two cuts lies on a path between them, or reads no data.
+  DenseSet<Operation *> readsData;
+  {
+    DenseSet<Value> data(body.getArguments().begin(),
+                         body.getArguments().end());
+    for (Operation &op : body)
+      if (llvm::any_of(op.getOperands(),
+                       [&](Value v) { return data.contains(v); })) {
+        readsData.insert(&op);
+        data.insert(op.getResults().begin(), op.getResults().end());
+      }
+  }
+  auto pointwise = [&](Operation *op, ArrayRef<int64_t> shape) {
+    return op->getNumResults() == 1 && !isa<PerturbOp, StopGradientOp>(op) &&
+           shapeOf(op->getResult(0)) == shape &&
+           (op->hasTrait<OpTrait::SameOperandsAndResultType>() ||
+            isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(op));
+  };
   for (Unit &u : units)
-    while (u.end.hasOneUse()) {
-      Operation *user = *u.end.getUsers().begin();
-      bool pointwise = user->getNumResults() == 1 && position[user] < limit &&
-                       isCut.contains(user->getResult(0)) &&
-                       (user->hasTrait<OpTrait::SameOperandsAndResultType>() ||
-                        (isa<AddOp, SubOp, MulOp, DivOp, MaxOp, MinOp>(user) &&
-                         shapeOf(user->getResult(0)) == shapeOf(u.end)));
-      if (!pointwise || isa<PerturbOp, StopGradientOp>(user))
+    for (;;) {
+      Operation *from = u.end.getDefiningOp();
+      auto next = llvm::find_if(cuts, [&](Value c) {
+        return position[c.getDefiningOp()] > position[from];
+      });
+      if (next == cuts.end() || position[next->getDefiningOp()] >= limit)
         break;
-      u.end = user->getResult(0);
+      bool onlyPointwise = true;
+      for (Operation *op = from->getNextNode();
+           onlyPointwise && op != next->getDefiningOp()->getNextNode();
+           op = op->getNextNode())
+        onlyPointwise =
+            !readsData.contains(op) || pointwise(op, shapeOf(u.end));
+      if (!onlyPointwise)
+        break;
+      u.end = *next;
     }
   if (done < n) { // nothing cuts after them: the last one's output ends them
     units.push_back(Unit{p.layers.back().output, {}});

@@ -73,3 +73,27 @@ func.func @forward(%x: tensor<2x1x1x1x4xf32> {fg.name = "image"}) -> tensor<2x3x
   %4 = fg.softmax %3 {axis = 1 : i64} : tensor<2x3xf32>
   return %4 : tensor<2x3xf32>
 }
+
+// -----
+
+// A unit ends after its activation even when the activation reads the
+// layer's output twice (SiLU as x * sigmoid(x)): the end moves on to the
+// next cut while only pointwise ops lie between.
+// CHECK-LABEL: func.func @local_losses(
+// CHECK: %[[Z:.*]] = fg.perturb {{.*}} {site = 0 : i64}
+// CHECK: %[[S:.*]] = fg.sigmoid %[[Z]]
+// CHECK: %[[A:.*]] = fg.mul %[[Z]], %[[S]]
+// CHECK: fg.reshape %[[A]]
+// CHECK: fg.local_xent {{.*}} {fg.block = 0 : i64}
+// CHECK: fg.stop_gradient %[[A]]
+fg.parameter @fc1.weight = dense<0.1> : tensor<4x5xf32>
+fg.parameter @fc2.weight = dense<0.1> : tensor<5x3xf32>
+func.func @forward(%x: tensor<2x4xf32> {fg.name = "image"}) -> tensor<2x3xf32> {
+  %w1 = fg.param @fc1.weight : tensor<4x5xf32>
+  %w2 = fg.param @fc2.weight : tensor<5x3xf32>
+  %0 = fg.matmul %x, %w1 : tensor<2x4xf32>, tensor<4x5xf32> -> tensor<2x5xf32>
+  %1 = fg.sigmoid %0 : tensor<2x5xf32>
+  %2 = fg.mul %0, %1 : tensor<2x5xf32>, tensor<2x5xf32> -> tensor<2x5xf32>
+  %3 = fg.matmul %2, %w2 : tensor<2x5xf32>, tensor<5x3xf32> -> tensor<2x3xf32>
+  return %3 : tensor<2x3xf32>
+}
