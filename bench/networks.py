@@ -17,7 +17,7 @@ bench/results/networks.json.
 Usage: networks.py --fgc BUILD/bin/fgc --models BUILD/models
          [--nets resnet18,vit,...] [--rules lg-fg-a,fg-a,...] [--epochs 1]
          [--train-images 6000] [--test-images 1000] [--batch 32] [--lr 0.01]
-         [--threads 2] [--bp] [--validation] [--compile-flags '--last-layer-lr=1']
+         [--threads 2] [--bp] [--validation] [--compile-flags='--last-layer-lr=1']
 """
 import argparse
 import gzip
@@ -159,7 +159,7 @@ def main():
     ap.add_argument("--validation", action="store_true",
                     help="evaluate on held-out training images, not the test set")
     ap.add_argument("--compile-flags", default="",
-                    help="extra fgc compile flags, e.g. '--last-layer-lr=1'")
+                    help="extra fgc compile flags, e.g. --compile-flags='--last-layer-lr=1'")
     ap.add_argument("--json", default=os.path.join(HERE, "results", "networks.json"))
     args = ap.parse_args()
     rows = []

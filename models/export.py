@@ -45,6 +45,11 @@ def export(name, opset, out_dir):
     # fgc trains with batch statistics and evaluates with the running ones) and their
     # Dropout (fgc: the identity). The LocalMixers have neither.
     model.train(True)
+    # Tracing runs the model once, which in training mode moves batch
+    # normalisation's running statistics: the file gets the values from
+    # before, those of the model build() makes.
+    buffers = {k: v.clone() for k, v in model.state_dict().items()
+               if k.endswith(("running_mean", "running_var"))}
     x = torch.randn(2, *in_shape)
     path = os.path.join(out_dir, f"{name}.opset{opset}.onnx")
     with warnings.catch_warnings():
@@ -57,7 +62,21 @@ def export(name, opset, out_dir):
             # after the file is written. fgc imports it (Scale = 1); keep the file.
             if "LayerNormalization" not in str(e):
                 raise
+    if buffers:
+        _restore(path, buffers)
     print(f"{path}: {localmixer.count_params(model)} parameters")
+
+
+def _restore(path, values):
+    """Overwrites the initializers named in `values` (name -> tensor)."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    for i, t in enumerate(m.graph.initializer):
+        if t.name in values:
+            m.graph.initializer[i].CopyFrom(
+                numpy_helper.from_array(values[t.name].numpy(), t.name))
+    onnx.save(m, path)
 
 
 def _export(model, x, path, opset, fold):

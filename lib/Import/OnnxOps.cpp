@@ -82,8 +82,12 @@ LogicalResult convertClip(NodeContext &nc) {
       return nc.fail(std::string(i == 1 ? "min" : "max") + " must be a " +
                      "scalar of the input's element type, got " +
                      str(typeOf(bound)));
-    FailureOr<Value> clipped = i == 1 ? nc.create<fg::MaxOp>({x, bound})
-                                      : nc.create<fg::MinOp>({x, bound});
+    // The bound first: max and min give a tie's derivative to their left
+    // operand, so x gets none at the bounds, as PyTorch's ReLU6 / hardtanh
+    // (and fg.relu at 0); the exact zeros a ReLU6 network carries make the
+    // convention visible in its gradients.
+    FailureOr<Value> clipped = i == 1 ? nc.create<fg::MaxOp>({bound, x})
+                                      : nc.create<fg::MinOp>({bound, x});
     if (failed(clipped))
       return failure();
     x = *clipped;

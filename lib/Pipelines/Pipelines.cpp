@@ -101,7 +101,8 @@ void PipelineOptions::bindTrainingOptions(OptionsBinder &b) {
   b.opt("head-lr", headLr,
         cl::desc("Learning-rate multiplier of the local heads (default 1)"));
   b.opt("last-layer-lr", lastLayerLr,
-        cl::desc("Learning-rate multiplier of the readout (default 0.1)"));
+        cl::desc("Learning-rate multiplier of the readout (default 1; the "
+                 "reference's 0.1 is for 1000-epoch runs)"));
   b.opt("schedule", schedule,
         cl::desc("Learning-rate schedule (default linear)"),
         cl::value_desc("constant|linear|warmup-cosine|staircase"),

@@ -65,7 +65,7 @@ struct PipelineOptions {
   int64_t tangents = 1;
   bool explicitTangents = false;
   fg::Optimizer optimizer = fg::Optimizer::Sgd;
-  double momentum = 0.9, weightDecay = 0.0, headLr = 1.0, lastLayerLr = 0.1;
+  double momentum = 0.9, weightDecay = 0.0, headLr = 1.0, lastLayerLr = 1.0;
   fg::Schedule schedule = fg::Schedule::Linear;
 
   // LLVM.

@@ -172,7 +172,7 @@ public:
   std::string model, algorithm;
   int64_t batch = 0, classes = 0, tangents = 1;
   std::string optimizer = "sgd";
-  double momentum = 0.9, weightDecay = 0, headLr = 1, lastLayerLr = 0.1;
+  double momentum = 0.9, weightDecay = 0, headLr = 1, lastLayerLr = 1;
   std::string schedule = "linear";
   bool spatialLoss = true, modularLoss = true;
   /// Block names separated by spaces; empty writes no "fact blocks" line.

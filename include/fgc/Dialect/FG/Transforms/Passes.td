@@ -301,7 +301,7 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
     Option<"epsilon", "epsilon", "double", /*default=*/"1e-8", "Adam epsilon">,
     Option<"headLr", "head-lr", "double", /*default=*/"1.0",
            "Learning-rate multiplier of the local heads">,
-    Option<"lastLayerLr", "last-layer-lr", "double", /*default=*/"0.1",
+    Option<"lastLayerLr", "last-layer-lr", "double", /*default=*/"1.0",
            "Learning-rate multiplier of the readout classifier">,
     Option<"schedule", "schedule", "::fgc::fg::Schedule",
            /*default=*/"::fgc::fg::Schedule::Linear",
