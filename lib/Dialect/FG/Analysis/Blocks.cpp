@@ -181,12 +181,12 @@ FailureOr<Partition> analyzePartition(func::FuncOp forward,
       p.readout = *r;
     }
   }
-  if (p.readout)
+  if (p.readout) {
     p.logits = p.readout->output;
-  if (p.readout)
     llvm::erase_if(all, [&](const LinearLayer &l) {
       return l.op == p.readout->op || position[l.op] > position[p.readout->op];
     });
+  }
   p.layers = all;
   if (p.layers.empty())
     return forward.emitError("the model has no linear layer to perturb (a "
