@@ -224,10 +224,13 @@ def write_docs(path, ops, per_op, per_folder):
         "use element types other than FLOAT, DOUBLE, INT64, BOOL (integer constants of",
         "8 to 32 bits are widened to INT64) or ops outside the list. Every op is",
         "differentiable both ways (forward and reverse mode) through float values;",
-        "Dropout is the identity in every mode (the two training-mode tests with a",
-        "non-zero ratio compile but are not compared: " + ", ".join(sorted(KNOWN_DIFFERENCES))
-        + "), and BatchNormalization computes the running statistics (an export from",
-        "training mode imports too; `fgc compile` trains it with the batch's statistics).",
+        "Dropout is the identity when a model runs (the two training-mode tests with a",
+        "non-zero ratio compile but are not compared: "
+        + ", ".join(sorted(KNOWN_DIFFERENCES)) + ";",
+        "`fgc compile --dropout=train` drops in training steps), and",
+        "BatchNormalization computes the running statistics (an export from",
+        "training mode imports too; `fgc compile` trains it with the batch's",
+        "statistics).",
         "",
         "## Conformance by source folder",
         "",

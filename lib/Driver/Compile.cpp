@@ -53,6 +53,7 @@ std::string trainerBlob(const CompileOptions &options,
   d.spatialLoss = t.spatialLoss;
   d.modularLoss = t.modularLoss;
   d.blocks = blocks;
+  d.dropout = fg::stringifyDropoutMode(t.dropout).str();
   d.functions = std::move(sigs);
   for (const auto &[name, tensor] : params)
     d.addParameter(name, llvm::is_contained(modelParams, name), tensor);

@@ -14,6 +14,8 @@
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
 
+#include <sstream>
+
 using namespace mlir;
 using namespace fgc;
 using namespace fgc::onnximport;
@@ -123,21 +125,35 @@ LogicalResult convertIdentity(NodeContext &nc) {
   return success();
 }
 
-/// The identity: fgc evaluates a network without dropout and trains it
-/// without (a dropout mask would be noise on top of the forward gradient's),
-/// whatever the exported training_mode says.
+/// fg.dropout with the node's ratio (the identity unless a training step
+/// is compiled with --dropout=train), or nothing where the ratio is 0.
+/// Whether the export was in training mode does not matter: evaluation
+/// never drops, and training drops only when asked to.
 LogicalResult convertDropout(NodeContext &nc) {
   TRY(x, nc.input(0));
+  double ratio = 0.5;
+  if (nc.hasInput(1)) {
+    TRY(r, nc.constantScalar(1, "ratio"));
+    ratio = r;
+  }
+  if (!(ratio >= 0.0 && ratio < 1.0)) {
+    std::ostringstream os;
+    os << ratio;
+    return nc.fail("ratio must be in [0, 1), got " + os.str());
+  }
   if (nc.hasInput(2)) {
     TRY(training, nc.constantInts(2, "training_mode"));
     if (training.size() != 1)
       return nc.fail("input 'training_mode' must hold one element");
   }
-  if (failed(nc.rejectOutputsFrom(1, "fgc computes Dropout as the identity, "
-                                     "without a mask")))
+  if (failed(nc.rejectOutputsFrom(1, "fgc's Dropout returns no mask")))
     return failure();
-  nc.setOutput(0, x);
-  return success();
+  if (ratio == 0.0 || !isa<FloatType>(typeOf(x).getElementType())) {
+    nc.setOutput(0, x);
+    return success();
+  }
+  return setResult(nc, nc.createTyped<fg::DropoutOp>(
+                           x.getType(), x, {nc.namedF64("ratio", ratio)}));
 }
 
 LogicalResult convertCast(NodeContext &nc) {
@@ -597,8 +613,8 @@ ArrayRef<OpConverter> onnximport::getOpConverters() {
       {"Div", {}, "", convertBinary<fg::DivOp>},
       {"Dropout",
        {"seed"},
-       "the identity (training_mode, if given, must be constant; the mask "
-       "output must be unread)",
+       "the identity unless fgc compile --dropout=train (ratio and "
+       "training_mode constant; the mask output unread)",
        convertDropout},
       {"Einsum", {"equation"}, "floating-point operands", convertEinsum},
       {"Elu", {"alpha"}, "floating-point input", convertElu},

@@ -107,6 +107,10 @@ void PipelineOptions::bindTrainingOptions(OptionsBinder &b) {
         cl::desc("Learning-rate schedule (default linear)"),
         cl::value_desc("constant|linear|warmup-cosine|staircase"),
         fg::scheduleValues());
+  b.opt("dropout", dropout,
+        cl::desc("The network's Dropout layers in training steps (default "
+                 "identity; evaluation never drops)"),
+        cl::value_desc("identity|train"), fg::dropoutModeValues());
 }
 
 namespace {
@@ -137,6 +141,7 @@ fg::FGTrainStepOptions trainStepOptions(const PipelineOptions &o) {
   t.headLr = o.headLr;
   t.lastLayerLr = o.lastLayerLr;
   t.schedule = o.schedule;
+  t.dropout = o.dropout;
   return t;
 }
 

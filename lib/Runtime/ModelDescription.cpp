@@ -94,6 +94,8 @@ ModelDescription::facts() const {
       {"modular-loss", boolean(modularLoss)}};
   if (!blocks.empty())
     f.push_back({"blocks", blocks});
+  if (dropout != "identity")
+    f.push_back({"dropout", dropout});
   return f;
 }
 
@@ -219,6 +221,7 @@ bool ModelDescription::parseFact(const std::string &key,
                       : key == "optimizer" ? &optimizer
                       : key == "schedule"  ? &schedule
                       : key == "blocks"    ? &blocks
+                      : key == "dropout"   ? &dropout
                                            : nullptr;
   int64_t *integer = key == "batch"      ? &batch
                      : key == "classes"  ? &classes

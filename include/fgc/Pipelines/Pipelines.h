@@ -67,6 +67,7 @@ struct PipelineOptions {
   fg::Optimizer optimizer = fg::Optimizer::Sgd;
   double momentum = 0.9, weightDecay = 0.0, headLr = 1.0, lastLayerLr = 1.0;
   fg::Schedule schedule = fg::Schedule::Linear;
+  fg::DropoutMode dropout = fg::DropoutMode::Identity;
 
   // LLVM.
   /// The code generator whose lowering ends the llvm phase.

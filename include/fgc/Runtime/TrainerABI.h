@@ -156,6 +156,7 @@ struct ParameterEntry {
 ///   fact spatial-loss true|false
 ///   fact modular-loss true|false
 ///   fact blocks <name> <name>...      only if there are named blocks
+///   fact dropout train                only if training steps drop
 ///   function <name>                   then its arguments, in call order:
 ///   arg input|param|output <name> f32|f64|i64 <rank> <dim>...
 ///   tensor model|head <name> <dtype> <offset> <size> <rank> <dim>...
@@ -177,6 +178,9 @@ public:
   bool spatialLoss = true, modularLoss = true;
   /// Block names separated by spaces; empty writes no "fact blocks" line.
   std::string blocks;
+  /// What training steps do with Dropout: "identity" (no fact line) or
+  /// "train".
+  std::string dropout = "identity";
 
   /// The compiled functions' signatures, in the order written.
   std::vector<FunctionSignature> functions;

@@ -23,10 +23,13 @@ AffineMap identity(MLIRContext *ctx, int64_t rank) {
   return AffineMap::getMultiDimIdentityMap(rank, ctx);
 }
 
-struct PerturbLowering : OpConversionPattern<fg::PerturbOp> {
-  using OpConversionPattern::OpConversionPattern;
+/// Markers whose value is their operand: a perturbation point, and a
+/// dropout that no training step rewrote (fgc evaluates without dropout).
+template <typename OpTy> struct IdentityLowering : OpConversionPattern<OpTy> {
+  using OpConversionPattern<OpTy>::OpConversionPattern;
+  using OpAdaptor = typename OpTy::Adaptor;
   LogicalResult
-  matchAndRewrite(fg::PerturbOp op, OpAdaptor adaptor,
+  matchAndRewrite(OpTy op, OpAdaptor adaptor,
                   ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, adaptor.getInput());
     return success();
@@ -210,6 +213,7 @@ struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
 } // namespace
 
 void fgc::lowering::populateTrainingOpPatterns(RewritePatternSet &patterns) {
-  patterns.add<PerturbLowering, OneHotLowering, ArgMaxLowering,
-               RandomNormalLowering>(patterns.getContext());
+  patterns.add<IdentityLowering<fg::PerturbOp>, IdentityLowering<fg::DropoutOp>,
+               OneHotLowering, ArgMaxLowering, RandomNormalLowering>(
+      patterns.getContext());
 }

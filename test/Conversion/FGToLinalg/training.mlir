@@ -1,6 +1,6 @@
 // RUN: fgc-opt %s -fg-decompose-losses -convert-fg-to-linalg -split-input-file | FileCheck %s
 
-// fg.perturb lowers to nothing; the fused head (decomposed by
+// fg.perturb and fg.dropout lower to nothing; the fused head (decomposed by
 // fg-decompose-losses) to one pooled head per example, broadcast over the
 // copies: no [N, P, G, C] copy of the features.
 // CHECK-LABEL: func.func @local_xent
@@ -9,7 +9,8 @@
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x4xf32>)
 // CHECK-NOT: tensor<2x3x4x8xf32>
 func.func @local_xent(%x: tensor<2x3x4x2xf32>, %w: tensor<8x5xf32>, %b: tensor<5xf32>, %l: tensor<2xi64>) -> tensor<2x3x4xf32> {
-  %p = fg.perturb %x {site = 0} : tensor<2x3x4x2xf32>
+  %q = fg.perturb %x {site = 0} : tensor<2x3x4x2xf32>
+  %p = fg.dropout %q {ratio = 0.5 : f64} : tensor<2x3x4x2xf32>
   %0 = fg.local_xent %p, %w, %b, %l : (tensor<2x3x4x2xf32>, tensor<8x5xf32>, tensor<5xf32>, tensor<2xi64>) -> tensor<2x3x4xf32>
   return %0 : tensor<2x3x4xf32>
 }

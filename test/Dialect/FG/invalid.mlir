@@ -418,6 +418,14 @@ func.func @one_hot_shape(%l: tensor<3xi64>) {
 
 // -----
 
+func.func @dropout_ratio(%x: tensor<3xf32>) {
+  // expected-error @+1 {{ratio must be in [0, 1), got 1}}
+  %0 = fg.dropout %x {ratio = 1.0 : f64} : tensor<3xf32>
+  return
+}
+
+// -----
+
 func.func @random_seed(%s: tensor<2xi64>, %t: tensor<i64>) {
   // expected-error @+1 {{seed and step must be rank-0 i64 tensors}}
   %0 = fg.random_normal %s, %t {site = 0} : (tensor<2xi64>, tensor<i64>) -> tensor<3xf32>

@@ -142,5 +142,7 @@ func.func @training_ops(%x: tensor<2x3x4x2xf32>, %w: tensor<8x5xf32>, %b: tensor
   %4 = fg.argmax %2 {axis = 1} : tensor<2x5xf32> -> tensor<2xi64>
   // CHECK: fg.one_hot %arg3 : tensor<2xi64> -> tensor<2x5xf32>
   %5 = fg.one_hot %l : tensor<2xi64> -> tensor<2x5xf32>
+  // CHECK: fg.dropout %0 {ratio = 1.000000e-01 : f64} : tensor<2x3x4x2xf32>
+  %6 = fg.dropout %0 {ratio = 0.1 : f64} : tensor<2x3x4x2xf32>
   return
 }

@@ -194,6 +194,10 @@ LogicalResult PerturbOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   // The site's own direction is added by whoever seeds it (fg-train-step).
   return single(out, jb.tangent(0));
 }
+LogicalResult DropoutOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
+  // The identity; a training step that drops rewrites the op beforehand.
+  return single(out, jb.tangent(0));
+}
 LogicalResult OneHotOp::buildJvp(JvpBuilder &, SmallVectorImpl<Value> &out) {
   return single(out, nullptr);
 }

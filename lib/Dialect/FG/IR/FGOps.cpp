@@ -902,6 +902,13 @@ std::pair<Value, Value> LocalXentOp::buildHead(OpBuilder &b) {
   return {xbar, CrossEntropyOp::buildDelta(b, loc, logits, getLabels())};
 }
 
+LogicalResult DropoutOp::verify() {
+  double ratio = getRatio().convertToDouble();
+  if (!(ratio >= 0.0 && ratio < 1.0))
+    return emitOpError("ratio must be in [0, 1), got ") << ratio;
+  return success();
+}
+
 LogicalResult RandomNormalOp::verify() {
   if (getSeed().getType().getRank() != 0 || getStep().getType().getRank() != 0)
     return emitOpError("seed and step must be rank-0 i64 tensors");

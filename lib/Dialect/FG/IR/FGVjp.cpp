@@ -108,6 +108,10 @@ FailureOr<Value> PerturbOp::buildVjp(OpBuilder &, unsigned, Value cot) {
   return cot;
 }
 
+FailureOr<Value> DropoutOp::buildVjp(OpBuilder &, unsigned, Value cot) {
+  return cot;
+}
+
 //===----------------------------------------------------------------------===//
 // Reductions
 //===----------------------------------------------------------------------===//

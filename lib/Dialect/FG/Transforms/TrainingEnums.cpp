@@ -64,6 +64,16 @@ StringRef stringifyInitScheme(InitScheme scheme) {
   llvm_unreachable("unknown init scheme");
 }
 
+StringRef stringifyDropoutMode(DropoutMode mode) {
+  switch (mode) {
+  case DropoutMode::Identity:
+    return "identity";
+  case DropoutMode::Train:
+    return "train";
+  }
+  llvm_unreachable("unknown dropout mode");
+}
+
 cl::ValuesClass algorithmValues() {
   return cl::values(
       clEnumValN(Algorithm::LgFgA, "lg-fg-a",
@@ -92,6 +102,13 @@ cl::ValuesClass scheduleValues() {
                  "linear warm-up, then cosine decay"),
       clEnumValN(Schedule::Staircase, "staircase",
                  "x0.1 at 50% and again at 80% of the steps"));
+}
+
+cl::ValuesClass dropoutModeValues() {
+  return cl::values(clEnumValN(DropoutMode::Identity, "identity",
+                               "no dropout, as in evaluation"),
+                    clEnumValN(DropoutMode::Train, "train",
+                               "a seeded random mask in every training step"));
 }
 
 cl::ValuesClass initSchemeValues(bool withNone) {

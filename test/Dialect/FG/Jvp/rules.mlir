@@ -100,3 +100,15 @@ func.func @forward(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
   %y = fg.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : tensor<1x1x4x4xf32> -> tensor<1x1x2x2xf32>
   return %y : tensor<1x1x2x2xf32>
 }
+
+// -----
+
+// Dropout is the identity outside a training step: so is its tangent.
+// CHECK-LABEL: func.func @forward_jvp(
+// CHECK-SAME: %[[X:.*]]: tensor<4xf32>, %[[DX:.*]]: tensor<4xf32>
+// CHECK: %[[D:.*]] = fg.dropout %[[X]]
+// CHECK: return %[[D]], %[[DX]]
+func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %d = fg.dropout %x {ratio = 0.5 : f64} : tensor<4xf32>
+  return %d : tensor<4xf32>
+}

@@ -43,3 +43,15 @@ func.func @forward(%x: tensor<3xf32> {fg.name = "x"}, %unused: tensor<2xf32> {fg
   %e = fg.exp %x : tensor<3xf32>
   return %e, %e : tensor<3xf32>, tensor<3xf32>
 }
+
+// -----
+
+// Dropout is the identity outside a training step: so is its cotangent.
+// CHECK-LABEL: func.func @forward_vjp(
+// CHECK-SAME: %[[X:arg[0-9]+]]: tensor<4xf32>, %[[U:arg[0-9]+]]: tensor<4xf32>
+// CHECK: %[[D:.*]] = fg.dropout %[[X]]
+// CHECK: return %[[D]], %[[U]]
+func.func @forward(%x: tensor<4xf32>) -> tensor<4xf32> {
+  %d = fg.dropout %x {ratio = 0.5 : f64} : tensor<4xf32>
+  return %d : tensor<4xf32>
+}

@@ -539,6 +539,26 @@ def FG_PerturbOp : FG_Op<"perturb", [SameOperandsAndResultType,
   let assemblyFormat = "$input attr-dict `:` type($result)";
 }
 
+def FG_DropoutOp : FG_Op<"dropout", [SameOperandsAndResultType,
+                                     DeclareOpInterfaceMethods<VjpOpInterface>]> {
+  let summary = "Dropout: the identity, or a random mask in a training step";
+  let description = [{
+    Returns its operand unchanged, and so do its derivatives: fgc evaluates
+    every network without dropout and, by default, trains it without (a
+    mask is noise on top of the forward gradient's own). The op keeps the
+    ONNX Dropout's `ratio` (the probability of dropping an element, in
+    [0, 1)) so that `fg-train-step{dropout=train}` can rewrite it in
+    `@train_step` into x * mask / (1 - ratio), with mask[i] = 1 where the
+    normal number of fg.random_normal (seed, step, a site of its own) is
+    below the (1 - ratio) quantile: a different mask at every step, the
+    same one in the primal and the tangent sweeps, replayable exactly.
+  }];
+  let arguments = (ins FG_FloatTensor:$input, F64Attr:$ratio);
+  let results = (outs FG_FloatTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def FG_OneHotOp : FG_Op<"one_hot"> {
   let summary = "One-hot rows of class indices";
   let description = [{

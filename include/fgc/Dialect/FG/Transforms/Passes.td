@@ -264,6 +264,12 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
     examples); its running statistics are not trained but returned updated
     (momentum * running + (1 - momentum) * batch). @eval_step uses them.
 
+    Dropout: fg.dropout is the identity in both steps unless
+    `dropout=train`; then each one in @train_step becomes
+    x * mask / (1 - ratio) with a Bernoulli(1 - ratio) mask drawn from
+    fg.random_normal (seed, step, a site of its own), shared by the primal
+    and tangent sweeps and by the pullbacks.
+
     `tangents=K` averages K estimates from one stacked forward sweep (a
     leading [K] dimension on every tangent). With `explicit-tangents` the
     directions are arguments named `<site>.tangent` instead of drawn
@@ -303,6 +309,10 @@ def FGTrainStep : Pass<"fg-train-step", "::mlir::ModuleOp"> {
            "Learning-rate multiplier of the local heads">,
     Option<"lastLayerLr", "last-layer-lr", "double", /*default=*/"1.0",
            "Learning-rate multiplier of the readout classifier">,
+    Option<"dropout", "dropout", "::fgc::fg::DropoutMode",
+           /*default=*/"::fgc::fg::DropoutMode::Identity",
+           "What @train_step does with fg.dropout: identity or train (a "
+           "seeded mask)", [{::fgc::fg::dropoutModeValues()}]>,
     Option<"schedule", "schedule", "::fgc::fg::Schedule",
            /*default=*/"::fgc::fg::Schedule::Linear",
            "Learning-rate schedule of @learning_rate: constant, linear, "

@@ -45,15 +45,25 @@ enum class InitScheme {
   Constant,
 };
 
+/// What a training step does with the network's dropout layers.
+enum class DropoutMode {
+  /// Nothing: the identity, as in evaluation (the default).
+  Identity,
+  /// A seeded random mask in @train_step.
+  Train,
+};
+
 llvm::StringRef stringifyAlgorithm(Algorithm algo);
 llvm::StringRef stringifyOptimizer(Optimizer optimizer);
 llvm::StringRef stringifySchedule(Schedule schedule);
 llvm::StringRef stringifyInitScheme(InitScheme scheme);
+llvm::StringRef stringifyDropoutMode(DropoutMode mode);
 
 /// The values of each enum for llvm::cl / pass options, with help texts.
 llvm::cl::ValuesClass algorithmValues();
 llvm::cl::ValuesClass optimizerValues();
 llvm::cl::ValuesClass scheduleValues();
+llvm::cl::ValuesClass dropoutModeValues();
 /// Kaiming, LeCun and constant (`withNone` adds "none": keep the model's).
 llvm::cl::ValuesClass initSchemeValues(bool withNone = false);
 

@@ -54,20 +54,6 @@ Value updateRunning(Emitter &e, double momentum, Value running, Value batch) {
                e.mul(e.reshape(batch, shapeOf(running)), 1.0 - momentum));
 }
 
-/// `op` replaced by `with` in a layer's op lists, and `from` by `to`.
-void replaceIn(LinearLayer &layer, Operation *op, ArrayRef<Operation *> with,
-               Value from, Value to) {
-  auto *it = llvm::find(layer.chain, op);
-  if (it != layer.chain.end()) {
-    size_t at = it - layer.chain.begin();
-    layer.chain.erase(it);
-    layer.chain.insert(layer.chain.begin() + at, with.begin(), with.end());
-  }
-  for (Value *v : {&layer.z, &layer.skip, &layer.output})
-    if (*v == from)
-      *v = to;
-}
-
 } // namespace
 
 void useBatchStatistics(StepState &s) {
@@ -99,11 +85,7 @@ void useBatchStatistics(StepState &s) {
     s.stateUpdates[mean] = updateRunning(e, momentum, bn.getMean(), stats.mean);
     s.stateUpdates[var] = updateRunning(e, momentum, bn.getVar(), stats.var);
     Value old = bn.getResult();
-    for (LinearLayer &layer : s.layers)
-      replaceIn(layer, bn, made, old, y);
-    replaceIn(s.readoutLayer, bn, made, old, y);
-    if (s.logits == old)
-      s.logits = y;
+    s.replaced(bn, made, old, y);
     old.replaceAllUsesWith(y);
     bn.erase();
   }

@@ -44,6 +44,33 @@ Value StepState::scoreOf(const Located &l) {
   return t ? e.mul(t, 1.0 / static_cast<double>(n)) : Value();
 }
 
+namespace {
+
+/// `op` replaced by `with` in a layer's op lists, and `from` by `to`.
+void replaceIn(LinearLayer &layer, Operation *op, ArrayRef<Operation *> with,
+               Value from, Value to) {
+  auto *it = llvm::find(layer.chain, op);
+  if (it != layer.chain.end()) {
+    size_t at = it - layer.chain.begin();
+    layer.chain.erase(it);
+    layer.chain.insert(layer.chain.begin() + at, with.begin(), with.end());
+  }
+  for (Value *v : {&layer.z, &layer.skip, &layer.output})
+    if (*v == from)
+      *v = to;
+}
+
+} // namespace
+
+void StepState::replaced(Operation *op, ArrayRef<Operation *> with, Value from,
+                         Value to) {
+  for (LinearLayer &layer : layers)
+    replaceIn(layer, op, with, from, to);
+  replaceIn(readoutLayer, op, with, from, to);
+  if (logits == from)
+    logits = to;
+}
+
 void StepState::addGrad(const std::string &name, Value g) {
   Value &slot = grads[name];
   slot = slot ? e.add(slot, g) : g;

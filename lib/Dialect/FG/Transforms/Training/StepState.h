@@ -54,6 +54,17 @@ struct Plan {
 struct StepState;
 void useBatchStatistics(StepState &s);
 
+/// The site ids of fg.random_normal streams, apart from each other: the
+/// activity-perturbation sites (one per layer) start at 0, then one per
+/// backbone parameter (weight perturbation), one per dropout.
+constexpr int64_t kWeightSiteBase = 1 << 20;
+constexpr int64_t kDropoutSiteBase = 2 << 20;
+
+/// Rewrites each fg.dropout of the clone, in `s.ops` and the layers: into
+/// x * mask / (1 - ratio) with a seeded mask under DropoutMode::Train, into
+/// its operand otherwise (Dropout.cpp).
+void applyDropout(StepState &s, DropoutMode mode);
+
 /// Assigns a role to every parameter @local_losses trains under `algo`.
 mlir::FailureOr<Plan> makePlan(mlir::ModuleOp module, mlir::func::FuncOp local,
                                Algorithm algo);
@@ -185,6 +196,10 @@ struct StepState {
   Located locate(mlir::Value from);
   /// The per-example tangent J of the loss `l` reaches (null if none).
   mlir::Value scoreOf(const Located &l);
+  /// Records in the layers and the logits that `op` (one result, `from`)
+  /// became the ops `with` (result `to`); the caller updates `ops`.
+  void replaced(mlir::Operation *op, llvm::ArrayRef<mlir::Operation *> with,
+                mlir::Value from, mlir::Value to);
   /// Adds `g` to the gradient of parameter `name`.
   void addGrad(const std::string &name, mlir::Value g);
   /// Pulls the cotangent `rootCot` of `root` back through `ops` to the

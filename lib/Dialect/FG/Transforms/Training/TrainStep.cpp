@@ -141,9 +141,10 @@ LogicalResult FGTrainStepPass::buildTrainStep(ModuleOp module,
   if (succeeded(readoutLayer) &&
       dialect->getReadoutAttrHelper().isAttrPresent(readoutLayer->op))
     s.readoutLayer = *readoutLayer;
-  // Batch normalisation with the batch's statistics, before anything looks
-  // at which loss a value reaches.
+  // Batch normalisation with the batch's statistics and dropout as it
+  // trains, before anything looks at which loss a value reaches.
   useBatchStatistics(s);
+  applyDropout(s, dropout);
 
   // Directions, at the start of the body.
   b.setInsertionPointToStart(body);

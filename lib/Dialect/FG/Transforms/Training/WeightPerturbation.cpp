@@ -19,10 +19,6 @@ namespace fgc::fg::training {
 
 namespace {
 
-/// The site ids of weight-perturbation directions (one per parameter), far
-/// from the activity-perturbation sites (one per layer).
-constexpr int64_t kWeightSiteBase = 1 << 20;
-
 /// For a parameter `param` read by `user`, the axis of `user`'s result that
 /// parameter axis `axis` indexes, or -1. A weight view (transpose) forwards
 /// the question to the linear op that reads it.
