@@ -176,6 +176,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     OpPassManager &fn = pm.nest<func::FuncOp>();
     fn.addPass(fg::createFGDecomposeLosses());
     fn.addPass(createConvertFGToLinalg());
+    fn.addPass(createApproximateMath());
     fn.addPass(createCanonicalizerPass());
     fn.addPass(createFuseElementwise());
     fn.addPass(createCanonicalizerPass());

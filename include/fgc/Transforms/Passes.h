@@ -3,6 +3,8 @@
 #ifndef FGC_TRANSFORMS_PASSES_H
 #define FGC_TRANSFORMS_PASSES_H
 
+#include "fgc/Transforms/Attributes.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -23,6 +23,30 @@ def FuseElementwise : Pass<"fgc-fuse-elementwise", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def ApproximateMath : Pass<"fgc-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Polynomial approximations of the math ops marked fgc.approximate";
+  let description = [{
+    Rewrites each `math` op that carries the unit attribute
+    `fgc.approximate` (and only those) into MLIR's polynomial approximation
+    of it: `arith` operations only, a few ulp from libm. A loop whose body
+    calls libm cannot be vectorised; these can. The normal-number generator
+    (fg.random_normal's Box-Muller `log` and `cos`) marks its ops: it runs
+    over every element of every perturbed activation at every step, and
+    the directions need the distribution, not libm's last bits. Because the
+    rewrite happens on linalg, before any target lowering, the numbers are
+    the same on every target. Other math ops (the model's own) keep libm.
+
+    ```mlir
+    %l = math.log %u {fgc.approximate} : f32
+    // becomes arith ops on the bits of %u: exponent extraction, a
+    // polynomial in the mantissa, no call
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def EmitCInterface : Pass<"fgc-emit-c-interface", "::mlir::ModuleOp"> {
   let summary = "Give every public function definition a C interface";
   let description = [{

@@ -10,6 +10,7 @@
 #include "PatternUtils.h"
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Transforms/Attributes.h"
 
 #include "mlir/Transforms/DialectConversion.h"
 
@@ -109,7 +110,8 @@ struct ArgMaxLowering : OpConversionPattern<fg::ArgMaxOp> {
 /// Philox-4x32-10 on (counter, key) in the generic's body, then
 /// Box-Muller on the first two outputs. Matches support::philox4x32 and
 /// support::randomNormal in fgc/Support/Philox.h bit for bit on the
-/// integer part.
+/// integer part; log and cos are polynomial approximations, a few ulp
+/// from libm's.
 struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -193,14 +195,21 @@ struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
                                          scalar(b, l, f32, 1.0 / 16777216.0));
           };
           Value u1 = unit(c[0], true), u2 = unit(c[1], false);
+          // log and cos as polynomials (fgc-approximate-math), so that the
+          // loop has no libm call and vectorises.
+          auto approximate = [&](Operation *op) -> Value {
+            op->setAttr(fgc::kApproximateAttr, b.getUnitAttr());
+            return op->getResult(0);
+          };
           Value r = math::SqrtOp::create(
               b, l,
-              arith::MulFOp::create(b, l, scalar(b, l, f32, -2.0),
-                                    math::LogOp::create(b, l, u1)));
+              arith::MulFOp::create(
+                  b, l, scalar(b, l, f32, -2.0),
+                  approximate(math::LogOp::create(b, l, u1))));
           Value angle = arith::MulFOp::create(
               b, l, scalar(b, l, f32, 6.283185307179586), u2);
-          Value z =
-              arith::MulFOp::create(b, l, r, math::CosOp::create(b, l, angle));
+          Value z = arith::MulFOp::create(
+              b, l, r, approximate(math::CosOp::create(b, l, angle)));
           if (elt != f32)
             z = arith::ExtFOp::create(b, l, elt, z);
           linalg::YieldOp::create(b, l, z);
