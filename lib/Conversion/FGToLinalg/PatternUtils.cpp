@@ -102,7 +102,15 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
         Value x = args[0];
         if (accType != elt)
           x = arith::ExtFOp::create(nb, nloc, accType, x);
-        linalg::YieldOp::create(nb, nloc, combine(nb, nloc, args[1], x));
+        Value combined = combine(nb, nloc, args[1], x);
+        // The order of a float reduction is free (the sums accumulate in
+        // f64): `reassoc` lets LLVM keep several partial results in vector
+        // lanes instead of one scalar chain.
+        if (auto fm = combined.getDefiningOp<arith::ArithFastMathInterface>())
+          fm->setAttr(fm.getFastMathAttrName(),
+                      arith::FastMathFlagsAttr::get(
+                          nb.getContext(), arith::FastMathFlags::reassoc));
+        linalg::YieldOp::create(nb, nloc, combined);
       });
   Value result = generic.getResult(0);
   if (accType == elt)

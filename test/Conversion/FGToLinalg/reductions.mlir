@@ -1,14 +1,15 @@
 // RUN: fgc-opt %s -convert-fg-to-linalg -split-input-file | FileCheck %s
 
 // Float sums accumulate in f64, then round back; the mean divides by the
-// reduced count; keepdims restores the axes with expand_shape.
+// reduced count; keepdims restores the axes with expand_shape. The sum's
+// order is free (reassoc), so that LLVM can vectorise it.
 // CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
 // CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2) -> (d0)>
 // CHECK-LABEL: func.func @reduce_mean
 // CHECK: %[[ZERO:.*]] = linalg.fill ins(%{{.*}} : f64) outs(%{{.*}} : tensor<2xf64>)
 // CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]], iterator_types = ["parallel", "reduction", "reduction"]} ins(%arg0 : tensor<2x3x4xf32>) outs(%[[ZERO]] : tensor<2xf64>)
 // CHECK: arith.extf
-// CHECK: arith.addf %{{.*}}, %{{.*}} : f64
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc> : f64
 // CHECK: arith.truncf
 // CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1, 2]] output_shape [2, 1, 1]
 // CHECK: arith.constant 1.200000e+01 : f32
@@ -24,7 +25,7 @@ func.func @reduce_mean(%a: tensor<2x3x4xf32>) -> tensor<2x1x1xf32> {
 // CHECK-LABEL: func.func @reduce_max
 // CHECK: arith.constant 0xFF800000 : f32
 // CHECK: linalg.generic {{.*}}iterator_types = ["reduction", "parallel"]
-// CHECK: arith.maximumf
+// CHECK: arith.maximumf {{.*}} fastmath<reassoc>
 // CHECK-NOT: arith.extf
 func.func @reduce_max(%a: tensor<2x3xf32>) -> tensor<3xf32> {
   %0 = fg.reduce_max %a {axes = array<i64: 0>, keepdims = false} : tensor<2x3xf32> -> tensor<3xf32>
