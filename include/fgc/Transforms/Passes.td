@@ -47,6 +47,30 @@ def ApproximateMath : Pass<"fgc-approximate-math", "::mlir::func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def OutlineLoops : Pass<"fgc-outline-loops", "::mlir::ModuleOp"> {
+  let summary = "Move each top-level loop nest of a large function into a function of its own";
+  let description = [{
+    A training step lowered to loops is one function with hundreds of loop
+    nests one after the other (LocalMixer M/8/16: about 700). LLVM's
+    analyses of such a function (scalar evolution's guard search up the
+    chain of predecessors, dominator-tree updates) grow faster than its
+    size: compiling it took 45 s of the 47 s of `fgc compile`. Each
+    top-level `scf.for` of a public function with at least `min-loops` of
+    them becomes a private function `<name>_loop<N>` (marked noinline, or
+    LLVM would inline a function called once right back), called where the
+    loop was. The constants the loop reads are copied into it, so bounds,
+    strides and coefficients stay constant; the buffers it reads and writes
+    become arguments. The work per call is a whole loop nest, so the calls
+    cost nothing measurable.
+  }];
+  let options = [
+    Option<"minLoops", "min-loops", "int64_t", /*default=*/"32",
+           "Outline the loops of functions with at least this many top-level loops">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def EmitCInterface : Pass<"fgc-emit-c-interface", "::mlir::ModuleOp"> {
   let summary = "Give every public function definition a C interface";
   let description = [{

@@ -12,6 +12,7 @@
 #include "fgc/Conversion/Passes.h"
 #include "fgc/Dialect/FG/IR/FGDialect.h"
 #include "fgc/Support/Diagnostics.h"
+#include "fgc/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -174,6 +175,8 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertLinalgToBlas());
   bufferization::buildBufferDeallocationPipeline(pm);
   pm.addPass(createConvertLinalgToLoopsPass());
+  // LLVM compiles many small functions much faster than one huge one.
+  pm.addPass(createOutlineLoops());
   // Checks on the loops' loads and stores and on the views they index,
   // before the views are expanded into pointer arithmetic.
   if (options.runtimeChecks)

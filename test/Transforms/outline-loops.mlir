@@ -1,0 +1,64 @@
+// RUN: fgc-opt %s -fgc-outline-loops="min-loops=2" | FileCheck %s
+// RUN: fgc-opt %s -fgc-outline-loops | FileCheck %s --check-prefix=DEFAULT
+
+// Each top-level loop of a public function with at least min-loops of them
+// moves into a private noinline function; the constants it reads are
+// copied in (constant bounds and coefficients), the buffers become
+// arguments. A loop with results and the loops of private functions stay.
+// CHECK-LABEL: func.func private @step_loop0(
+// CHECK-SAME: %{{.*}}: memref<8xf32>, %{{.*}}: memref<8xf32>) attributes {passthrough = ["noinline"]}
+// CHECK-DAG: arith.constant 0 : index
+// CHECK-DAG: arith.constant 8 : index
+// CHECK-DAG: arith.constant 2.000000e+00 : f32
+// CHECK: scf.for
+// CHECK: arith.mulf
+// CHECK-LABEL: func.func private @step_loop1(
+// CHECK-SAME: memref<8xf32>) attributes {passthrough = ["noinline"]}
+// CHECK: arith.addf
+// CHECK-LABEL: func.func @step(
+// CHECK-SAME: %[[A:.*]]: memref<8xf32>, %[[B:.*]]: memref<8xf32>
+// CHECK: call @step_loop0(%[[A]], %[[B]]) : (memref<8xf32>, memref<8xf32>) -> ()
+// CHECK: call @step_loop1(%[[B]]) : (memref<8xf32>) -> ()
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: return
+// CHECK-LABEL: func.func private @helper(
+// CHECK: scf.for
+// CHECK: scf.for
+// DEFAULT-NOT: call @step_loop
+func.func @step(%a: memref<8xf32>, %b: memref<8xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %two = arith.constant 2.0 : f32
+  %zero = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c8 step %c1 {
+    %x = memref.load %a[%i] : memref<8xf32>
+    %y = arith.mulf %x, %two : f32
+    memref.store %y, %b[%i] : memref<8xf32>
+  }
+  scf.for %i = %c0 to %c8 step %c1 {
+    %x = memref.load %b[%i] : memref<8xf32>
+    %y = arith.addf %x, %two : f32
+    memref.store %y, %b[%i] : memref<8xf32>
+  }
+  %s = scf.for %i = %c0 to %c8 step %c1 iter_args(%acc = %zero) -> f32 {
+    %x = memref.load %b[%i] : memref<8xf32>
+    %n = arith.addf %acc, %x : f32
+    scf.yield %n : f32
+  }
+  return %s : f32
+}
+
+func.func private @helper(%a: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %two = arith.constant 2.0 : f32
+  scf.for %i = %c0 to %c8 step %c1 {
+    memref.store %two, %a[%i] : memref<8xf32>
+  }
+  scf.for %i = %c0 to %c8 step %c1 {
+    memref.store %two, %a[%i] : memref<8xf32>
+  }
+  return
+}
