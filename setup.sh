@@ -25,6 +25,8 @@ PACKAGES=(
   python3-torchvision
   # ONNX backend conformance data (node tests etc.) used by the import sweep.
   libonnx-testdata
+  # bench/cpu_steps.py: peak RSS of whole processes; perf for profiles.
+  time linux-perf
 )
 
 missing=()
