@@ -353,7 +353,7 @@ def main():
             "(the 2-thread figures suffer most)")
     with tempfile.TemporaryDirectory() as tmp:
         log("FMA peak ...")
-        res["peak"] = peak = fma_peak(tmp, args.quick)
+        res["peak"] = fma_peak(tmp, args.quick)
         for m in models:
             label, kind, _, _ = MODELS[m]
             steps, reps = args.steps_of[m], args.reps_of[m]

@@ -5,6 +5,7 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Endian.h"
+#include "llvm/Support/Format.h"
 
 using namespace mlir;
 using namespace fgc;
@@ -163,6 +164,12 @@ Location NodeContext::locationFor(MLIRContext *ctx,
   if (name.empty())
     name = node.op_type() + (node.output_size() ? ":" + node.output(0) : "");
   return NameLoc::get(StringAttr::get(ctx, name));
+}
+
+std::string onnximport::formatNumber(double v) {
+  std::string s;
+  llvm::raw_string_ostream(s) << llvm::format("%g", v);
+  return s;
 }
 
 std::string NodeContext::describe(const onnx::NodeProto &node) {

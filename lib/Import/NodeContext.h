@@ -59,6 +59,9 @@ mlir::Type convertElementType(mlir::MLIRContext *ctx, int32_t onnxType);
 /// The ONNX name of an element type, for messages.
 std::string elementTypeName(int32_t onnxType);
 
+/// A number as messages print it (printf's %g: "0.5", "1", "1e+06").
+std::string formatNumber(double v);
+
 class NodeContext {
 public:
   NodeContext(mlir::OpBuilder &builder, const onnx::NodeProto &node,

@@ -11,8 +11,6 @@
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
 
-#include "llvm/Support/Format.h"
-
 #include <cmath>
 
 using namespace mlir;
@@ -36,12 +34,6 @@ DenseElementsAttr elements(RankedTensorType type, ArrayRef<double> values) {
   return DenseElementsAttr::get(type, attrs);
 }
 
-std::string number(double v) {
-  std::string s;
-  llvm::raw_string_ostream(s) << llvm::format("%g", v);
-  return s;
-}
-
 } // namespace
 
 LogicalResult onnximport::convertRange(NodeContext &nc) {
@@ -56,11 +48,11 @@ LogicalResult onnximport::convertRange(NodeContext &nc) {
     return nc.fail("input 'delta' is zero");
   double count = std::ceil((limit - start) / delta);
   if (!(count >= 1))
-    return nc.fail("the range from " + number(start) + " to " + number(limit) +
-                   " by " + number(delta) +
+    return nc.fail("the range from " + formatNumber(start) + " to " +
+                   formatNumber(limit) + " by " + formatNumber(delta) +
                    " is empty; fgc's tensors have no zero-sized dimensions");
   if (count > double(1 << 30))
-    return nc.fail("the range has " + number(count) +
+    return nc.fail("the range has " + formatNumber(count) +
                    " elements, more than 2^30");
   int64_t n = static_cast<int64_t>(count);
   SmallVector<double> values;

@@ -14,8 +14,6 @@
 
 #include "fgc/Dialect/FG/IR/FGBuilders.h"
 
-#include <sstream>
-
 using namespace mlir;
 using namespace fgc;
 using namespace fgc::onnximport;
@@ -136,11 +134,8 @@ LogicalResult convertDropout(NodeContext &nc) {
     TRY(r, nc.constantScalar(1, "ratio"));
     ratio = r;
   }
-  if (!(ratio >= 0.0 && ratio < 1.0)) {
-    std::ostringstream os;
-    os << ratio;
-    return nc.fail("ratio must be in [0, 1), got " + os.str());
-  }
+  if (!(ratio >= 0.0 && ratio < 1.0))
+    return nc.fail("ratio must be in [0, 1), got " + formatNumber(ratio));
   if (nc.hasInput(2)) {
     TRY(training, nc.constantInts(2, "training_mode"));
     if (training.size() != 1)

@@ -70,15 +70,10 @@ void useBatchStatistics(StepState &s) {
     OpBuilder::InsertionGuard guard(s.b);
     s.b.setInsertionPoint(bn);
     Emitter e{s.b, bn.getLoc()};
-    Operation *before = bn->getPrevNode();
     Statistics stats;
-    Value y = normaliseWithBatch(e, bn, stats);
-    // The new ops, in program order: those between `before` and `bn`.
-    SmallVector<Operation *> made;
-    for (Operation *o = before ? before->getNextNode()
-                               : &bn->getBlock()->front();
-         o != bn.getOperation(); o = o->getNextNode())
-      made.push_back(o);
+    Value y;
+    SmallVector<Operation *> made =
+        s.madeBefore(bn, [&] { y = normaliseWithBatch(e, bn, stats); });
     llvm::append_range(ops, made);
     // The running statistics' updates are not part of the normalised value.
     double momentum = bn.getMomentum().convertToDouble();

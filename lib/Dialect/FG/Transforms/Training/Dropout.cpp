@@ -1,5 +1,4 @@
-//===- Dropout.cpp - Dropout as it trains
-//----------------------------------===//
+//===- Dropout.cpp - Dropout as it trains ---------------------------------===//
 //
 // fg.dropout is the identity wherever fgc evaluates a network. In
 // @train_step, with dropout=train, each one drops: x * mask / (1 - ratio),
@@ -65,12 +64,7 @@ void applyDropout(StepState &s, DropoutMode mode) {
     if (mode == DropoutMode::Train) {
       OpBuilder::InsertionGuard guard(s.b);
       s.b.setInsertionPoint(dropout);
-      Operation *before = dropout->getPrevNode();
-      y = drop(s, dropout, site++);
-      for (Operation *o = before ? before->getNextNode()
-                                 : &dropout->getBlock()->front();
-           o != op; o = o->getNextNode())
-        made.push_back(o);
+      made = s.madeBefore(dropout, [&] { y = drop(s, dropout, site++); });
       llvm::append_range(ops, made);
     }
     s.replaced(dropout, made, old, y);

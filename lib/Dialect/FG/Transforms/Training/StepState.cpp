@@ -62,6 +62,17 @@ void replaceIn(LinearLayer &layer, Operation *op, ArrayRef<Operation *> with,
 
 } // namespace
 
+SmallVector<Operation *> StepState::madeBefore(Operation *op,
+                                               function_ref<void()> build) {
+  Operation *before = op->getPrevNode();
+  build();
+  SmallVector<Operation *> made;
+  for (Operation *o = before ? before->getNextNode() : &op->getBlock()->front();
+       o != op; o = o->getNextNode())
+    made.push_back(o);
+  return made;
+}
+
 void StepState::replaced(Operation *op, ArrayRef<Operation *> with, Value from,
                          Value to) {
   for (LinearLayer &layer : layers)

@@ -196,6 +196,10 @@ struct StepState {
   Located locate(mlir::Value from);
   /// The per-example tangent J of the loss `l` reaches (null if none).
   mlir::Value scoreOf(const Located &l);
+  /// Runs `build`, which inserts ops right before `op`, and returns the ops
+  /// it made there, in program order.
+  mlir::SmallVector<mlir::Operation *>
+  madeBefore(mlir::Operation *op, llvm::function_ref<void()> build);
   /// Records in the layers and the logits that `op` (one result, `from`)
   /// became the ops `with` (result `to`); the caller updates `ops`.
   void replaced(mlir::Operation *op, llvm::ArrayRef<mlir::Operation *> with,
