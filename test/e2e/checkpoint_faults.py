@@ -183,9 +183,30 @@ def main():
              lambda ls: [l for i, l in enumerate(ls)
                          if i != next(j for j, k in enumerate(ls)
                                       if k.startswith("tensor "))], ""),
+            ("record with a negative peak RSS",
+             lambda ls: [re.sub(r"^(record 1(?: \S+){7}) \S+", r"\1 -0x1p+0", l)
+                         for l in ls], "record"),
+            ("format-4 record in a format-3 file",
+             lambda ls: ["fgc-checkpoint 3"] + ls[1:], "record"),
         ]
         for what, fn, expect in edits:
             rejected(what, edit_header(good, fn), expect)
+
+        # The format before records kept the peak RSS still resumes; its
+        # epochs report none.
+        def as_format3(ls):
+            return ["fgc-checkpoint 3"] + [
+                re.sub(r"^(record 1(?: \S+){7}) \S+", r"\1", l) for l in ls[1:]]
+        metrics3 = os.path.join(tmp, "m3.jsonl")
+        open(ck_file, "wb").write(edit_header(good, as_format3))
+        # To the end of epoch 2, when the metrics are written.
+        p = run(resume[:-2] + ["--max-steps", str(steps_per_epoch - 7),
+                               "--metrics", metrics3])
+        rss = [json.loads(l)["peak_rss_mb"] for l in open(metrics3)] \
+            if os.path.exists(metrics3) else []
+        check(p.returncode == 0 and len(rss) == 2 and rss[0] is None and rss[1] > 0,
+              f"a format-3 checkpoint resumes; its epoch has no peak RSS, the next "
+              f"one has ({p.stderr.strip()[:160]}, {rss})")
         open(ck_file, "wb").write(good)
         p = run(resume)
         check(p.returncode == 0, f"the good checkpoint still resumes ({p.stderr.strip()})")
@@ -240,7 +261,7 @@ def main():
             if not os.path.exists(path):
                 return []
             return [{k: v for k, v in json.loads(l).items()
-                     if k not in ("seconds", "examples_per_second")}
+                     if k not in ("seconds", "examples_per_second", "peak_rss_mb")}
                     for l in open(path)]
 
         def read(path):

@@ -87,8 +87,15 @@ def main():
         rows = [json.loads(l) for l in open(metrics)] if os.path.exists(metrics) else []
         check(len(rows) == 3 and all(k in rows[0] for k in
               ["epoch", "train_loss", "train_error", "test_error",
-               "examples_per_second", "seconds"]), "metrics: one JSON object per epoch")
+               "examples_per_second", "seconds", "peak_rss_mb"]),
+              "metrics: one JSON object per epoch")
         if rows:
+            # The kernel's high-water mark: at least the trainer's code and
+            # libraries, never falling.
+            check(all(r["peak_rss_mb"] > 5 for r in rows) and
+                  rows[0]["peak_rss_mb"] <= rows[-1]["peak_rss_mb"],
+                  f"metrics: peak RSS per epoch, growing "
+                  f"{[r['peak_rss_mb'] for r in rows]}")
             check(rows[-1]["test_error"] < 0.2,
                   f"M/1/16 learns: test error {rows[-1]['test_error']:.3f} after 3 "
                   f"epochs (chance 0.9)")

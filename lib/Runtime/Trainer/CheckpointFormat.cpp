@@ -2,7 +2,7 @@
 //
 // A checkpoint is text, raw bytes, then a checksum:
 //
-//   fgc-checkpoint 3
+//   fgc-checkpoint 4
 //   fingerprint <FNV-1a of the model description's text>
 //   epoch <epochs done>
 //   step <steps done in the current epoch>
@@ -12,8 +12,10 @@
 //   correct <the current epoch's correct count>       floats (%a), exact
 //   sum <loss> <the current epoch's sum of it>        one per loss
 //   record <epoch> <train loss> <train error> <test loss> <test error>
-//          <examples/s> <seconds> <lr> [<label> <block loss>]...
-//                                  one per epoch done, in order
+//          <examples/s> <seconds> <lr> <peak RSS bytes>
+//          [<label> <block loss>]...
+//                                  one per epoch done, in order (format 3,
+//                                  also read: no peak RSS)
 //   tensor <name> <bytes>          one per parameter and optimizer state,
 //   data                           in name order
 //   <the tensors' bytes back to back>
@@ -42,7 +44,9 @@ namespace fgc::trainer {
 
 namespace {
 
-constexpr const char *kMagic = "fgc-checkpoint 3\n";
+constexpr const char *kMagic = "fgc-checkpoint 4\n";
+/// The format before records kept the peak resident memory: still read.
+constexpr const char *kMagic3 = "fgc-checkpoint 3\n";
 /// "crc32 " + 8 hex digits + "\n".
 constexpr size_t kTrailerSize = 15;
 
@@ -115,25 +119,33 @@ static std::vector<std::string> splitWords(const std::string &s) {
 std::string formatRecord(const EpochRecord &r) {
   std::string line = "record " + std::to_string(r.epoch);
   for (double v : {r.trainLoss, r.trainError, r.testLoss, r.testError,
-                   r.examplesPerSecond, r.seconds, r.lr})
+                   r.examplesPerSecond, r.seconds, r.lr, r.peakRssBytes})
     line += " " + formatDouble(v);
   for (auto &[label, v] : r.blockLosses)
     line += " " + label + " " + formatDouble(v);
   return line + "\n";
 }
 
-bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r) {
+bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r,
+                 bool withPeakRss) {
   std::vector<std::string> w = splitWords(value);
-  if (w.size() < 8 || w.size() % 2 != 0 || w[0] != std::to_string(epoch))
+  const size_t fixed = withPeakRss ? 8 : 7;
+  if (w.size() < fixed + 1 || (w.size() - fixed - 1) % 2 != 0 ||
+      w[0] != std::to_string(epoch))
     return false;
   r.epoch = epoch;
   double *fields[] = {&r.trainLoss, &r.trainError,        &r.testLoss,
                       &r.testError, &r.examplesPerSecond, &r.seconds,
-                      &r.lr};
-  for (int i = 0; i < 7; ++i)
-    if (!parseDouble(w[i + 1], *fields[i], /*finite=*/i != 2 && i != 3))
+                      &r.lr,        &r.peakRssBytes};
+  // The test figures are NaN in epochs not evaluated, the peak RSS in
+  // records that came from a format-3 checkpoint.
+  for (size_t i = 0; i < fixed; ++i)
+    if (!parseDouble(w[i + 1], *fields[i],
+                     /*finite=*/i != 2 && i != 3 && i != 7))
       return false;
-  for (size_t i = 8; i < w.size(); i += 2) {
+  if (withPeakRss && (std::isinf(r.peakRssBytes) || r.peakRssBytes < 0))
+    return false;
+  for (size_t i = fixed + 1; i < w.size(); i += 2) {
     double v;
     if (w[i].empty() || !parseDouble(w[i + 1], v))
       return false;
@@ -173,10 +185,12 @@ bool parseCheckpoint(const std::string &bytes, uint64_t print,
   };
   if (bytes.compare(0, 15, "fgc-checkpoint ") != 0)
     return bad("not an fgc checkpoint (or damaged)");
-  if (bytes.compare(0, std::strlen(kMagic), kMagic) != 0)
+  // Both magics have the same length.
+  const bool format3 = bytes.compare(0, std::strlen(kMagic3), kMagic3) == 0;
+  if (!format3 && bytes.compare(0, std::strlen(kMagic), kMagic) != 0)
     return bad("checkpoint format '" +
                bytes.substr(15, bytes.find('\n') - 15).substr(0, 20) +
-               "' is not this trainer's (3)");
+               "' is not this trainer's (4, or 3)");
   // The checksum first: nothing of a damaged file is believed.
   if (bytes.size() < kTrailerSize + std::strlen(kMagic))
     return bad("truncated");
@@ -246,7 +260,7 @@ bool parseCheckpoint(const std::string &bytes, uint64_t print,
     }
     if (key == "record") {
       EpochRecord r;
-      if (!parseRecord(value, int64_t(history.size()) + 1, r))
+      if (!parseRecord(value, int64_t(history.size()) + 1, r, !format3))
         return bad("record line '" + text.substr(0, 80) +
                    "' is not a well-formed record of epoch " +
                    std::to_string(history.size() + 1));

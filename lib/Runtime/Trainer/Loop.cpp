@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +33,14 @@ namespace {
 
 volatile std::sig_atomic_t stopSignal = 0;
 void onSignal(int sig) { stopSignal = sig; }
+
+/// The kernel's high-water mark of this process's resident memory.
+double peakResidentBytes() {
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) != 0)
+    return NAN;
+  return 1024.0 * static_cast<double>(usage.ru_maxrss); // kB on Linux
+}
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
@@ -327,6 +336,7 @@ bool Session::endEpoch(double seconds) {
   r.seconds = seconds;
   r.examplesPerSecond = n * batch / std::max(seconds, 1e-9);
   r.lr = *lr.data<float>();
+  r.peakRssBytes = peakResidentBytes();
   r.trainError = 1 - state.correct / double(n * batch);
   auto readout = state.sums.find(rt::abi::kReadoutLoss);
   r.trainLoss = (readout == state.sums.end() ? 0 : readout->second) / n;

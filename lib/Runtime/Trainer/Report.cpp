@@ -137,8 +137,10 @@ void printEpoch(const EpochRecord &r, int64_t epochs, bool tty) {
   if (!std::isnan(r.testError))
     std::printf(", test error %.2f%%", 100 * r.testError);
   // On a terminal, blanks rub out the rest of the progress bar.
-  std::printf(", %.0f examples/s, %.1f s%s\n", r.examplesPerSecond, r.seconds,
-              tty ? "                " : "");
+  std::printf(", %.0f examples/s, %.1f s", r.examplesPerSecond, r.seconds);
+  if (!std::isnan(r.peakRssBytes))
+    std::printf(", peak RSS %.0f MB", r.peakRssBytes / (1 << 20));
+  std::printf("%s\n", tty ? "                " : "");
   std::fflush(stdout);
 }
 
@@ -152,11 +154,14 @@ bool writeMetrics(const std::string &path,
         "{\"epoch\": %lld, \"train_loss\": %.6g, \"train_error\": "
         "%.6g, \"test_error\": %s, \"test_loss\": %s, "
         "\"examples_per_second\": %.6g, \"seconds\": %.6g, "
-        "\"lr\": %.6g",
+        "\"lr\": %.6g, \"peak_rss_mb\": %s",
         (long long)r.epoch, r.trainLoss, r.trainError,
         std::isnan(r.testError) ? "null" : std::to_string(r.testError).c_str(),
         std::isnan(r.testLoss) ? "null" : std::to_string(r.testLoss).c_str(),
-        r.examplesPerSecond, r.seconds, r.lr);
+        r.examplesPerSecond, r.seconds, r.lr,
+        std::isnan(r.peakRssBytes)
+            ? "null"
+            : std::to_string(r.peakRssBytes / (1 << 20)).c_str());
     all += buf;
     for (auto &[name, v] : r.blockLosses)
       all += ", \"loss_" + name + "\": " + std::to_string(v);

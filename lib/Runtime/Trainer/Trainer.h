@@ -28,6 +28,7 @@
 #include "fgc/Runtime/Data.h"
 #include "fgc/Runtime/TrainerABI.h"
 
+#include <cmath>
 #include <map>
 #include <string>
 #include <utility>
@@ -98,6 +99,10 @@ struct EpochRecord {
   int64_t epoch;
   double trainLoss, trainError, testLoss, testError, examplesPerSecond, seconds,
       lr;
+  /// The process's peak resident memory by the end of the epoch (the
+  /// kernel's high-water mark, getrusage); NaN in records read from a
+  /// format-3 checkpoint, which did not keep it.
+  double peakRssBytes = NAN;
   std::vector<std::pair<std::string, double>> blockLosses;
 };
 
@@ -164,8 +169,10 @@ bool parseDouble(const std::string &s, double &out, bool finite = true);
 /// metrics rewritten after a resume are those of an uninterrupted run.
 std::string formatRecord(const EpochRecord &r);
 /// The value of a "record" line, which must be epoch `epoch`'s; test
-/// figures may be NaN (not evaluated that epoch), no other field.
-bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r);
+/// figures may be NaN (not evaluated that epoch), no other field. Format 3
+/// records lack the peak resident memory (`withPeakRss` false).
+bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r,
+                 bool withPeakRss = true);
 
 //===--- Report.cpp: progress, metrics, summary, plot ---------------------===//
 

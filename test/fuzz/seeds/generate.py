@@ -89,11 +89,11 @@ seeds['description/tiny'] = description
 
 
 
-def checkpoint(epoch, step, with_crc):
+def checkpoint(epoch, step, with_crc, version=4):
     """A checkpoint of CheckpointFuzzer.cpp's model: fingerprint 1234567, 5
     steps an epoch, tensors b f32[3], w f32[2x3], w.momentum f32[2x3], sums
-    loss.block0 and loss.readout."""
-    text = 'fgc-checkpoint 3\nfingerprint 1234567\n'
+    loss.block0 and loss.readout. Format 3's records lack the peak RSS."""
+    text = 'fgc-checkpoint %d\nfingerprint 1234567\n' % version
     text += 'epoch %d\nstep %d\nglobal %d\nseed 7\n' % (epoch, step,
                                                          epoch * 5 + step)
     text += 'seconds %s\ncorrect %s\n' % ((1.5).hex(), (3.0).hex())
@@ -101,7 +101,7 @@ def checkpoint(epoch, step, with_crc):
                                                            (2.5).hex())
     for e in range(1, epoch + 1):
         fields = [2.3, 0.9, float('nan') if e == 1 else 2.1, 0.8, 1000.0,
-                  1.25, 0.01]
+                  1.25, 0.01] + ([] if version == 3 else [123456789.0])
         text += 'record %d %s block0 %s\n' % (
             e, ' '.join(v.hex() for v in fields), (0.5).hex())
     tensors = [('b', 3), ('w', 6), ('w.momentum', 6)]
@@ -115,9 +115,11 @@ def checkpoint(epoch, step, with_crc):
     return bytes([0]) + body + b'crc32 %08x\n' % zlib.crc32(body)
 
 
-seeds['checkpoint/start'] = checkpoint(0, 0, True)
-seeds['checkpoint/epoch2-step3'] = checkpoint(2, 3, True)
-seeds['checkpoint/epoch1-step4-nocrc'] = checkpoint(1, 4, False)
+seeds['checkpoint/start'] = checkpoint(0, 0, True, 3)
+seeds['checkpoint/epoch2-step3'] = checkpoint(2, 3, True, 3)
+seeds['checkpoint/epoch1-step4-nocrc'] = checkpoint(1, 4, False, 3)
+seeds['checkpoint/v4-epoch2-step3'] = checkpoint(2, 3, True)
+seeds['checkpoint/v4-epoch1-step4-nocrc'] = checkpoint(1, 4, False)
 
 for name, data in seeds.items():
     os.makedirs(os.path.dirname(os.path.join(here, name)), exist_ok=True)
