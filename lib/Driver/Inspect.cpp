@@ -1,7 +1,9 @@
 //===- Inspect.cpp - fgc inspect ------------------------------------------===//
 //
 // Prints the partition analysis of a model (Partition.h): its local-loss
-// blocks, perturbation points, heads and parameter counts, as text or JSON.
+// blocks, perturbation points, heads and parameter counts, and the
+// activation memory the pipeline plans for one training step, as text or
+// JSON.
 //
 //===----------------------------------------------------------------------===//
 
@@ -11,6 +13,7 @@
 #include "fgc/Dialect/FG/IR/FGOps.h"
 #include "fgc/Runtime/TrainerABI.h"
 #include "fgc/Support/Diagnostics.h"
+#include "fgc/Transforms/LiveMemory.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -43,6 +46,33 @@ std::string typeString(Type t) {
   auto rt = cast<RankedTensorType>(t);
   llvm::interleave(rt.getShape(), os, "x");
   return s;
+}
+
+/// The activation memory of one training step as the pipeline plans it:
+/// @train_step built and lowered to linalg on tensors, in the order
+/// fgc-schedule-for-memory gave it, before bufferization.
+FailureOr<LiveMemory> planStepMemory(ModuleOp module,
+                                     const PipelineOptions &options,
+                                     std::string &why) {
+  OwningOpRef<ModuleOp> copy = module.clone();
+  if (failed(runPipeline(*copy, options, Phase::Local, Phase::Linalg, why)))
+    return failure();
+  auto step = copy->lookupSymbol<func::FuncOp>(rt::abi::kTrainStep);
+  if (!step || step.isExternal()) {
+    why = "no @train_step was built";
+    return failure();
+  }
+  return estimateLiveMemory(step.getBody().front());
+}
+
+std::string humanBytes(int64_t bytes) {
+  if (bytes < 1024)
+    return std::to_string(bytes) + " bytes";
+  if (bytes < (int64_t(1) << 20))
+    return llvm::formatv("{0:f1} KiB", bytes / 1024.0).str();
+  if (bytes < (int64_t(1) << 30))
+    return llvm::formatv("{0:f1} MiB", bytes / double(1 << 20)).str();
+  return llvm::formatv("{0:f2} GiB", bytes / double(1 << 30)).str();
 }
 
 } // namespace
@@ -159,6 +189,16 @@ int inspect(const InspectOptions &options) {
                                  {"node", fg::nodeName(r.op)},
                                  {"params", readoutParams}};
   }
+  // What one step keeps alive; a network the training passes refuse still
+  // shows its partition, with the reason.
+  std::string memoryWhy;
+  FailureOr<LiveMemory> memory = planStepMemory(*module, train, memoryWhy);
+  llvm::json::Value stepMemory = nullptr;
+  if (succeeded(memory))
+    stepMemory =
+        llvm::json::Object{{"peak_activation_bytes", memory->peakBytes},
+                           {"all_activation_bytes", memory->totalBytes},
+                           {"buffers", memory->buffers}};
   if (options.json) {
     llvm::json::Object root{
         {"model", options.model},
@@ -171,8 +211,11 @@ int inspect(const InspectOptions &options) {
         {"batch", batchOf(forward)},
         {"batch_assumed", batchAssumed},
         {"readout", std::move(readout)},
+        {"step_memory", std::move(stepMemory)},
         {"blocks", std::move(blocks)},
         {"perturbation_points", std::move(points)}};
+    if (failed(memory))
+      root["step_memory_error"] = memoryWhy;
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
                  << "\n";
     return 0;
@@ -224,6 +267,14 @@ int inspect(const InspectOptions &options) {
           "loss of the model's result is measured\n";
   os << "parameters: " << modelParams << " model + " << headParams
      << " local heads = " << modelParams + headParams << "\n";
+  if (succeeded(memory))
+    os << "training step (" << fg::stringifyAlgorithm(train.algo) << ", batch "
+       << batchOf(forward) << "): at most " << humanBytes(memory->peakBytes)
+       << " of activations alive at once (" << humanBytes(memory->totalBytes)
+       << " if none were freed before the "
+       << "step ends)\n";
+  else
+    os << "training step: not planned: " << memoryWhy << "\n";
   return 0;
 }
 

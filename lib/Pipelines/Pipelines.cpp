@@ -181,6 +181,8 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     fn.addPass(createFuseElementwise());
     fn.addPass(createCanonicalizerPass());
     fn.addPass(createCSEPass());
+    // Last: the order is what bufferization allocates by.
+    fn.addPass(createScheduleForMemory());
   }
   if (in(Phase::LLVM)) {
     pm.addPass(fg::createFGStripParameters());

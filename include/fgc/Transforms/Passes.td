@@ -47,6 +47,39 @@ def ApproximateMath : Pass<"fgc-approximate-math", "::mlir::func::FuncOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def ScheduleForMemory : Pass<"fgc-schedule-for-memory", "::mlir::func::FuncOp"> {
+  let summary = "Order a function body so that each value dies soon after it is made";
+  let description = [{
+    Bufferization gives each tensor a buffer, and deallocation frees it
+    after its last use (`optimize-allocation-liveness`): how much memory a
+    function needs at once then depends only on the order of its ops. A
+    training step is built stage by stage (all directions, the whole
+    forward sweep, every gradient, every update), so every activation of
+    every block would be alive before the first update.
+
+    This pass reorders the ops of a single-block body (regions move with
+    their op): the returned values are taken shallowest first (by the
+    longest chain of dependences that ends at them), and each one's
+    dependences not yet placed are placed depth first, operands in order,
+    before it. In a step of local losses, block b's updates, loss and
+    gradient depend on block b's forward and tangents only, so the step
+    runs block by block: forward, directions, tangents, local loss, update,
+    and the block's activations die before the next block's are made. The
+    global rules (fg-w, fg-a) need the whole forward sweep before any
+    update and keep it. Ops with memory effects keep their relative order;
+    nothing else constrains the order but the uses.
+
+    With `remarks`, each function gets a remark with the estimated peak of
+    its live intermediate tensors before and after
+    (fgc/Transforms/LiveMemory.h; `fgc inspect` reports the same estimate
+    for a training step).
+  }];
+  let options = [
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Remark the estimated peak of live tensors before and after">
+  ];
+}
+
 def OutlineLoops : Pass<"fgc-outline-loops", "::mlir::ModuleOp"> {
   let summary = "Move each top-level loop nest of a large function into a function of its own";
   let description = [{

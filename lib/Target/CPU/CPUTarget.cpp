@@ -174,6 +174,11 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addPass(createConvertLinalgToBlas());
   bufferization::buildBufferDeallocationPipeline(pm);
+  // The pipeline frees buffers at the end of their block; the body's order
+  // (fgc-schedule-for-memory) only bounds memory once each is freed after
+  // its last use.
+  pm.addNestedPass<func::FuncOp>(
+      bufferization::createOptimizeAllocationLivenessPass());
   pm.addPass(createConvertLinalgToLoopsPass());
   // LLVM compiles many small functions much faster than one huge one.
   pm.addPass(createOutlineLoops());
