@@ -99,6 +99,32 @@ def run_child(cmd, threads=None, timeout=1800):
                 int(kb[-1]) / 1024.0 if kb and kb[-1].isdigit() else None)
 
 
+BLAS_CORE_PROBE = ("import ctypes; l = ctypes.CDLL('libopenblas.so.0'); "
+                   "l.openblas_get_corename.restype = ctypes.c_char_p; "
+                   "print(l.openblas_get_corename().decode())")
+
+
+def same_blas_kernels():
+    """fgc's programs re-execute themselves with OPENBLAS_CORETYPE when OpenBLAS
+    falls back to its SSE3 'Prescott' kernels on a CPU it does not know
+    (include/fgc/Runtime/Call.h, useNativeBlasKernels); PyTorch does not.
+    Sets the same choice here, for every child, so both sides run the same
+    kernels. Returns the kernels OpenBLAS uses."""
+    core = subprocess.run([sys.executable, "-c", BLAS_CORE_PROBE], capture_output=True,
+                          text=True).stdout.strip() or "?"
+    if "OPENBLAS_CORETYPE" in os.environ or core.lower() != "prescott":
+        return core
+    with open("/proc/cpuinfo") as f:
+        flags = set(re.search(r"flags\s*:\s*(.*)", f.read()).group(1).split())
+    native = "SkylakeX" if "avx512f" in flags else "Haswell" if "avx2" in flags else None
+    if native:
+        log(f"note: OpenBLAS picked its {core} kernels for this CPU; every process of "
+            f"this run gets OPENBLAS_CORETYPE={native}, as fgc's programs choose")
+        os.environ["OPENBLAS_CORETYPE"] = native
+        return native
+    return core
+
+
 def last_line(text):
     """The message of a failed command: its last line, or what precedes LLVM's
     crash report (a stack dump) when there is one."""
@@ -346,6 +372,7 @@ def main():
         cpu = re.search(r"model name\s*:\s*(.*)", f.read())
     res = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "batch": args.batch,
            "command": " ".join(sys.argv), "models": {},
+           "blas_core": same_blas_kernels(),
            "machine": {"cpu": cpu.group(1) if cpu else "?", "cores": os.cpu_count(),
                        "load_average": os.getloadavg()}}
     if os.getloadavg()[0] > 0.5:
@@ -465,7 +492,8 @@ def print_tables(res):
           f"{res['batch']}; single-core fp32 FMA peak {p['gflops']:.1f} GFLOP/s "
           f"({p['vector_bits']}-bit vectors); PyTorch {t.get('torch')}, BLAS {t.get('blas')} "
           f"({', '.join(os.path.basename(l) for l in t.get('blas_libs') or [])}; "
-          f"BLAS_INFO={t.get('blas_info')}); epochs x "
+          f"BLAS_INFO={t.get('blas_info')}; OpenBLAS kernels {res.get('blas_core', '?')}); "
+          f"epochs x "
           f"steps per process: " + ", ".join(f"{r['label']} {r['reps']} x {r['steps']}"
                                              for r in res["models"].values()) + "\n")
     print("| model | run | threads | ms/step | GFLOP/step | GFLOP/s | % peak | peak RSS MB |"

@@ -2,7 +2,13 @@
 
 #include "fgc/Runtime/Call.h"
 
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+#include <unistd.h>
+
 extern "C" void openblas_set_num_threads(int);
+extern "C" char *openblas_get_corename(void);
 
 namespace fgc::rt {
 
@@ -57,6 +63,27 @@ void callPacked(PackedFunction fn, const std::vector<Tensor *> &tensors) {
 void setNumThreads(int threads) {
   if (threads > 0)
     openblas_set_num_threads(threads);
+}
+
+void useNativeBlasKernels(char **argv) {
+#if defined(__x86_64__) && defined(__linux__)
+  if (std::getenv("OPENBLAS_CORETYPE"))
+    return;
+  const char *core = openblas_get_corename();
+  if (!core || strcasecmp(core, "prescott") != 0)
+    return;
+  __builtin_cpu_init();
+  const char *native = __builtin_cpu_supports("avx512f") ? "SkylakeX"
+                       : __builtin_cpu_supports("avx2")  ? "Haswell"
+                                                         : nullptr;
+  if (!native)
+    return;
+  // Set even if the exec fails: a child started later must not loop.
+  setenv("OPENBLAS_CORETYPE", native, /*overwrite=*/1);
+  execv("/proc/self/exe", argv);
+#else
+  (void)argv;
+#endif
 }
 
 } // namespace fgc::rt

@@ -15,6 +15,7 @@
 #include "fgc/Driver/Driver.h"
 #include "fgc/Import/OnnxImporter.h"
 #include "fgc/Pipelines/OptionsBinder.h"
+#include "fgc/Runtime/Call.h"
 #include "fgc/Runtime/TrainerABI.h"
 
 #include "mlir/IR/AsmState.h"
@@ -475,6 +476,8 @@ int runRun() {
 } // namespace
 
 int main(int argc, char **argv) {
+  // fgc run, jvp and vjp call BLAS from JIT-compiled code.
+  fgc::rt::useNativeBlasKernels(argv);
   InitLLVM init(argc, argv);
   cl::SetVersionPrinter([](raw_ostream &os) {
     os << "fgc " << FGC_VERSION << " (LLVM/MLIR " << LLVM_VERSION_STRING

@@ -42,6 +42,16 @@ void callPacked(PackedFunction fn, const std::vector<Tensor *> &tensors);
 /// Threads used by the BLAS kernels (OpenBLAS); 0 keeps the default.
 void setNumThreads(int threads);
 
+/// OpenBLAS picks its kernels once, when it is loaded, from the CPU's
+/// family and model; a CPU it does not know (a virtual machine's "Intel
+/// Xeon Processor" with AVX-512, say) gets its oldest x86-64 kernels,
+/// "Prescott" (SSE3), at a third of the speed. When that happened and the
+/// user did not choose (no OPENBLAS_CORETYPE), this re-executes the program
+/// (`/proc/self/exe`, the same `argv`) with the kernels the CPU's features
+/// allow: SkylakeX with AVX-512, Haswell with AVX2. Returns only when
+/// nothing is to be done or the exec failed. Call it first in main.
+void useNativeBlasKernels(char **argv);
+
 } // namespace fgc::rt
 
 #endif // FGC_RUNTIME_CALL_H

@@ -45,6 +45,7 @@ static void keepStepMemory() {
 }
 
 int main(int argc, char **argv) {
+  rt::useNativeBlasKernels(argv);
   keepStepMemory();
   rt::ModelDescription desc;
   std::string error;
