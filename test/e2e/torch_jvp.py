@@ -11,15 +11,18 @@ gradient of <u, logits> (all parameters together):
     the float32 values, PyTorch in float64).
 Then K = 3 tangent directions at once against three single-direction runs
 (f32, relative error < 1e-6), and the same JVPs in float64 (the PyTorch
-definitions exported as f64 models,
-L/8/64 excepted for size), where both sides must agree to 1e-9: this shows
-the derivative rules are exact, and that the f32 differences are rounding.
+definitions exported as f64 models), where both sides must agree to 1e-9:
+this shows the derivative rules are exact, and that the f32 differences
+are rounding.
 
 In f32 a ReLU input that lies within rounding of zero can be on different
 sides of the kink in fgc and in PyTorch; the tangent then differs by that
 unit's contribution (seen: 1e-3 relative for M/8/16 at batch 4, while the
-f64 comparison of the same case agrees to 5e-15). The default batch of 2 has
-no such unit for the seeds used here.
+f64 comparison of the same case agrees to 5e-15). Which units flip depends
+on the BLAS kernels' rounding (with OpenBLAS's FMA kernels L/8/64 has one
+at batch 2; with its SSE3 ones none): a model whose forward pass brings a
+ReLU input within 1e-6 of its tensor's largest is held to 1e-2 in f32, and
+its f64 comparison carries the exactness.
 
 Usage: torch_jvp.py --fgc BUILD/bin/fgc --models DIR [--models DIR2] [--json FILE]
 """
@@ -41,6 +44,33 @@ import localmixer  # noqa: E402
 from torch_equivalence import MODELS, find_model, randomize  # noqa: E402
 
 TOLERANCE = 1e-4
+# Where a ReLU input lies within float32 rounding of zero (KINK_MARGIN of its
+# tensor's largest), fgc's and PyTorch's float32 sweeps may put it on either
+# side, and the result then differs by that unit's contribution (1e-3 seen).
+# Such a row is held to KINK_TOLERANCE; the derivative rules themselves are
+# checked exactly by the float64 comparison of the same model (1e-9).
+KINK_MARGIN = 1e-6
+KINK_TOLERANCE = 1e-2
+
+
+def relu_margin(run):
+    """The smallest |input| / max |input| over the ReLUs of run(): how close
+    the forward pass comes to a ReLU's kink."""
+    margin = [float("inf")]
+    relu = torch.nn.functional.relu
+
+    def watched(t, *args, **kwargs):
+        top = float(t.detach().abs().max())
+        if top > 0:
+            margin[0] = min(margin[0], float(t.detach().abs().min()) / top)
+        return relu(t, *args, **kwargs)
+    torch.nn.functional.relu = watched
+    try:
+        with torch.no_grad():
+            run()
+    finally:
+        torch.nn.functional.relu = relu
+    return margin[0]
 
 
 def fgc_jvp(fgc, path, wrt, x, tangents, params, tmp):
@@ -112,6 +142,7 @@ def check(fgc, path, name, batch, seed):
     with torch.no_grad():
         _, ref_in = functorch.jvp(lambda inp: fmodel(params, inp), (x,), (tx,))
         _, ref_par = functorch.jvp(lambda *ps: fmodel(ps, x), tuple(params), tparams)
+    margin = relu_margin(lambda: fmodel(params, x))
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
         got, msg = fgc_jvp(fgc, path, "inputs", x.float().numpy(),
@@ -142,7 +173,7 @@ def check(fgc, path, name, batch, seed):
         if got is not None:
             rel, msg = joint_error(got, ref)
         rows.append(("vjp-" + wrt, rel, msg))
-    return rows
+    return rows, margin
 
 
 def check_f64(fgc, name, batch, seed, tmp):
@@ -231,14 +262,17 @@ def main():
                 print(f"{name} opset {opset}: not found")
                 failed += 1
                 continue
-            for wrt, rel, msg in check(args.fgc, path, name, args.batch, 200 + i):
-                ok = rel is not None and rel < TOLERANCE
+            rows, margin = check(args.fgc, path, name, args.batch, 200 + i)
+            tolerance = KINK_TOLERANCE if margin < KINK_MARGIN else TOLERANCE
+            for wrt, rel, msg in rows:
+                ok = rel is not None and rel < tolerance
+                if ok and rel >= TOLERANCE:
+                    msg = (f"(a ReLU input at {margin:.1e} of its tensor's largest: "
+                           f"float32 rounding may flip it; float64 below)")
                 failed += not ok
                 results.append({"model": name, "opset": opset, "wrt": wrt,
                                 "relative_error": rel, "ok": ok, "message": msg})
     for i, name in enumerate(MODELS):
-        if name == "l_8_64":
-            continue
         with tempfile.TemporaryDirectory() as tmp:
             rel, msg = check_f64(args.fgc, name, args.batch, 200 + i, tmp)
         ok = rel is not None and rel < 1e-9
@@ -262,7 +296,7 @@ def main():
     for r in results:
         err = "-" if r["relative_error"] is None else f"{r['relative_error']:.2e}"
         print(f"{r['model']:<10}{r['opset']:>6}{r['wrt']:>13}{err:>14}  "
-              f"{'ok' if r['ok'] else 'FAIL ' + r['message']}")
+              f"{'ok ' if r['ok'] else 'FAIL '}{r['message']}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"tolerance": TOLERANCE, "results": results}, f, indent=1)
