@@ -55,7 +55,7 @@ sys.path.insert(0, HERE)
 import onnx_torch  # noqa: E402
 from fg_reference import fgc_step, cosine, replicated  # noqa: E402
 
-N = 3          # batch: no other axis of these networks has size 3
+N = 3          # batch (--batch): no other axis of these networks has size 3
 CLASSES = 10
 FAILURES = []
 
@@ -516,14 +516,19 @@ def check_unbiased(fgc, path, name, algo, draws, tmp, results):
 
 
 def main():
+    global N
     ap = argparse.ArgumentParser()
     ap.add_argument("--fgc", required=True)
     ap.add_argument("--models", required=True)
     ap.add_argument("--nets", default="resnet18,mobilenet_v2,vit")
     ap.add_argument("--algos", default="lg-fg-a,fg-a,lg-fg-w,fg-w,readout")
     ap.add_argument("--draws", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=N,
+                    help="examples per step: a size no other axis of the networks has "
+                         "(the batch axis is found by its size; 3, 5, 7 at 3x32x32)")
     ap.add_argument("--json")
     args = ap.parse_args()
+    N = args.batch
     torch.manual_seed(0)
     results = {"exactness": {}, "unbiased": {}}
     with tempfile.TemporaryDirectory() as tmp:
