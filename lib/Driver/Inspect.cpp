@@ -271,8 +271,7 @@ int inspect(const InspectOptions &options) {
     os << "training step (" << fg::stringifyAlgorithm(train.algo) << ", batch "
        << batchOf(forward) << "): at most " << humanBytes(memory->peakBytes)
        << " of activations alive at once (" << humanBytes(memory->totalBytes)
-       << " if none were freed before the "
-       << "step ends)\n";
+       << " if none were freed before the step ends)\n";
   else
     os << "training step: not planned: " << memoryWhy << "\n";
   return 0;

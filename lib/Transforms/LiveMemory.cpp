@@ -2,7 +2,6 @@
 
 #include "fgc/Transforms/LiveMemory.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/DestinationStyleOpInterface.h"
@@ -51,7 +50,6 @@ LiveMemory estimateLiveMemory(Block &body) {
   DenseMap<Value, int64_t> bufferOf;
   SmallVector<int64_t> size, lastUse;
   SmallVector<SmallVector<int64_t>> created;
-  SmallVector<bool> escapes;
   at = 0;
   for (Operation &op : body) {
     created.emplace_back();
@@ -83,21 +81,20 @@ LiveMemory estimateLiveMemory(Block &body) {
       created.back().push_back(size.size());
       size.push_back(bytesOf(r.getType()));
       lastUse.push_back(at);
-      escapes.push_back(false);
     }
-    // A use anywhere inside `op` keeps the buffer alive through `op`.
-    op.walk([&](Operation *user) {
-      for (Value v : user->getOperands()) {
-        auto it = bufferOf.find(v);
-        if (it == bufferOf.end() || it->second < 0)
-          continue;
-        lastUse[it->second] = at;
-        if (user == &op && op.hasTrait<OpTrait::ReturnLike>())
-          escapes[it->second] = true;
-      }
-    });
     ++at;
   }
+  // A buffer lives until the last use of any value in it; one a value of
+  // which is returned is the caller's.
+  for (auto [v, b] : bufferOf)
+    if (b >= 0)
+      if (auto it = lastUseOf.find(v); it != lastUseOf.end())
+        lastUse[b] = std::max(lastUse[b], it->second);
+  SmallVector<bool> escapes(size.size(), false);
+  if (!body.empty() && body.back().hasTrait<OpTrait::ReturnLike>())
+    for (Value v : body.back().getOperands())
+      if (int64_t b = bufferOf.lookup_or(v, -1); b >= 0)
+        escapes[b] = true;
   SmallVector<SmallVector<int64_t>> dies(at);
   LiveMemory m;
   for (auto [b, bytes] : llvm::enumerate(size)) {

@@ -169,8 +169,10 @@ bool parseDouble(const std::string &s, double &out, bool finite = true);
 /// metrics rewritten after a resume are those of an uninterrupted run.
 std::string formatRecord(const EpochRecord &r);
 /// The value of a "record" line, which must be epoch `epoch`'s; test
-/// figures may be NaN (not evaluated that epoch), no other field. Format 3
-/// records lack the peak resident memory (`withPeakRss` false).
+/// figures may be NaN (not evaluated that epoch), and the peak resident
+/// memory (a record carried over from a format-3 checkpoint), no other
+/// field. Format 3 records lack the peak resident memory (`withPeakRss`
+/// false).
 bool parseRecord(const std::string &value, int64_t epoch, EpochRecord &r,
                  bool withPeakRss = true);
 
