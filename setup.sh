@@ -15,6 +15,8 @@ PACKAGES=(
   # BLAS microkernels for the matrix products of generated code; zlib for the
   # trainers' gzip data files.
   libopenblas-dev zlib1g-dev
+  # The OpenMP runtime (libomp): threads of the generated loops and products.
+  libomp-22-dev
   # Fashion-MNIST (gzip IDX): the trainers' default data set.
   dataset-fashion-mnist
   # ONNX C++ library (protobuf model, checker, shape inference, text parser).

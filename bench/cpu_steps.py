@@ -24,8 +24,9 @@ PyTorch workers (this script run with --worker) time their steps the same way. A
 figure is the median over its epochs of ms per step, the first epoch (warm-up) left out
 when there are two or more.
 
-Threads. The trainer's --threads sets OpenBLAS's thread count; the generated loops are
-single-threaded. Every child also gets OPENBLAS/OMP/MKL_NUM_THREADS, and the PyTorch
+Threads. The trainer's --threads sets its OpenMP threads: the generated loops large
+enough to pay for a fork run on them, and the large matrix products are split over them
+(each part a single-threaded OpenBLAS call). Every child also gets OPENBLAS/OMP/MKL_NUM_THREADS, and the PyTorch
 workers torch.set_num_threads. The BLAS PyTorch really calls is read from the libraries
 mapped into the worker (/proc/self/maps), next to torch.__config__'s BLAS_INFO.
 

@@ -7,12 +7,23 @@
 // the layouts allow it (unit stride in one dimension of A and B, in the
 // column dimension of C) and with plain loops otherwise.
 //
+// Threads come from OpenMP, the pool the generated loops run on: a large
+// product is split into one block of rows or columns of C per thread, each
+// computed by a single-threaded OpenBLAS call (OpenBLAS's own pthread pool
+// would compete with OpenMP's for the same cores); a batch of products is
+// split by matrix. The threads are the program's OpenMP threads
+// (rt::setNumThreads, OMP_NUM_THREADS).
+//
 //===----------------------------------------------------------------------===//
 
 #include "fgc/Runtime/Blas.h"
 
+#include <algorithm>
 #include <cblas.h>
 #include <cstdint>
+#include <omp.h>
+
+extern "C" void openblas_set_num_threads(int);
 
 namespace {
 
@@ -54,10 +65,53 @@ void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
 }
 
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
-          int64_t k, const double *a, int64_t lda, const double *b,
-          int64_t ldb, double *c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 1.0, c,
-              ldc);
+          int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
+          double *c, int64_t ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 1.0, c, ldc);
+}
+
+/// Multiply-adds below which a product runs on one thread: a fork and
+/// join costs about as much as this many on one core.
+constexpr int64_t kMinThreadedWork = int64_t(1) << 16;
+
+/// Threads for `work` multiply-adds: one inside a parallel region.
+int threadsFor(int64_t work) {
+  // OpenBLAS's threads stay idle from the first product on.
+  static const bool single = (openblas_set_num_threads(1), true);
+  (void)single;
+  if (work < kMinThreadedWork || omp_in_parallel())
+    return 1;
+  return omp_get_max_threads();
+}
+
+/// C += A x B in BLAS layouts, the rows (or columns, when C is wider than
+/// tall) of C split evenly across `threads`.
+template <typename T>
+void threadedGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
+                  int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
+                  T *c, int64_t ldc, int threads) {
+  if (threads <= 1) {
+    gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+    return;
+  }
+  bool byRows = m >= n;
+  int64_t extent = byRows ? m : n;
+  // Whole register tiles per thread where the extent allows.
+  int64_t align = byRows ? 8 : 16;
+  int64_t chunk = (extent + threads - 1) / threads;
+  chunk = std::min(extent, (chunk + align - 1) / align * align);
+  int64_t chunks = (extent + chunk - 1) / chunk;
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (int64_t i = 0; i < chunks; ++i) {
+    int64_t begin = i * chunk, size = std::min(chunk, extent - begin);
+    if (byRows)
+      gemm(ta, tb, size, n, k, ta == CblasNoTrans ? a + begin * lda : a + begin,
+           lda, b, ldb, c + begin * ldc, ldc);
+    else
+      gemm(ta, tb, m, size, k, a, lda,
+           tb == CblasNoTrans ? b + begin : b + begin * ldb, ldb, c + begin,
+           ldc);
+  }
 }
 
 template <typename T>
@@ -69,7 +123,8 @@ void matmulAccumulate(const Mat<T> &a, const Mat<T> &b, const Mat<T> &c) {
   int64_t lda, ldb, ldc;
   if (blasLayout(a, ta, lda) && blasLayout(b, tb, ldb) &&
       blasLayout(c, tc, ldc) && tc == CblasNoTrans) {
-    gemm(ta, tb, m, n, k, a.data, lda, b.data, ldb, c.data, ldc);
+    threadedGemm(ta, tb, m, n, k, a.data, lda, b.data, ldb, c.data, ldc,
+                 threadsFor(m * n * k));
     return;
   }
   for (int64_t i = 0; i < m; ++i)
@@ -95,6 +150,17 @@ void matmulAccumulate(const Mat<T> &a, const Mat<T> &b, const Mat<T> &c) {
         name##CS                                                               \
   }
 
+/// Runs `product(i)` for the `batch` matrices, split by matrix across the
+/// threads when there are enough of them (each product then on one thread).
+template <typename F>
+void batchedMatmul(int64_t batch, int64_t workEach, F product) {
+  int threads = threadsFor(batch * workEach);
+  bool byMatrix = threads > 1 && batch >= threads;
+#pragma omp parallel for num_threads(threads) schedule(static) if (byMatrix)
+  for (int64_t i = 0; i < batch; ++i)
+    product(i);
+}
+
 } // namespace
 
 extern "C" {
@@ -113,16 +179,18 @@ void fgc_blas_dgemm(FGC_MAT2(double, a), FGC_MAT2(double, b),
 
 void fgc_blas_sgemm_batched(FGC_MAT3(float, a), FGC_MAT3(float, b),
                             FGC_MAT3(float, c)) {
-  for (int64_t i = 0; i < cB; ++i)
+  batchedMatmul(cB, cR * cC * aC, [&](int64_t i) {
     matmulAccumulate(FGC_VIEW3(float, a, i), FGC_VIEW3(float, b, i),
                      FGC_VIEW3(float, c, i));
+  });
 }
 
 void fgc_blas_dgemm_batched(FGC_MAT3(double, a), FGC_MAT3(double, b),
                             FGC_MAT3(double, c)) {
-  for (int64_t i = 0; i < cB; ++i)
+  batchedMatmul(cB, cR * cC * aC, [&](int64_t i) {
     matmulAccumulate(FGC_VIEW3(double, a, i), FGC_VIEW3(double, b, i),
                      FGC_VIEW3(double, c, i));
+  });
 }
 
 } // extern "C"

@@ -4,10 +4,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <omp.h>
 #include <strings.h>
 #include <unistd.h>
 
-extern "C" void openblas_set_num_threads(int);
 extern "C" char *openblas_get_corename(void);
 
 namespace fgc::rt {
@@ -62,7 +62,7 @@ void callPacked(PackedFunction fn, const std::vector<Tensor *> &tensors) {
 
 void setNumThreads(int threads) {
   if (threads > 0)
-    openblas_set_num_threads(threads);
+    omp_set_num_threads(threads);
 }
 
 void useNativeBlasKernels(char **argv) {

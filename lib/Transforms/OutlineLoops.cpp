@@ -19,13 +19,13 @@ namespace {
 /// `loop` wrapped in an scf.execute_region that also holds copies of the
 /// constants it reads (so that the outlined function keeps constant
 /// bounds, strides and coefficients).
-scf::ExecuteRegionOp wrap(IRRewriter &rewriter, scf::ForOp loop) {
+scf::ExecuteRegionOp wrap(IRRewriter &rewriter, Operation *loop) {
   rewriter.setInsertionPoint(loop);
   auto region =
-      scf::ExecuteRegionOp::create(rewriter, loop.getLoc(), TypeRange{});
+      scf::ExecuteRegionOp::create(rewriter, loop->getLoc(), TypeRange{});
   Block *block = rewriter.createBlock(&region.getRegion());
   rewriter.setInsertionPointToEnd(block);
-  auto yield = scf::YieldOp::create(rewriter, loop.getLoc());
+  auto yield = scf::YieldOp::create(rewriter, loop->getLoc());
   loop->moveBefore(yield);
   llvm::SmallDenseMap<Value, Value> copies;
   rewriter.setInsertionPointToStart(block);
@@ -55,12 +55,15 @@ struct OutlineLoopsPass : fgc::impl::OutlineLoopsBase<OutlineLoopsPass> {
     for (func::FuncOp f : funcs) {
       if (f.isExternal() || f.isPrivate())
         continue;
-      SmallVector<scf::ForOp> loops(f.getBody().front().getOps<scf::ForOp>());
+      SmallVector<Operation *> loops;
+      for (Operation &op : f.getBody().front())
+        if (isa<scf::ForOp, scf::ParallelOp>(op))
+          loops.push_back(&op);
       if (static_cast<int64_t>(loops.size()) < minLoops)
         continue;
       int64_t index = 0;
-      for (scf::ForOp loop : loops) {
-        if (loop.getNumResults() != 0)
+      for (Operation *loop : loops) {
+        if (loop->getNumResults() != 0)
           continue;
         scf::ExecuteRegionOp region = wrap(rewriter, loop);
         std::string name;
@@ -68,7 +71,7 @@ struct OutlineLoopsPass : fgc::impl::OutlineLoopsBase<OutlineLoopsPass> {
           name = (f.getName() + "_loop" + Twine(index++)).str();
         while (symbols.lookup(name));
         FailureOr<func::FuncOp> outlined = outlineSingleBlockRegion(
-            rewriter, loop.getLoc(), region.getRegion(), name);
+            rewriter, loop->getLoc(), region.getRegion(), name);
         if (failed(outlined)) {
           region.emitOpError("could not be outlined");
           return signalPassFailure();

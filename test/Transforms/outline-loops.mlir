@@ -1,10 +1,11 @@
 // RUN: fgc-opt %s -fgc-outline-loops="min-loops=2" | FileCheck %s
 // RUN: fgc-opt %s -fgc-outline-loops | FileCheck %s --check-prefix=DEFAULT
 
-// Each top-level loop of a public function with at least min-loops of them
-// moves into a private noinline function; the constants it reads are
-// copied in (constant bounds and coefficients), the buffers become
-// arguments. A loop with results and the loops of private functions stay.
+// Each top-level loop (scf.for or scf.parallel) of a public function with at
+// least min-loops of them moves into a private noinline function; the
+// constants it reads are copied in (constant bounds and coefficients), the
+// buffers become arguments. A loop with results and the loops of private
+// functions stay.
 // CHECK-LABEL: func.func private @step_loop0(
 // CHECK-SAME: %{{.*}}: memref<8xf32>, %{{.*}}: memref<8xf32>) attributes {passthrough = ["noinline"]}
 // CHECK-DAG: arith.constant 0 : index
@@ -15,10 +16,15 @@
 // CHECK-LABEL: func.func private @step_loop1(
 // CHECK-SAME: memref<8xf32>) attributes {passthrough = ["noinline"]}
 // CHECK: arith.addf
+// CHECK-LABEL: func.func private @step_loop2(
+// CHECK-SAME: memref<8xf32>) attributes {passthrough = ["noinline"]}
+// CHECK: scf.parallel
+// CHECK: arith.subf
 // CHECK-LABEL: func.func @step(
 // CHECK-SAME: %[[A:.*]]: memref<8xf32>, %[[B:.*]]: memref<8xf32>
 // CHECK: call @step_loop0(%[[A]], %[[B]]) : (memref<8xf32>, memref<8xf32>) -> ()
 // CHECK: call @step_loop1(%[[B]]) : (memref<8xf32>) -> ()
+// CHECK: call @step_loop2(%[[B]]) : (memref<8xf32>) -> ()
 // CHECK: scf.for {{.*}} iter_args
 // CHECK: return
 // CHECK-LABEL: func.func private @helper(
@@ -40,6 +46,12 @@ func.func @step(%a: memref<8xf32>, %b: memref<8xf32>) -> f32 {
     %x = memref.load %b[%i] : memref<8xf32>
     %y = arith.addf %x, %two : f32
     memref.store %y, %b[%i] : memref<8xf32>
+  }
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    %x = memref.load %b[%i] : memref<8xf32>
+    %y = arith.subf %x, %two : f32
+    memref.store %y, %b[%i] : memref<8xf32>
+    scf.reduce
   }
   %s = scf.for %i = %c0 to %c8 step %c1 iter_args(%acc = %zero) -> f32 {
     %x = memref.load %b[%i] : memref<8xf32>

@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <omp.h>
 #include <random>
 #include <unistd.h>
 
@@ -236,6 +237,62 @@ TEST(Blas, SgemmMatchesNaiveOnEveryLayout) {
         EXPECT_NEAR(c[i], ref[i], 1e-5) << "layout " << la.rs << "," << la.cs
                                         << " x " << lb.rs << "," << lb.cs;
     }
+}
+
+/// Products large enough to be split across threads, in rows (C taller than
+/// wide) and in columns, with extents no thread count divides, on every
+/// BLAS layout; and batches split by matrix and matrices split in a batch.
+TEST(Blas, ThreadedSplitsMatchNaive) {
+  int saved = omp_get_max_threads();
+  omp_set_num_threads(3);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  struct Shape {
+    int64_t m, k, n;
+  };
+  for (Shape s : {Shape{70, 40, 30}, Shape{30, 40, 70}}) {
+    std::vector<float> a(s.m * s.k), b(s.k * s.n);
+    for (float &v : a)
+      v = dist(rng);
+    for (float &v : b)
+      v = dist(rng);
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        int64_t ars = ta ? 1 : s.k, acs = ta ? s.m : 1;
+        int64_t brs = tb ? 1 : s.n, bcs = tb ? s.k : 1;
+        std::vector<float> c(s.m * s.n, 0.5f);
+        std::vector<double> ref(s.m * s.n, 0.5);
+        naive(a.data(), ars, acs, b.data(), brs, bcs, ref, s.m, s.k, s.n);
+        fgc_blas_sgemm(a.data(), a.data(), 0, s.m, s.k, ars, acs, b.data(),
+                       b.data(), 0, s.k, s.n, brs, bcs, c.data(), c.data(), 0,
+                       s.m, s.n, s.n, 1);
+        for (int64_t i = 0; i < s.m * s.n; ++i)
+          ASSERT_NEAR(c[i], ref[i], 1e-4)
+              << s.m << "x" << s.k << "x" << s.n << " ta " << ta << " tb " << tb
+              << " element " << i;
+      }
+  }
+  for (int64_t batch : {2, 5}) {
+    const int64_t m = 48, k = 40, n = 36;
+    std::vector<float> a(batch * m * k), b(batch * k * n),
+        c(batch * m * n, 0.0f);
+    for (float &v : a)
+      v = dist(rng);
+    for (float &v : b)
+      v = dist(rng);
+    fgc_blas_sgemm_batched(a.data(), a.data(), 0, batch, m, k, m * k, k, 1,
+                           b.data(), b.data(), 0, batch, k, n, k * n, n, 1,
+                           c.data(), c.data(), 0, batch, m, n, m * n, n, 1);
+    for (int64_t g = 0; g < batch; ++g) {
+      std::vector<double> ref(m * n, 0.0);
+      naive(a.data() + g * m * k, k, 1, b.data() + g * k * n, n, 1, ref, m, k,
+            n);
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_NEAR(c[g * m * n + i], ref[i], 1e-4)
+            << "batch " << batch << " matrix " << g << " element " << i;
+    }
+  }
+  omp_set_num_threads(saved);
 }
 
 TEST(Blas, BatchedDgemmWithOffsets) {

@@ -164,8 +164,8 @@ cl::opt<bool> importOnly(
              "test drivers)"),
     cl::init(false), cl::Hidden, cl::sub(runCmd), cl::cat(fgcCategory));
 cl::opt<int> threads("threads",
-                     cl::desc("Threads for matrix products (default: "
-                              "OpenBLAS's choice)"),
+                     cl::desc("Threads of the compiled code (default: "
+                              "OMP_NUM_THREADS, else one per core)"),
                      cl::init(0), cl::sub(runCmd), cl::sub(jvpCmd),
                      cl::sub(vjpCmd), cl::cat(fgcCategory));
 

@@ -39,7 +39,9 @@ bool checkArguments(const std::vector<ArgSpec> &specs,
 /// Calls `fn` with one descriptor per tensor, in order.
 void callPacked(PackedFunction fn, const std::vector<Tensor *> &tensors);
 
-/// Threads used by the BLAS kernels (OpenBLAS); 0 keeps the default.
+/// Threads of the compiled code (OpenMP: the generated loops and the
+/// matrix products, see Blas.cpp); 0 keeps OpenMP's default
+/// (OMP_NUM_THREADS, else one per core).
 void setNumThreads(int threads);
 
 /// OpenBLAS picks its kernels once, when it is loaded, from the CPU's

@@ -80,6 +80,40 @@ def ScheduleForMemory : Pass<"fgc-schedule-for-memory", "::mlir::func::FuncOp"> 
   ];
 }
 
+def SelectParallelLoops : Pass<"fgc-select-parallel-loops", "::mlir::func::FuncOp"> {
+  let summary = "Keep the parallel loops worth a thread fork, one dimension each";
+  let description = [{
+    `convert-linalg-to-parallel-loops` makes every parallel dimension of
+    every linalg op an `scf.parallel` dimension. Run on threads as is, that
+    costs a fork and join per small loop nest (a training step has hundreds),
+    a fork per iteration of the serial loops around a parallel loop nested
+    in them, and - since OpenMP collapses a multi-dimensional loop into one
+    linear index - a division per element that keeps the innermost loop
+    from vectorising.
+
+    This pass keeps, for each `scf.parallel` not nested in another loop and
+    with at least `min-work` innermost iterations (static trip counts), one
+    parallel dimension: the outermost with at least `min-trip` iterations
+    whose outer dimensions together run at most `max-forks` times. The
+    dimensions before it become serial `scf.for` loops around it, those
+    after it serial loops inside it. Every other `scf.parallel` (too little
+    work, nested in a loop, no suitable dimension) becomes a serial loop
+    nest. Loops with reductions (results) are left alone. The iteration
+    order inside each thread, and so every result, does not depend on the
+    number of threads: only dimensions whose iterations write disjoint
+    elements run in parallel.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"8192",
+           "Run a loop nest on threads from this many innermost iterations">,
+    Option<"minTrip", "min-trip", "int64_t", /*default=*/"16",
+           "Least iterations of the parallel dimension">,
+    Option<"maxForks", "max-forks", "int64_t", /*default=*/"16",
+           "Most iterations of the serial loops around a parallel loop">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def OutlineLoops : Pass<"fgc-outline-loops", "::mlir::ModuleOp"> {
   let summary = "Move each top-level loop nest of a large function into a function of its own";
   let description = [{
@@ -88,10 +122,10 @@ def OutlineLoops : Pass<"fgc-outline-loops", "::mlir::ModuleOp"> {
     analyses of such a function (scalar evolution's guard search up the
     chain of predecessors, dominator-tree updates) grow faster than its
     size: compiling it took 45 s of the 47 s of `fgc compile`. Each
-    top-level `scf.for` of a public function with at least `min-loops` of
-    them becomes a private function `<name>_loop<N>` (marked noinline, or
-    LLVM would inline a function called once right back), called where the
-    loop was. The constants the loop reads are copied into it, so bounds,
+    top-level `scf.for` or `scf.parallel` of a public function with at least
+    `min-loops` of them becomes a private function `<name>_loop<N>` (marked
+    noinline, or LLVM would inline a function called once right back),
+    called where the loop was. The constants the loop reads are copied into it, so bounds,
     strides and coefficients stay constant; the buffers it reads and writes
     become arguments. The work per call is a whole loop nest, so the calls
     cost nothing measurable.

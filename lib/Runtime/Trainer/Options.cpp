@@ -173,8 +173,8 @@ void declareOptions(CLI::App &app, Options &o, Spellings &spellings) {
           [&](int64_t n) { o.warmupEpochs = n; });
   integer("--seed", "seed of the data order and the perturbations (default 0)",
           0, [&](int64_t n) { o.seed = n; });
-  integer("--threads", "BLAS threads (default: OpenBLAS's choice)", 0,
-          [&](int64_t n) { o.threads = n; });
+  integer("--threads", "threads (default: OMP_NUM_THREADS, else one per core)",
+          0, [&](int64_t n) { o.threads = n; });
   integer("--eval-every", "evaluate on the test set every N epochs (default 1)",
           1, [&](int64_t n) { o.evalEvery = n; });
   text("--metrics", "FILE", "JSON lines, one object per epoch",

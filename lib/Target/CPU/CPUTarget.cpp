@@ -1,9 +1,10 @@
 //===- CPUTarget.cpp - The native CPU target ------------------------------===//
 //
 // Lowers linalg to the LLVM dialect (one-shot bufferization, results as
-// out-parameters, matrix products as OpenBLAS calls, loops), optimises the
-// LLVM IR with LLVM's default pipeline for the host (or --mcpu) and emits
-// object files or JIT-compiles in process.
+// out-parameters, matrix products as OpenBLAS calls, loops, the large ones
+// as OpenMP work-sharing loops), optimises the LLVM IR with LLVM's default
+// pipeline for the host (or --mcpu) and emits object files or JIT-compiles
+// in process.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +26,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -145,7 +147,7 @@ public:
                       llvm::raw_pwrite_stream &out,
                       std::string &error) const override;
   std::vector<std::string> linkLibraries() const override {
-    return {"-lopenblas", "-lm", "-lpthread"};
+    return {"-lopenblas", "-lomp", "-lm", "-lpthread"};
   }
   std::unique_ptr<JitModule> createJit(ModuleOp module,
                                        const CodegenOptions &options,
@@ -159,6 +161,7 @@ void CPUTarget::registerDialects(DialectRegistry &registry) const {
   registerAllExtensions(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
 }
 
 void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
@@ -179,13 +182,21 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   // its last use.
   pm.addNestedPass<func::FuncOp>(
       bufferization::createOptimizeAllocationLivenessPass());
-  pm.addPass(createConvertLinalgToLoopsPass());
+  // Threads: one parallel dimension per loop nest worth a fork, as OpenMP
+  // work-sharing loops; everything else serial.
+  pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addNestedPass<func::FuncOp>(createSelectParallelLoops());
   // LLVM compiles many small functions much faster than one huge one.
   pm.addPass(createOutlineLoops());
   // Checks on the loops' loads and stores and on the views they index,
   // before the views are expanded into pointer arithmetic.
   if (options.runtimeChecks)
     pm.addPass(createGenerateRuntimeVerificationPass());
+  pm.addPass(createConvertSCFToOpenMPPass());
+  // Inlines the memref.alloca_scope the conversion wraps each loop body in
+  // (the bodies allocate nothing on the stack); scf-to-cf would otherwise
+  // leave it with several blocks.
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
@@ -196,6 +207,7 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
   pm.addPass(createCanonicalizerPass());
 }
