@@ -20,6 +20,7 @@
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
@@ -182,6 +183,8 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   // its last use.
   pm.addNestedPass<func::FuncOp>(
       bufferization::createOptimizeAllocationLivenessPass());
+  pm.addNestedPass<func::FuncOp>(createTileTransposes());
+  pm.addPass(createForallToParallelLoopPass());
   // Threads: one parallel dimension per loop nest worth a fork, as OpenMP
   // work-sharing loops; everything else serial.
   pm.addPass(createConvertLinalgToParallelLoopsPass());
