@@ -61,32 +61,37 @@ std::string trainerBlob(const CompileOptions &options,
   return d.serialize();
 }
 
+/// Parts a trainer's module is compiled in (compileToObjects): enough for
+/// a few cores, few enough that each part still has work for its own.
+constexpr unsigned kCodegenParts = 4;
+
 /// Links the trainer: the compiled steps and their description, the
 /// trainer's main program and the runtime. The executable appears only when
 /// linking succeeded.
-int linkTrainer(llvm::Module &module, const CompileOptions &options,
-                const std::string &blob) {
+int linkTrainer(std::unique_ptr<llvm::Module> module,
+                const CompileOptions &options, const std::string &blob) {
   std::string why;
   namespace abi = rt::abi;
-  if (!addPackedEntry(module, abi::kTrainStep, abi::kTrainStepSymbol) ||
-      !addPackedEntry(module, abi::kEvalStep, abi::kEvalStepSymbol) ||
-      !addPackedEntry(module, abi::kLearningRate, abi::kLearningRateSymbol))
+  if (!addPackedEntry(*module, abi::kTrainStep, abi::kTrainStepSymbol) ||
+      !addPackedEntry(*module, abi::kEvalStep, abi::kEvalStepSymbol) ||
+      !addPackedEntry(*module, abi::kLearningRate, abi::kLearningRateSymbol))
     return error(options.model + ": the module lacks a training function");
-  addByteArray(module, abi::kModelBlobSymbol, blob);
-  llvm::SmallString<128> object;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("fgc-trainer", "o", object))
-    return error("cannot create a temporary file: " + ec.message());
-  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(object); });
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream out(object, ec);
-    if (ec)
-      return error(object + ": " + ec.message());
-    if (!options.pipeline.target->emitObjectFile(module, options.codegen, out,
-                                                 why))
-      return error(why);
+  addByteArray(*module, abi::kModelBlobSymbol, blob);
+  std::vector<std::string> objects;
+  llvm::scope_exit cleanup([&] {
+    for (const std::string &object : objects)
+      llvm::sys::fs::remove(object);
+  });
+  for (unsigned i = 0; i < kCodegenParts; ++i) {
+    llvm::SmallString<128> object;
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("fgc-trainer", "o", object))
+      return error("cannot create a temporary file: " + ec.message());
+    objects.push_back(object.str().str());
   }
+  if (!compileToObjects(*options.pipeline.target, std::move(module),
+                        options.codegen, objects, why))
+    return error(options.model + ": " + why);
   std::vector<std::string> libraries = {FGC_TRAINER_LIBRARY,
                                         FGC_RUNTIME_LIBRARY, "-lz"};
   llvm::append_range(libraries, options.pipeline.target->linkLibraries());
@@ -96,7 +101,7 @@ int linkTrainer(llvm::Module &module, const CompileOptions &options,
   StringRef(FGC_TRAINER_LINK_FLAGS).split(flags, ' ', -1, /*KeepEmpty=*/false);
   for (StringRef flag : flags)
     link.flags.push_back(flag.str());
-  if (!linkExecutable(object, options.output, libraries, link, why))
+  if (!linkExecutable(objects, options.output, libraries, link, why))
     return error(why);
   return 0;
 }
@@ -192,6 +197,12 @@ int compile(const CompileOptions &options) {
       target.translateToLLVMIR(*module, llvmContext, options.codegen, why);
   if (!llvmModule)
     return error(options.model + ": " + why);
+  if (output == "-" && options.emit != EmitStage::LLVM)
+    return error("-o: an object file cannot be written to standard output");
+  if (exe)
+    return linkTrainer(std::move(llvmModule), options, blob);
+  if (!target.optimizeLLVMIR(*llvmModule, options.codegen, why))
+    return error(options.model + ": " + why);
   if (options.emit == EmitStage::LLVM)
     return writeOutput(
                output,
@@ -199,10 +210,6 @@ int compile(const CompileOptions &options) {
                ? 0
                : 1;
 
-  if (output == "-")
-    return error("-o: an object file cannot be written to standard output");
-  if (exe)
-    return linkTrainer(*llvmModule, options, blob);
   std::string message;
   auto out = openOutputFile(output, &message);
   if (!out)

@@ -125,7 +125,7 @@ void addByteArray(llvm::Module &module, StringRef name, StringRef bytes) {
       llvm::ConstantInt::get(i64, bytes.size()), (name + "_size").str());
 }
 
-bool linkExecutable(StringRef object, StringRef output,
+bool linkExecutable(ArrayRef<std::string> objects, StringRef output,
                     ArrayRef<std::string> libraries, const LinkCommand &command,
                     std::string &error) {
   llvm::ErrorOr<std::string> cxx =
@@ -143,7 +143,8 @@ bool linkExecutable(StringRef object, StringRef output,
   llvm::scope_exit cleanup([&] { llvm::sys::fs::remove(linked); });
   std::vector<std::string> argv = {*cxx};
   llvm::append_range(argv, command.flags);
-  argv.insert(argv.end(), {"-o", linked, object.str()});
+  argv.insert(argv.end(), {"-o", linked});
+  llvm::append_range(argv, objects);
   llvm::append_range(argv, libraries);
   std::vector<StringRef> args(argv.begin(), argv.end());
   std::string message;

@@ -56,10 +56,10 @@ struct LinkCommand {
   std::vector<std::string> flags;
 };
 
-/// Links `object` with `libraries` (paths or -l flags, in order) into the
+/// Links `objects` with `libraries` (paths or -l flags, in order) into the
 /// executable `output` with `command`. The executable appears only when
 /// linking succeeded. False with `error` set otherwise.
-bool linkExecutable(llvm::StringRef object, llvm::StringRef output,
+bool linkExecutable(llvm::ArrayRef<std::string> objects, llvm::StringRef output,
                     llvm::ArrayRef<std::string> libraries,
                     const LinkCommand &command, std::string &error);
 

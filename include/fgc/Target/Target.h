@@ -85,11 +85,17 @@ public:
   virtual void buildLoweringPipeline(mlir::OpPassManager &pm,
                                      const LoweringOptions &options) const = 0;
 
-  /// LLVM dialect -> optimised LLVM IR for the target.
+  /// LLVM dialect -> LLVM IR for the target (triple and data layout set),
+  /// not yet optimised.
   virtual std::unique_ptr<llvm::Module>
   translateToLLVMIR(mlir::ModuleOp module, llvm::LLVMContext &context,
                     const CodegenOptions &options,
                     std::string &error) const = 0;
+
+  /// Optimises LLVM IR for the target at `options.optLevel`.
+  virtual bool optimizeLLVMIR(llvm::Module &module,
+                              const CodegenOptions &options,
+                              std::string &error) const = 0;
 
   /// LLVM IR -> object file.
   virtual bool emitObjectFile(llvm::Module &module,
@@ -110,6 +116,19 @@ public:
             llvm::ArrayRef<RuntimeSymbol> runtime,
             std::string &error) const = 0;
 };
+
+/// Optimises and compiles `module` (as translateToLLVMIR returns it) into
+/// one object file per path in `objects`, on as many threads as the
+/// machine has (up to one per part): LLVM's optimisation and code
+/// generation of one large module are single-threaded, and make up most of
+/// a trainer's compile time. The module is split by function
+/// (llvm::SplitModule, round robin by size); each part is optimised and
+/// compiled in an LLVM context of its own. The parts, and so the code, do
+/// not depend on the number of threads. Consumes `module`.
+bool compileToObjects(const Target &target,
+                      std::unique_ptr<llvm::Module> module,
+                      const CodegenOptions &options,
+                      llvm::ArrayRef<std::string> objects, std::string &error);
 
 /// The native CPU target (lib/Target/CPU).
 const Target &getCPUTarget();

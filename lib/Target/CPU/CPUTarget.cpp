@@ -144,6 +144,8 @@ public:
   translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
                     const CodegenOptions &options,
                     std::string &error) const override;
+  bool optimizeLLVMIR(llvm::Module &module, const CodegenOptions &options,
+                      std::string &error) const override;
   bool emitObjectFile(llvm::Module &module, const CodegenOptions &options,
                       llvm::raw_pwrite_stream &out,
                       std::string &error) const override;
@@ -232,12 +234,20 @@ CPUTarget::translateToLLVMIR(ModuleOp module, llvm::LLVMContext &context,
   if (!tm)
     return nullptr;
   ExecutionEngine::setupTargetTripleAndDataLayout(llvmModule.get(), tm.get());
-  if (llvm::Error err =
-          optimizeModule(llvmModule.get(), options.optLevel, tm.get())) {
-    error = llvm::toString(std::move(err));
-    return nullptr;
-  }
   return llvmModule;
+}
+
+bool CPUTarget::optimizeLLVMIR(llvm::Module &module,
+                               const CodegenOptions &options,
+                               std::string &error) const {
+  std::unique_ptr<llvm::TargetMachine> tm = createTargetMachine(options, error);
+  if (!tm)
+    return false;
+  if (llvm::Error err = optimizeModule(&module, options.optLevel, tm.get())) {
+    error = llvm::toString(std::move(err));
+    return false;
+  }
+  return true;
 }
 
 bool CPUTarget::emitObjectFile(llvm::Module &module,
