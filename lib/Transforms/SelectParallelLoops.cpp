@@ -5,6 +5,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/APSInt.h"
+#include "llvm/Support/MathExtras.h"
 
 namespace fgc {
 #define GEN_PASS_DEF_SELECTPARALLELLOOPS
@@ -15,49 +17,40 @@ using namespace mlir;
 
 namespace {
 
-/// Saturating product: loop work only needs comparing against thresholds.
-int64_t mulSat(int64_t a, int64_t b) {
-  if (a == 0 || b == 0)
-    return 0;
-  return a > INT64_MAX / b ? INT64_MAX : a * b;
-}
-
-int64_t addSat(int64_t a, int64_t b) {
-  return a > INT64_MAX - b ? INT64_MAX : a + b;
-}
-
 /// Iterations of a loop dimension; unknown (dynamic) bounds count as many.
-int64_t tripCount(Value lb, Value ub, Value step) {
-  std::optional<int64_t> l = getConstantIntValue(lb),
-                         u = getConstantIntValue(ub),
-                         s = getConstantIntValue(step);
-  if (!l || !u || !s || *s <= 0)
-    return INT64_MAX;
-  return *u <= *l ? 0 : (*u - *l + *s - 1) / *s;
+/// Counts saturate: loop work is only compared against thresholds.
+uint64_t tripCount(Value lb, Value ub, Value step) {
+  std::optional<APInt> trips = constantTripCount(
+      lb, ub, step, /*isSigned=*/true,
+      [](Value, Value, bool) { return std::optional<APSInt>(); });
+  if (!trips || trips->getActiveBits() > 63)
+    return UINT64_MAX;
+  return trips->getZExtValue();
 }
 
-int64_t tripCount(Operation *loop) {
+uint64_t tripCount(Operation *loop) {
   if (auto f = dyn_cast<scf::ForOp>(loop))
     return tripCount(f.getLowerBound(), f.getUpperBound(), f.getStep());
   auto p = cast<scf::ParallelOp>(loop);
-  int64_t trips = 1;
+  uint64_t trips = 1;
   for (auto [lb, ub, step] :
        llvm::zip(p.getLowerBound(), p.getUpperBound(), p.getStep()))
-    trips = mulSat(trips, tripCount(lb, ub, step));
+    trips = llvm::SaturatingMultiply(trips, tripCount(lb, ub, step));
   return trips;
 }
 
 /// Innermost iterations a loop nest runs: its trips times those of the
 /// loops directly inside it (at least one: its own body).
-int64_t work(Operation *loop) {
-  int64_t inner = 0;
+uint64_t work(Operation *loop) {
+  uint64_t inner = 0;
   loop->getRegion(0).walk([&](Operation *op) {
     if (op == loop || !isa<scf::ForOp, scf::ParallelOp>(op))
       return WalkResult::advance();
-    inner = addSat(inner, work(op));
+    inner = llvm::SaturatingAdd(inner, work(op));
     return WalkResult::skip();
   });
-  return mulSat(tripCount(loop), std::max<int64_t>(inner, 1));
+  return llvm::SaturatingMultiply(tripCount(loop),
+                                  std::max<uint64_t>(inner, 1));
 }
 
 /// Replaces `loop` by a nest with its dimensions in order, dimension
@@ -103,13 +96,13 @@ struct SelectParallelLoopsPass
   std::optional<unsigned> chooseDim(scf::ParallelOp loop) {
     if (loop->getParentOfType<LoopLikeOpInterface>() || work(loop) < minWork)
       return std::nullopt;
-    int64_t outer = 1;
+    uint64_t outer = 1;
     for (unsigned d = 0, e = loop.getNumLoops(); d < e; ++d) {
-      int64_t trips = tripCount(loop.getLowerBound()[d],
-                                loop.getUpperBound()[d], loop.getStep()[d]);
+      uint64_t trips = tripCount(loop.getLowerBound()[d],
+                                 loop.getUpperBound()[d], loop.getStep()[d]);
       if (trips >= minTrip && outer <= maxForks)
         return d;
-      outer = mulSat(outer, trips);
+      outer = llvm::SaturatingMultiply(outer, trips);
     }
     return std::nullopt;
   }

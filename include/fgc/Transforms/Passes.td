@@ -129,11 +129,11 @@ def SelectParallelLoops : Pass<"fgc-select-parallel-loops", "::mlir::func::FuncO
     elements run in parallel.
   }];
   let options = [
-    Option<"minWork", "min-work", "int64_t", /*default=*/"8192",
+    Option<"minWork", "min-work", "uint64_t", /*default=*/"8192",
            "Run a loop nest on threads from this many innermost iterations">,
-    Option<"minTrip", "min-trip", "int64_t", /*default=*/"16",
+    Option<"minTrip", "min-trip", "uint64_t", /*default=*/"16",
            "Least iterations of the parallel dimension">,
-    Option<"maxForks", "max-forks", "int64_t", /*default=*/"16",
+    Option<"maxForks", "max-forks", "uint64_t", /*default=*/"16",
            "Most iterations of the serial loops around a parallel loop">
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
