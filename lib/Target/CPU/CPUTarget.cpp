@@ -73,6 +73,15 @@ createTargetMachine(const CodegenOptions &options, std::string &error) {
     error = "unknown --mcpu '" + cpu + "' for " + triple.str();
     return nullptr;
   }
+  // LLVM tunes AVX-512 CPUs of the Skylake line to prefer 256-bit vectors
+  // (full-width instructions lower the clock of the scalar code around
+  // them). A trainer's generated code is long vector loops (the normal-number
+  // generator, elementwise passes over whole activations) where full width
+  // wins: M/1/16 steps ~15% faster, M/8/16 ~8%, the same results (the lanes
+  // compute the same operations). On CPUs without AVX-512 this changes
+  // nothing: their widest vectors are 256-bit.
+  if (triple.isX86())
+    features += (features.empty() ? "" : ",") + std::string("-prefer-256-bit");
   llvm::CodeGenOptLevel level =
       options.optLevel == 0   ? llvm::CodeGenOptLevel::None
       : options.optLevel == 1 ? llvm::CodeGenOptLevel::Less
