@@ -317,6 +317,35 @@ TEST(Blas, BatchedDgemmWithOffsets) {
       }
 }
 
+/// A shared by every product (batch stride 0, the view a convolution's
+/// weights are passed as), on one thread and split by matrix on three.
+TEST(Blas, BatchedSharedLhs) {
+  int saved = omp_get_max_threads();
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  const int64_t batch = 6, m = 48, k = 40, n = 36;
+  std::vector<float> a(m * k), b(batch * k * n);
+  for (float &v : a)
+    v = dist(rng);
+  for (float &v : b)
+    v = dist(rng);
+  for (int threads : {1, 3}) {
+    omp_set_num_threads(threads);
+    std::vector<float> c(batch * m * n, 0.25f);
+    fgc_blas_sgemm_batched(a.data(), a.data(), 0, batch, m, k, 0, k, 1,
+                           b.data(), b.data(), 0, batch, k, n, k * n, n, 1,
+                           c.data(), c.data(), 0, batch, m, n, m * n, n, 1);
+    for (int64_t g = 0; g < batch; ++g) {
+      std::vector<double> ref(m * n, 0.25);
+      naive(a.data(), k, 1, b.data() + g * k * n, n, 1, ref, m, k, n);
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_NEAR(c[g * m * n + i], ref[i], 1e-4)
+            << threads << " threads, matrix " << g << " element " << i;
+    }
+  }
+  omp_set_num_threads(saved);
+}
+
 TEST(MemRefCopy, CopiesStridedViews) {
   // Copy the transposed view of a 3x4 matrix into a contiguous 4x3 one.
   std::vector<float> src(12), dst(12, -1);

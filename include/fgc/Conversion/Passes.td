@@ -46,12 +46,16 @@ def ConvertLinalgToBlas : Pass<"convert-linalg-to-blas", "::mlir::ModuleOp"> {
   let summary = "Replace linalg.matmul/batch_matmul on memrefs by calls into BLAS";
   let description = [{
     After bufferization, rewrites `linalg.matmul` and `linalg.batch_matmul`
-    on f32 or f64 memrefs (default indexing maps, unit inner stride) into
+    on f32 or f64 memrefs (default indexing maps, or a batch_matmul whose
+    A is one [M, K] matrix shared by every product) into
     calls of the runtime functions `fgc_blas_{s,d}gemm` and
     `fgc_blas_{s,d}gemm_batched`, which compute C += A·B with OpenBLAS
     (`cblas_?gemm`, beta = 1, so the semantics of the linalg op are kept
     exactly). Operands are passed as strided memrefs with dynamic sizes, so
-    one runtime entry point serves every shape.
+    one runtime entry point serves every shape; a shared A is passed as a
+    view with batch stride 0 (`memref.reinterpret_cast`), so a
+    convolution's weights are read in place by every sample's product
+    instead of being copied once per sample.
 
     Matrix products are where nearly all the time of a network goes; a
     vendor-tuned microkernel reaches 60-90 % of peak where the loops that

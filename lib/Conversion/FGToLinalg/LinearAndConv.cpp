@@ -56,8 +56,12 @@ struct MatMulLowering : OpConversionPattern<fg::MatMulOp> {
       aShape.append({m, k});
       bShape.append({k, n});
       int64_t count = product(*batch);
-      Value a3 = reshape(rewriter, loc, broadcastTo(rewriter, loc, a, aShape),
-                         {count, m, k});
+      // A left operand without batch dimensions is shared, not copied.
+      Value a3 =
+          product(as.drop_back(2)) == 1
+              ? reshape(rewriter, loc, a, {m, k})
+              : reshape(rewriter, loc, broadcastTo(rewriter, loc, a, aShape),
+                        {count, m, k});
       Value b3 = reshape(rewriter, loc, broadcastTo(rewriter, loc, bm, bShape),
                          {count, k, n});
       c = batchMatmul(rewriter, loc, a3, b3);
@@ -114,6 +118,7 @@ struct GemmLowering : OpConversionPattern<fg::GemmOp> {
 /// Convolution as im2col + one batched matrix product per (sample, group):
 ///   cols[n, g, c, k.., o..] = xpad[n, g*Cg + c, o*s + k*d ..]
 ///   y[(n, g), mg, (o..)] = w[g, mg, (c, k..)] x cols[(n, g), (c, k..), (o..)]
+/// (with one group, every sample's product reads the same weights)
 /// which is already [N, M, O..]; the bias is added in one generic. Every
 /// sample gets a product of the same shape, so results do not depend on
 /// the batch size (K tangent directions folded into the batch give the
@@ -170,10 +175,17 @@ struct ConvLowering : OpConversionPattern<fg::ConvOp> {
     int64_t taps = cg * product(kernel), positions = product(out);
     Value cols3 =
         reshape(rewriter, loc, cols, {batch * group, taps, positions});
-    // The weights, one copy per sample: [N*G, Mg, taps].
-    Value w3 = reshape(rewriter, loc, w, {1, group, mg, taps});
-    w3 = broadcastTo(rewriter, loc, w3, {batch, group, mg, taps});
-    w3 = reshape(rewriter, loc, w3, {batch * group, mg, taps});
+    // The weights: [Mg, taps] shared by every sample's product when
+    // ungrouped; else one copy per sample, [N*G, Mg, taps] (the products
+    // run over (sample, group) pairs, and a group's weights are small).
+    Value w3;
+    if (group == 1) {
+      w3 = reshape(rewriter, loc, w, {mg, taps});
+    } else {
+      w3 = reshape(rewriter, loc, w, {1, group, mg, taps});
+      w3 = broadcastTo(rewriter, loc, w3, {batch, group, mg, taps});
+      w3 = reshape(rewriter, loc, w3, {batch * group, mg, taps});
+    }
     Value y = batchMatmul(rewriter, loc, w3, cols3);
     Value o = reshape(rewriter, loc, y, result.getShape());
     if (Value bias = adaptor.getBias()) {

@@ -242,12 +242,23 @@ Value matmul(OpBuilder &b, Location loc, Value a, Value bm) {
 
 Value batchMatmul(OpBuilder &b, Location loc, Value a, Value bm) {
   RankedTensorType at = tensorType(a), bt = tensorType(bm);
-  Value init =
-      filled(b, loc, {at.getDimSize(0), at.getDimSize(1), bt.getDimSize(2)},
-             scalarAttr(at.getElementType(), 0.0));
-  return linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
-                                       ValueRange{a, bm}, ValueRange{init})
-      .getResult(0);
+  bool shared = at.getRank() == 2;
+  Value init = filled(
+      b, loc,
+      {bt.getDimSize(0), at.getDimSize(shared ? 0 : 1), bt.getDimSize(2)},
+      scalarAttr(at.getElementType(), 0.0));
+  auto op = linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
+                                          ValueRange{a, bm}, ValueRange{init});
+  if (shared) {
+    // (batch, m, n, k) -> (m, k) for A; B and C keep the default maps.
+    MLIRContext *ctx = b.getContext();
+    SmallVector<AffineMap> maps =
+        linalg::BatchMatmulOp::getDefaultIndexingMaps(ctx);
+    maps[0] = AffineMap::get(
+        4, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(3, ctx)}, ctx);
+    op.setIndexingMapsAttr(b.getAffineMapArrayAttr(maps));
+  }
+  return op.getResult(0);
 }
 
 } // namespace fgc::lowering

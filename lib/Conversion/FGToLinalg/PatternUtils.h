@@ -103,7 +103,10 @@ mlir::Value padSpatial(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// C = A x B for A [M, K], B [K, N] (linalg.matmul into a zero tensor).
 mlir::Value matmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
                    mlir::Value bm);
-/// C = A x B for A [G, M, K], B [G, K, N] (linalg.batch_matmul).
+/// C = A x B for A [G, M, K], B [G, K, N] (linalg.batch_matmul). An A of
+/// rank 2, [M, K], is shared by every product: the batch_matmul's indexing
+/// map broadcasts it instead of a copy per product (a convolution's weights
+/// would otherwise be written once per sample).
 mlir::Value batchMatmul(mlir::OpBuilder &b, mlir::Location loc, mlir::Value a,
                         mlir::Value bm);
 

@@ -2,6 +2,8 @@
 
 #include "fgc/Conversion/Passes.h"
 
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -19,8 +21,8 @@ namespace {
 /// runtime entry point takes, whatever the static shape and layout.
 MemRefType dynamicStrided(MemRefType type) {
   SmallVector<int64_t> dyn(type.getRank(), ShapedType::kDynamic);
-  auto layout = StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic,
-                                       dyn);
+  auto layout =
+      StridedLayoutAttr::get(type.getContext(), ShapedType::kDynamic, dyn);
   return MemRefType::get(dyn, type.getElementType(), layout);
 }
 
@@ -35,8 +37,47 @@ func::FuncOp declareRuntime(ModuleOp module, StringRef name, MemRefType type) {
   return f;
 }
 
+/// Whether `op` is a batch_matmul whose A, [M, K], is shared by every
+/// product: maps (b, m, n, k) -> (m, k), then B's and C's defaults.
 template <typename LinalgOp>
-struct MatmulToBlas : OpRewritePattern<LinalgOp> {
+bool isSharedLhs(LinalgOp op, ArrayRef<AffineMap> maps,
+                 ArrayRef<AffineMap> defaults) {
+  if (!std::is_same_v<LinalgOp, linalg::BatchMatmulOp>)
+    return false;
+  MLIRContext *ctx = op.getContext();
+  AffineMap lhs = AffineMap::get(
+      4, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(3, ctx)}, ctx);
+  return maps[0] == lhs && maps.drop_front() == defaults.drop_front();
+}
+
+/// A [M, K] memref seen as [B, M, K] with batch stride 0, B the batch of
+/// `like` (dimension 0): the runtime's batched product then reads the same
+/// matrix for every product, as the indexing map says, without a copy.
+Value broadcastBatch(OpBuilder &b, Location loc, Value matrix, Value like) {
+  auto meta = memref::ExtractStridedMetadataOp::create(b, loc, matrix);
+  SmallVector<OpFoldResult> sizes = {memref::getMixedSize(b, loc, like, 0)};
+  SmallVector<OpFoldResult> strides = {b.getIndexAttr(0)};
+  for (unsigned d = 0; d < 2; ++d) {
+    sizes.push_back(meta.getConstifiedMixedSizes()[d]);
+    strides.push_back(meta.getConstifiedMixedStrides()[d]);
+  }
+  auto elt = cast<MemRefType>(matrix.getType()).getElementType();
+  SmallVector<int64_t> staticSizes, staticStrides;
+  SmallVector<Value> dynamic;
+  dispatchIndexOpFoldResults(sizes, dynamic, staticSizes);
+  dispatchIndexOpFoldResults(strides, dynamic, staticStrides);
+  OpFoldResult offset = meta.getConstifiedMixedOffset();
+  auto type = MemRefType::get(
+      staticSizes, elt,
+      StridedLayoutAttr::get(
+          b.getContext(),
+          getConstantIntValue(offset).value_or(ShapedType::kDynamic),
+          staticStrides));
+  return memref::ReinterpretCastOp::create(b, loc, type, meta.getBaseBuffer(),
+                                           offset, sizes, strides);
+}
+
+template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
   MatmulToBlas(MLIRContext *ctx, StringRef suffix)
       : OpRewritePattern<LinalgOp>(ctx), suffix(suffix) {}
 
@@ -44,11 +85,17 @@ struct MatmulToBlas : OpRewritePattern<LinalgOp> {
                                 PatternRewriter &rewriter) const override {
     if (!op.hasPureBufferSemantics())
       return rewriter.notifyMatchFailure(op, "not on memrefs");
-    if (op.getIndexingMapsArray() !=
-        LinalgOp::getDefaultIndexingMaps(op.getContext()))
+    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+    SmallVector<AffineMap> defaults =
+        LinalgOp::getDefaultIndexingMaps(op.getContext());
+    bool sharedLhs = isSharedLhs(op, maps, defaults);
+    if (maps != defaults && !sharedLhs)
       return rewriter.notifyMatchFailure(op, "transposed or broadcast maps");
     SmallVector<Value> operands = {op.getDpsInputs()[0], op.getDpsInputs()[1],
                                    op.getDpsInits()[0]};
+    if (sharedLhs)
+      operands[0] =
+          broadcastBatch(rewriter, op.getLoc(), operands[0], operands[1]);
     Type elt = cast<MemRefType>(operands[0].getType()).getElementType();
     for (Value v : operands)
       if (cast<MemRefType>(v.getType()).getElementType() != elt)
@@ -62,8 +109,7 @@ struct MatmulToBlas : OpRewritePattern<LinalgOp> {
       return rewriter.notifyMatchFailure(op, "not f32 or f64");
     MemRefType type = dynamicStrided(cast<MemRefType>(operands[0].getType()));
     auto module = op->template getParentOfType<ModuleOp>();
-    func::FuncOp callee =
-        declareRuntime(module, (prefix + suffix).str(), type);
+    func::FuncOp callee = declareRuntime(module, (prefix + suffix).str(), type);
     SmallVector<Value> args;
     for (Value v : operands)
       args.push_back(memref::CastOp::create(rewriter, op.getLoc(), type, v));

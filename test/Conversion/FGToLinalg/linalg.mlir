@@ -14,14 +14,19 @@ func.func @matmul_rows(%a: tensor<2x3x4xf32>, %b: tensor<4x5xf32>) -> tensor<2x3
 
 // -----
 
-// Batched operands: broadcast batch dimensions are materialised, then one
-// linalg.batch_matmul.
+// Batched operands: an A without batch dimensions is shared by every
+// product (a broadcasting indexing map, no copy); a B with a broadcast
+// batch dimension is materialised.
+// CHECK-DAG: #[[SHARED:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
 // CHECK-LABEL: func.func @matmul_batched
-// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x3x4xf32>)
-// CHECK: linalg.batch_matmul ins(%{{.*}}, %arg1 : tensor<2x3x4xf32>, tensor<2x4x5xf32>)
-func.func @matmul_batched(%a: tensor<1x3x4xf32>, %b: tensor<2x4x5xf32>) -> tensor<2x3x5xf32> {
+// CHECK-NOT: linalg.generic
+// CHECK: linalg.batch_matmul indexing_maps = [#[[SHARED]], #{{.*}}, #{{.*}}] ins(%{{.*}}, %arg1 : tensor<3x4xf32>, tensor<2x4x5xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x5xf32>)
+// CHECK: linalg.batch_matmul ins(%arg2, %{{.*}} : tensor<2x3x4xf32>, tensor<2x4x5xf32>)
+func.func @matmul_batched(%a: tensor<1x3x4xf32>, %b: tensor<2x4x5xf32>, %c: tensor<2x3x4xf32>, %d: tensor<1x4x5xf32>) -> (tensor<2x3x5xf32>, tensor<2x3x5xf32>) {
   %0 = fg.matmul %a, %b : tensor<1x3x4xf32>, tensor<2x4x5xf32> -> tensor<2x3x5xf32>
-  return %0 : tensor<2x3x5xf32>
+  %1 = fg.matmul %c, %d : tensor<2x3x4xf32>, tensor<1x4x5xf32> -> tensor<2x3x5xf32>
+  return %0, %1 : tensor<2x3x5xf32>, tensor<2x3x5xf32>
 }
 
 // -----
@@ -58,6 +63,20 @@ func.func @gemm(%a: tensor<3x4xf32>, %b: tensor<5x4xf32>, %c: tensor<5xf32>) -> 
 func.func @conv(%x: tensor<2x4x8x8xf32>, %w: tensor<6x2x3x3xf32>, %b: tensor<6xf32>) -> tensor<2x6x4x4xf32> {
   %0 = fg.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 2} : (tensor<2x4x8x8xf32>, tensor<6x2x3x3xf32>, tensor<6xf32>) -> tensor<2x6x4x4xf32>
   return %0 : tensor<2x6x4x4xf32>
+}
+
+// -----
+
+// An ungrouped convolution: every sample's product reads the same [M, taps]
+// weights through a broadcasting indexing map, no copy per sample.
+// CHECK-DAG: #[[SHARED:.*]] = affine_map<(d0, d1, d2, d3) -> (d1, d3)>
+// CHECK-LABEL: func.func @conv_ungrouped
+// CHECK: tensor.collapse_shape %arg1 {{.*}} into tensor<6x36xf32>
+// CHECK-NOT: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x6x36xf32>)
+// CHECK: linalg.batch_matmul indexing_maps = [#[[SHARED]], #{{.*}}, #{{.*}}] ins(%{{.*}}, %{{.*}} : tensor<6x36xf32>, tensor<2x36x64xf32>) outs(%{{.*}} : tensor<2x6x64xf32>)
+func.func @conv_ungrouped(%x: tensor<2x4x8x8xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<2x6x8x8xf32> {
+  %0 = fg.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1} : (tensor<2x4x8x8xf32>, tensor<6x4x3x3xf32>) -> tensor<2x6x8x8xf32>
+  return %0 : tensor<2x6x8x8xf32>
 }
 
 // -----

@@ -28,15 +28,36 @@ func.func @batched(%a: memref<2x8x4xf64>, %b: memref<2x4x3xf64, strided<[24, 6, 
 
 // -----
 
-// Left alone: tensors (not bufferized yet), integer types, and matmuls
-// with non-default indexing maps.
+// A batch_matmul whose A is shared by every product: A is passed as a
+// [B, M, K] view with batch stride 0, B taken from the batch of B.
+// CHECK-LABEL: func.func @shared_lhs
+// CHECK: %[[BASE:.*]], %[[OFF:.*]], %[[SIZES:.*]]:2, %[[STRIDES:.*]]:2 = memref.extract_strided_metadata %arg0
+// CHECK: %[[VIEW:.*]] = memref.reinterpret_cast %[[BASE]] to offset: [0], sizes: [2, 8, 4], strides: [0, 4, 1] : memref<f32> to memref<2x8x4xf32, strided<[0, 4, 1]>>
+// CHECK: %[[A:.*]] = memref.cast %[[VIEW]]
+// CHECK: call @fgc_blas_sgemm_batched(%[[A]],
+#shared = affine_map<(b, m, n, k) -> (m, k)>
+#rhs = affine_map<(b, m, n, k) -> (b, k, n)>
+#out = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @shared_lhs(%a: memref<8x4xf32>, %b: memref<2x4x3xf32>, %c: memref<2x8x3xf32>) {
+  linalg.batch_matmul indexing_maps = [#shared, #rhs, #out] ins(%a, %b : memref<8x4xf32>, memref<2x4x3xf32>) outs(%c : memref<2x8x3xf32>)
+  return
+}
+
+// -----
+
+// Left alone: tensors (not bufferized yet), integer types, and products
+// with other non-default indexing maps (a transposed B).
 // CHECK-LABEL: func.func @not_blas
 // CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<8x4xf32>, tensor<4x3xf32>)
 // CHECK: linalg.matmul ins(%arg3, %arg4 : memref<8x4xi64>, memref<4x3xi64>)
 // CHECK-NOT: call
+// CHECK: linalg.batch_matmul indexing_maps
 func.func @not_blas(%a: tensor<8x4xf32>, %b: tensor<4x3xf32>, %c: tensor<8x3xf32>,
-                    %ia: memref<8x4xi64>, %ib: memref<4x3xi64>, %ic: memref<8x3xi64>) -> tensor<8x3xf32> {
+                    %ia: memref<8x4xi64>, %ib: memref<4x3xi64>, %ic: memref<8x3xi64>,
+                    %ta: memref<2x8x4xf32>, %tb: memref<2x3x4xf32>, %tc: memref<2x8x3xf32>) -> tensor<8x3xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x3xf32>) outs(%c : tensor<8x3xf32>) -> tensor<8x3xf32>
   linalg.matmul ins(%ia, %ib : memref<8x4xi64>, memref<4x3xi64>) outs(%ic : memref<8x3xi64>)
+  linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>]
+    ins(%ta, %tb : memref<2x8x4xf32>, memref<2x3x4xf32>) outs(%tc : memref<2x8x3xf32>)
   return %0 : tensor<8x3xf32>
 }
