@@ -179,7 +179,7 @@ def main():
             info = json.loads(p.stdout) if p.returncode == 0 else None
             blocks = len(info["blocks"]) if info else None
             sites = len(info["perturbation_points"]) if info else None
-            for rule in args.rules.split(","):
+            for rule in filter(None, args.rules.split(",")):
                 row = {"net": name, "rule": rule, "blocks": blocks, "sites": sites}
                 exe = os.path.join(tmp, f"train_{name}_{rule}")
                 p, secs = run([args.fgc, "compile", path, "--algo", rule, "--batch-size",
@@ -202,6 +202,7 @@ def main():
                     row.update(train_error=epochs[-1]["train_error"],
                                test_error=epochs[-1]["test_error"],
                                first_test_error=epochs[0]["test_error"],
+                               test_error_per_epoch=[e["test_error"] for e in epochs],
                                step_ms=1000 * epochs[-1]["seconds"] /
                                (args.train_images // args.batch))
                 rows.append(row)
@@ -212,6 +213,7 @@ def main():
                     epochs = bp_run(name, path, data, args)
                     row.update(train_error=epochs[-1]["train_error"],
                                test_error=epochs[-1]["test_error"],
+                               test_error_per_epoch=[e["test_error"] for e in epochs],
                                step_ms=1000 * epochs[-1]["seconds"] /
                                (args.train_images // args.batch))
                 except Exception as e:  # noqa: BLE001
