@@ -93,9 +93,6 @@ template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
       return rewriter.notifyMatchFailure(op, "transposed or broadcast maps");
     SmallVector<Value> operands = {op.getDpsInputs()[0], op.getDpsInputs()[1],
                                    op.getDpsInits()[0]};
-    if (sharedLhs)
-      operands[0] =
-          broadcastBatch(rewriter, op.getLoc(), operands[0], operands[1]);
     Type elt = cast<MemRefType>(operands[0].getType()).getElementType();
     for (Value v : operands)
       if (cast<MemRefType>(v.getType()).getElementType() != elt)
@@ -107,6 +104,11 @@ template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
       prefix = "fgc_blas_dgemm";
     else
       return rewriter.notifyMatchFailure(op, "not f32 or f64");
+    // Only now that the op will be replaced: a failing pattern must leave
+    // the IR as it found it.
+    if (sharedLhs)
+      operands[0] =
+          broadcastBatch(rewriter, op.getLoc(), operands[0], operands[1]);
     MemRefType type = dynamicStrided(cast<MemRefType>(operands[0].getType()));
     auto module = op->template getParentOfType<ModuleOp>();
     func::FuncOp callee = declareRuntime(module, (prefix + suffix).str(), type);

@@ -52,12 +52,17 @@ func.func @shared_lhs(%a: memref<8x4xf32>, %b: memref<2x4x3xf32>, %c: memref<2x8
 // CHECK: linalg.matmul ins(%arg3, %arg4 : memref<8x4xi64>, memref<4x3xi64>)
 // CHECK-NOT: call
 // CHECK: linalg.batch_matmul indexing_maps
+// CHECK: linalg.batch_matmul indexing_maps {{.*}} ins(%arg9, %arg10 : memref<8x4xi64>, memref<2x4x3xi64>)
+// CHECK-NOT: memref.reinterpret_cast
 func.func @not_blas(%a: tensor<8x4xf32>, %b: tensor<4x3xf32>, %c: tensor<8x3xf32>,
                     %ia: memref<8x4xi64>, %ib: memref<4x3xi64>, %ic: memref<8x3xi64>,
-                    %ta: memref<2x8x4xf32>, %tb: memref<2x3x4xf32>, %tc: memref<2x8x3xf32>) -> tensor<8x3xf32> {
+                    %ta: memref<2x8x4xf32>, %tb: memref<2x3x4xf32>, %tc: memref<2x8x3xf32>,
+                    %sa: memref<8x4xi64>, %sb: memref<2x4x3xi64>, %sc: memref<2x8x3xi64>) -> tensor<8x3xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x3xf32>) outs(%c : tensor<8x3xf32>) -> tensor<8x3xf32>
   linalg.matmul ins(%ia, %ib : memref<8x4xi64>, memref<4x3xi64>) outs(%ic : memref<8x3xi64>)
   linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>]
     ins(%ta, %tb : memref<2x8x4xf32>, memref<2x3x4xf32>) outs(%tc : memref<2x8x3xf32>)
+  linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (m, k)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>]
+    ins(%sa, %sb : memref<8x4xi64>, memref<2x4x3xi64>) outs(%sc : memref<2x8x3xi64>)
   return %0 : tensor<8x3xf32>
 }
