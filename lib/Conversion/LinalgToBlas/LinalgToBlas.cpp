@@ -42,7 +42,7 @@ func::FuncOp declareRuntime(ModuleOp module, StringRef name, MemRefType type) {
 template <typename LinalgOp>
 bool isSharedLhs(LinalgOp op, ArrayRef<AffineMap> maps,
                  ArrayRef<AffineMap> defaults) {
-  if (!std::is_same_v<LinalgOp, linalg::BatchMatmulOp>)
+  if constexpr (!std::is_same_v<LinalgOp, linalg::BatchMatmulOp>)
     return false;
   MLIRContext *ctx = op.getContext();
   AffineMap lhs = AffineMap::get(
@@ -57,10 +57,8 @@ Value broadcastBatch(OpBuilder &b, Location loc, Value matrix, Value like) {
   auto meta = memref::ExtractStridedMetadataOp::create(b, loc, matrix);
   SmallVector<OpFoldResult> sizes = {memref::getMixedSize(b, loc, like, 0)};
   SmallVector<OpFoldResult> strides = {b.getIndexAttr(0)};
-  for (unsigned d = 0; d < 2; ++d) {
-    sizes.push_back(meta.getConstifiedMixedSizes()[d]);
-    strides.push_back(meta.getConstifiedMixedStrides()[d]);
-  }
+  llvm::append_range(sizes, meta.getConstifiedMixedSizes());
+  llvm::append_range(strides, meta.getConstifiedMixedStrides());
   auto elt = cast<MemRefType>(matrix.getType()).getElementType();
   SmallVector<int64_t> staticSizes, staticStrides;
   SmallVector<Value> dynamic;
