@@ -50,7 +50,7 @@ void PipelineOptions::bindTrainingOptions(OptionsBinder &b) {
                  "readout (backbone frozen)"),
         cl::value_desc("algorithm"), fg::algorithmValues());
   b.list("blocks", blocks,
-         cl::desc("Local-loss blocks: auto (units, or stages past 16 units), "
+         cl::desc("Local-loss blocks: auto (the default: units), "
                   "units (one per residual unit, encoder sub-layer or layer "
                   "of a plain chain), stages (runs of units with one spatial "
                   "size), or ONNX node names whose outputs end blocks "

@@ -224,6 +224,7 @@ namespace {
 /// The sweep behind trackAxesToAny and trackAxesToAll: fills `found` for
 /// the targets reached, stopping at the first one when `first`.
 void sweep(Value from, ArrayRef<Value> targets, bool first,
+           const StatisticsSet *statistics,
            SmallVectorImpl<std::optional<Labels>> &found) {
   llvm::DenseMap<Value, unsigned> index;
   for (auto [i, t] : llvm::enumerate(targets))
@@ -254,7 +255,8 @@ void sweep(Value from, ArrayRef<Value> targets, bool first,
   }
   for (; it != block->end(); ++it) {
     Operation *op = &*it;
-    if (op->getNumResults() == 0 || stops(op) || !isRanked(op->getResult(0)))
+    if (op->getNumResults() == 0 || stops(op) || !isRanked(op->getResult(0)) ||
+        (statistics && statistics->contains(op->getResult(0))))
       continue;
     std::optional<Labels> joined;
     for (OpOperand &use : op->getOpOperands()) {
@@ -288,9 +290,10 @@ void sweep(Value from, ArrayRef<Value> targets, bool first,
 } // namespace
 
 FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>>
-trackAxesToAny(Value from, ArrayRef<Value> targets) {
+trackAxesToAny(Value from, ArrayRef<Value> targets,
+               const StatisticsSet *statistics) {
   SmallVector<std::optional<Labels>> found;
-  sweep(from, targets, /*first=*/true, found);
+  sweep(from, targets, /*first=*/true, statistics, found);
   for (auto [i, l] : llvm::enumerate(found))
     if (l)
       return std::make_pair(unsigned(i), std::move(*l));
@@ -300,13 +303,14 @@ trackAxesToAny(Value from, ArrayRef<Value> targets) {
 SmallVector<std::optional<SmallVector<AxisOrigin>>>
 trackAxesToAll(Value from, ArrayRef<Value> targets) {
   SmallVector<std::optional<Labels>> found;
-  sweep(from, targets, /*first=*/false, found);
+  sweep(from, targets, /*first=*/false, /*statistics=*/nullptr, found);
   return found;
 }
 
-FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to) {
+FailureOr<SmallVector<AxisOrigin>> trackAxes(Value from, Value to,
+                                             const StatisticsSet *statistics) {
   FailureOr<std::pair<unsigned, SmallVector<AxisOrigin>>> r =
-      trackAxesToAny(from, to);
+      trackAxesToAny(from, to, statistics);
   if (failed(r))
     return failure();
   return std::move(r->second);

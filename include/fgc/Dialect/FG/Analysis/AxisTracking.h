@@ -7,7 +7,10 @@
 // contraction, attention across tokens, a normalisation over the batch, a
 // reshape that interleaves it with another) has no origin. The gradient
 // estimators sum a loss's tangent over the axes without an origin and map
-// the others back, which keeps them unbiased on any graph.
+// the others back. Normalisations are the exception (they mix only through
+// an average): fg.batch_norm, fg.layer_norm and the statistics passed as
+// `statistics` keep every origin, so that the activity estimate scores each
+// example and position with its own loss.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +18,7 @@
 #define FGC_DIALECT_FG_ANALYSIS_AXISTRACKING_H
 
 #include "mlir/IR/Value.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/SmallVector.h"
 
 #include <optional>
@@ -43,18 +47,29 @@ struct AxisOrigin {
   bool operator!=(const AxisOrigin &o) const { return !(*this == o); }
 };
 
+/// Values whose paths relate no axis and forget none: the statistics of a
+/// normalisation written out as ops (a batch's mean and variance). The
+/// estimators map a loss back through fg.batch_norm and fg.layer_norm as
+/// through an elementwise op (each example and position of the input keeps
+/// its origin, as the spatial-loss estimate keeps a position through a
+/// convolution's neighbourhood); naming the statistics of the written-out
+/// form keeps that mapping when batch normalisation trains.
+using StatisticsSet = llvm::DenseSet<mlir::Value>;
+
 /// For each axis of `to`, its origin among the axes of `from`, joined over
-/// every path from `from` to `to` (not through fg.stop_gradient or a
-/// loss). Fails when `to` is not reachable from `from`.
-mlir::FailureOr<llvm::SmallVector<AxisOrigin>> trackAxes(mlir::Value from,
-                                                         mlir::Value to);
+/// every path from `from` to `to` (not through fg.stop_gradient, a loss or
+/// one of `statistics`). Fails when `to` is not reachable from `from`.
+mlir::FailureOr<llvm::SmallVector<AxisOrigin>>
+trackAxes(mlir::Value from, mlir::Value to,
+          const StatisticsSet *statistics = nullptr);
 
 /// trackAxes to the first of `targets` (in program order) that `from`
 /// reaches: its index in `targets` and the origins of its axes. One sweep
 /// that stops at that target, so that locating each of N perturbation
 /// points among N local heads costs the size of its block.
 mlir::FailureOr<std::pair<unsigned, llvm::SmallVector<AxisOrigin>>>
-trackAxesToAny(mlir::Value from, llvm::ArrayRef<mlir::Value> targets);
+trackAxesToAny(mlir::Value from, llvm::ArrayRef<mlir::Value> targets,
+               const StatisticsSet *statistics = nullptr);
 
 /// trackAxes to each of `targets` in one sweep (nothing for those `from`
 /// does not reach).

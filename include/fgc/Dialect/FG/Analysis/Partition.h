@@ -111,7 +111,7 @@ struct PartitionOptions {
   /// "stages" (empty: auto). A unit ends at the first point after a layer
   /// that cuts the graph (after a residual merge and its activation, after
   /// a layer in a plain chain); a stage is a run of units with one spatial
-  /// size; auto is units, or stages past 16 units.
+  /// size; auto is units (the finest cut: the least noisy estimates).
   llvm::SmallVector<std::string> boundaries;
   /// The ONNX node of the readout's linear layer (empty: automatic).
   std::string readout;

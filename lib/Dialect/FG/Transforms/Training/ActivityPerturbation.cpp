@@ -6,10 +6,9 @@
 // or the final loss for FG-A). The estimate of dL/dz is J u, with J mapped
 // back onto the axes of z that every path to the loss preserves (the batch,
 // and the group and patch axes of a local loss: the spatial-loss estimate
-// of the spec) and summed over the others (tokens that attention mixes,
-// examples that batch statistics mix), masked by the ReLU after z; it is
-// pulled back to the layer's weights through the exact VJP of the ops
-// between the layer and z.
+// of the spec) and summed over the others (tokens that attention mixes),
+// masked by the ReLU after z; it is pulled back to the layer's weights
+// through the exact VJP of the ops between the layer and z.
 //
 //===----------------------------------------------------------------------===//
 

@@ -4,11 +4,14 @@
 // inference does. In @train_step a batch normalisation whose running mean
 // and variance are parameters normalises with the statistics of the batch
 // instead (spec of fg.batch_norm), written as the fg ops it is made of: the
-// tangent sweep then carries the JVP of the batch-statistics function, the
-// axis tracking sees that the statistics mix the examples and positions,
-// and the reverse-mode pullbacks to the layer's weights go through the
-// statistics too. The running statistics are state, not trained: updated
-// as ONNX does and returned in place of the parameters.
+// tangent sweep then carries the JVP of the batch-statistics function and
+// the reverse-mode pullbacks to the layer's weights go through the
+// statistics. The statistics are recorded in the step state so that the
+// activity estimate maps a loss back through them per example and
+// position, as through fg.batch_norm (StepState::locate): scoring each
+// direction with the whole batch's J instead multiplies the variance by the
+// batch and the positions. The running statistics are state, not trained:
+// updated as ONNX does and returned in place of the parameters.
 //
 //===----------------------------------------------------------------------===//
 
@@ -79,6 +82,8 @@ void useBatchStatistics(StepState &s) {
     double momentum = bn.getMomentum().convertToDouble();
     s.stateUpdates[mean] = updateRunning(e, momentum, bn.getMean(), stats.mean);
     s.stateUpdates[var] = updateRunning(e, momentum, bn.getVar(), stats.var);
+    s.statistics.insert(stats.mean);
+    s.statistics.insert(stats.var);
     Value old = bn.getResult();
     s.replaced(bn, made, old, y);
     old.replaceAllUsesWith(y);

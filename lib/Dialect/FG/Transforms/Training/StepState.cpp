@@ -110,14 +110,14 @@ Located StepState::locate(Value from) {
     SmallVector<Value> inputs;
     for (LocalLossOpInterface h : heads)
       inputs.push_back(h.getInput());
-    auto t = trackAxesToAny(from, inputs);
+    auto t = trackAxesToAny(from, inputs, &statistics);
     if (succeeded(t)) {
       l.head = t->first;
       l.labels = std::move(t->second);
     }
     return l;
   }
-  FailureOr<SmallVector<AxisOrigin>> t = trackAxes(from, logits);
+  FailureOr<SmallVector<AxisOrigin>> t = trackAxes(from, logits, &statistics);
   if (succeeded(t)) {
     l.head = 0;
     l.labels = *t;

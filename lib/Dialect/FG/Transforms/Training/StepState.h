@@ -183,6 +183,9 @@ struct StepState {
   /// The new value of each parameter that is state rather than trained (a
   /// batch normalisation's running statistics).
   llvm::StringMap<mlir::Value> stateUpdates;
+  /// The batch statistics of the normalisations that train with them: the
+  /// loss maps back through them per example and position (locate).
+  StatisticsSet statistics;
 
   bool batched() const { return k > 1; }
   /// Where the example axes of a tangent start (after the [K] axis).
