@@ -4,13 +4,13 @@
 // layer's output) and those of a value it reaches: for each downstream
 // axis, the upstream axis it indexes, when every differentiable path
 // between the two preserves that axis. An axis that some path mixes (a
-// contraction, attention across tokens, a normalisation over the batch, a
-// reshape that interleaves it with another) has no origin. The gradient
-// estimators sum a loss's tangent over the axes without an origin and map
-// the others back. Normalisations are the exception (they mix only through
-// an average): fg.batch_norm, fg.layer_norm and the statistics passed as
-// `statistics` keep every origin, so that the activity estimate scores each
-// example and position with its own loss.
+// contraction, attention across tokens, a reduction, a reshape that
+// interleaves it with another) has no origin. The gradient estimators sum a
+// loss's tangent over the axes without an origin and map the others back.
+// Normalisations are the exception (they mix only through their
+// statistics): fg.batch_norm, fg.layer_norm and paths through the values
+// passed as `statistics` keep every origin, so that the activity estimate
+// scores each example and position with its own loss.
 //
 //===----------------------------------------------------------------------===//
 
