@@ -183,8 +183,9 @@ def FGLocalize : Pass<"fg-localize", "::mlir::ModuleOp"> {
     sub-layer, after each layer of a plain chain); a unit that feeds a
     grouped layer directly belongs to its block. For the LocalMixer this
     gives exactly the paper's blocks. `blocks` is `auto` (units: the
-    finest cut, whose estimates are the least noisy), `units`, `stages` (runs of units with one spatial
-    size) or ONNX node names whose outputs end blocks; `layout` and
+    finest cut, whose estimates are the least noisy), `units`, `stages`
+    (runs of units with one spatial size) or ONNX node names whose outputs
+    end blocks; `layout` and
     `groups` override the inferred block layouts (the batch axis tracked
     from the input, the channel axis from the block's last layer) and
     groups (a group axis of the output, else 1). The readout is the last
