@@ -10,6 +10,7 @@
 #include "Common.h"
 
 #include "fgc/Dialect/FG/IR/FGOps.h"
+#include "fgc/Runtime/OnnxExport.h"
 #include "fgc/Runtime/TrainerABI.h"
 #include "fgc/Target/Artifact.h"
 
@@ -30,13 +31,16 @@ namespace {
 
 /// The description a trainer executable reads at start-up (the contract
 /// of fgc/Runtime/TrainerABI.h): facts, function signatures, the initial
-/// parameter values and the ONNX model.
-std::string trainerBlob(const CompileOptions &options,
-                        std::vector<FunctionSignature> sigs,
-                        const std::map<std::string, rt::Tensor> &params,
-                        const std::vector<std::string> &modelParams,
-                        const std::string &blocks, const std::string &onnxBytes,
-                        int64_t batch, int64_t classes) {
+/// parameter values and the ONNX model without the values of the model's
+/// parameters (the parameter table holds them; the trainer puts them back
+/// when it exports). False with `error` set if the model lacks one of them.
+bool trainerBlob(const CompileOptions &options,
+                 std::vector<FunctionSignature> sigs,
+                 const std::map<std::string, rt::Tensor> &params,
+                 const std::vector<std::string> &modelParams,
+                 const std::string &blocks, const std::string &onnxBytes,
+                 int64_t batch, int64_t classes, std::string &blob,
+                 std::string &error) {
   const PipelineOptions &t = options.pipeline;
   rt::ModelDescription d;
   d.model = llvm::sys::path::filename(options.model).str();
@@ -57,8 +61,15 @@ std::string trainerBlob(const CompileOptions &options,
   d.functions = std::move(sigs);
   for (const auto &[name, tensor] : params)
     d.addParameter(name, llvm::is_contained(modelParams, name), tensor);
-  d.setOnnx(onnxBytes);
-  return d.serialize();
+  std::string stripped;
+  if (!rt::stripInitializers(
+          onnxBytes,
+          std::set<std::string>(modelParams.begin(), modelParams.end()),
+          stripped, error))
+    return false;
+  d.setOnnx(stripped);
+  blob = d.serialize();
+  return true;
 }
 
 /// Parts a trainer's module is compiled in (compileToObjects): enough for
@@ -182,8 +193,10 @@ int compile(const CompileOptions &options) {
     if (auto fwd = module->lookupSymbol<func::FuncOp>(rt::abi::kForward))
       if (fwd.getNumResults() == 1)
         classes = cast<RankedTensorType>(fwd.getResultTypes()[0]).getDimSize(1);
-    blob = trainerBlob(options, {*mainSig, *evalSig, *lrSig}, initial,
-                       modelParams, blocks, modelBytes, batch, classes);
+    if (!trainerBlob(options, {*mainSig, *evalSig, *lrSig}, initial,
+                     modelParams, blocks, modelBytes, batch, classes, blob,
+                     why))
+      return error(options.model + ": " + why);
   }
   if (options.emit == EmitStage::Linalg)
     return writeOutput(output, printModule) ? 0 : 1;

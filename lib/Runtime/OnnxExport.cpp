@@ -4,6 +4,8 @@
 
 #include "fgc/Runtime/TensorIO.h"
 
+#include <climits>
+#include <functional>
 #include <set>
 
 namespace fgc::rt {
@@ -15,6 +17,7 @@ struct Field {
   unsigned wire = 0;
   size_t begin = 0, end = 0;               // the whole field, tag included
   size_t payloadBegin = 0, payloadEnd = 0; // length-delimited payload
+  uint64_t value = 0;                      // a varint's value
 };
 
 bool readVarint(const std::string &b, size_t &at, uint64_t &v) {
@@ -50,7 +53,7 @@ bool fields(const std::string &b, std::vector<Field> &out) {
     uint64_t v;
     switch (f.wire) {
     case 0:
-      if (!readVarint(b, at, v))
+      if (!readVarint(b, at, f.value))
         return false;
       break;
     case 1:
@@ -84,17 +87,57 @@ void appendField(std::string &out, uint64_t number,
   out += payload;
 }
 
-} // namespace
+/// What a TensorProto says about itself apart from its values.
+struct TensorHeader {
+  std::string name;
+  std::vector<int64_t> dims;
+};
 
-bool replaceInitializers(const std::string &model,
-                         const std::map<std::string, const Tensor *> &values,
-                         std::string &out, std::string &error) {
+bool readHeader(const std::string &b, TensorHeader &out) {
+  std::vector<Field> tf;
+  if (!fields(b, tf))
+    return false;
+  for (const Field &f : tf) {
+    if (f.number == 8 && f.wire == 2) { // TensorProto.name
+      out.name = b.substr(f.payloadBegin, f.payloadEnd - f.payloadBegin);
+    } else if (f.number == 1 && f.wire == 0) { // dims, one per field
+      out.dims.push_back(int64_t(f.value));
+    } else if (f.number == 1 && f.wire == 2) { // dims, packed
+      for (size_t at = f.payloadBegin; at < f.payloadEnd;) {
+        uint64_t d;
+        if (!readVarint(b, at, d) || at > f.payloadEnd)
+          return false;
+        out.dims.push_back(int64_t(d));
+      }
+    }
+  }
+  return true;
+}
+
+/// The element count of `dims`, or -1 when it is negative or overflows.
+int64_t elementCount(const std::vector<int64_t> &dims) {
+  int64_t n = 1;
+  for (int64_t d : dims)
+    if (d < 0 || (d && n > INT64_MAX / d))
+      return -1;
+    else
+      n *= d;
+  return n;
+}
+
+/// Copies `model` with each graph initializer passed through `rewrite`
+/// (its header and TensorProto bytes in, its new bytes out; false with
+/// `error` set stops). Everything else is kept byte for byte.
+bool rewriteInitializers(
+    const std::string &model,
+    const std::function<bool(const TensorHeader &, const std::string &,
+                             std::string &, std::string &)> &rewrite,
+    std::string &out, std::string &error) {
   std::vector<Field> top;
   if (!fields(model, top)) {
     error = "the embedded ONNX model is malformed";
     return false;
   }
-  std::set<std::string> replaced;
   out.clear();
   for (const Field &f : top) {
     if (f.number != 7 || f.wire != 2) { // ModelProto.graph
@@ -110,40 +153,94 @@ bool replaceInitializers(const std::string &model,
     }
     std::string newGraph;
     for (const Field &g : gf) {
-      if (g.number == 5 && g.wire == 2) { // GraphProto.initializer
-        std::string bytes =
-            graph.substr(g.payloadBegin, g.payloadEnd - g.payloadBegin);
-        Tensor old;
-        std::string name, why;
-        if (!parseTensorProto(bytes, old, name, why)) {
-          error = "embedded initializer: " + why;
-          return false;
-        }
-        auto it = values.find(name);
-        if (it != values.end()) {
-          if (it->second->numElements() != old.numElements()) {
-            error = "initializer '" + name + "' has " +
-                    std::to_string(old.numElements()) +
-                    " elements, the "
-                    "trained value " +
-                    std::to_string(it->second->numElements());
-            return false;
-          }
-          appendField(newGraph, 5, serializeTensorProto(*it->second, name));
-          replaced.insert(name);
-          continue;
-        }
+      if (g.number != 5 || g.wire != 2) { // GraphProto.initializer
+        newGraph.append(graph, g.begin, g.end - g.begin);
+        continue;
       }
-      newGraph.append(graph, g.begin, g.end - g.begin);
+      std::string bytes =
+          graph.substr(g.payloadBegin, g.payloadEnd - g.payloadBegin);
+      TensorHeader header;
+      if (!readHeader(bytes, header)) {
+        error = "an embedded initializer is malformed";
+        return false;
+      }
+      std::string replaced;
+      if (!rewrite(header, bytes, replaced, error))
+        return false;
+      appendField(newGraph, 5, replaced);
     }
     appendField(out, 7, newGraph);
   }
-  for (const auto &[name, t] : values)
-    if (!replaced.count(name)) {
+  return true;
+}
+
+/// An error naming the first of `wanted` that is not in `seen`.
+bool allSeen(const std::set<std::string> &wanted,
+             const std::set<std::string> &seen, std::string &error) {
+  for (const std::string &name : wanted)
+    if (!seen.count(name)) {
       error = "the ONNX model has no initializer '" + name + "'";
       return false;
     }
   return true;
+}
+
+} // namespace
+
+bool replaceInitializers(const std::string &model,
+                         const std::map<std::string, const Tensor *> &values,
+                         std::string &out, std::string &error) {
+  std::set<std::string> wanted, replaced;
+  for (const auto &[name, t] : values)
+    wanted.insert(name);
+  auto rewrite = [&](const TensorHeader &h, const std::string &bytes,
+                     std::string &result, std::string &why) {
+    auto it = values.find(h.name);
+    if (it == values.end()) {
+      result = bytes;
+      return true;
+    }
+    int64_t count = elementCount(h.dims);
+    if (count != it->second->numElements()) {
+      why = "initializer '" + h.name + "' has " + std::to_string(count) +
+            " elements, the trained value " +
+            std::to_string(it->second->numElements());
+      return false;
+    }
+    result = serializeTensorProto(*it->second, h.name);
+    replaced.insert(h.name);
+    return true;
+  };
+  return rewriteInitializers(model, rewrite, out, error) &&
+         allSeen(wanted, replaced, error);
+}
+
+bool stripInitializers(const std::string &model,
+                       const std::set<std::string> &names, std::string &out,
+                       std::string &error) {
+  std::set<std::string> stripped;
+  auto rewrite = [&](const TensorHeader &h, const std::string &bytes,
+                     std::string &result, std::string &) {
+    if (!names.count(h.name)) {
+      result = bytes;
+      return true;
+    }
+    // Keep every field but the values: float_data, int32_data, string_data,
+    // int64_data, raw_data, double_data, uint64_data and the external-data
+    // fields (4-7, 9-11, 13, 14).
+    std::vector<Field> tf;
+    fields(bytes, tf); // readHeader has parsed these bytes already
+    result.clear();
+    for (const Field &f : tf)
+      if (!(f.number >= 4 && f.number <= 7) &&
+          !(f.number >= 9 && f.number <= 11) && f.number != 13 &&
+          f.number != 14)
+        result.append(bytes, f.begin, f.end - f.begin);
+    stripped.insert(h.name);
+    return true;
+  };
+  return rewriteInitializers(model, rewrite, out, error) &&
+         allSeen(names, stripped, error);
 }
 
 } // namespace fgc::rt

@@ -75,6 +75,16 @@ def main():
         p = run([args.fgc, "compile", os.path.join(args.models, "m_1_16.opset13.onnx"),
                  "--batch-size", "64", "--algo", "lg-fg-a", "-o", exe13])
         check(p.returncode == 0, f"M/1/16 trainer compiles ({p.stderr.strip()[-200:]})")
+        # Each parameter is embedded once (the parameter table; the embedded
+        # ONNX model keeps only the initializers' names and shapes).
+        if os.path.exists(exe13):
+            binary = open(exe13, "rb").read()
+            params = initializers(os.path.join(args.models, "m_1_16.opset13.onnx"))
+            counts = sorted({binary.count(v.astype("<f4").tobytes())
+                             for v in params.values()
+                             if v.dtype == np.float32 and v.size >= 64 and v.std() > 0})
+            check(counts == [1], f"each parameter's values appear once in the "
+                  f"trainer (counts {counts})")
         common13 = [exe13, "--data", data, "--dataset", "mnist", "--threads", "1",
                     "--lr", "0.01", "--quiet"]
 

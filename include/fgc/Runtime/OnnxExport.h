@@ -13,15 +13,26 @@
 #include "fgc/Runtime/Tensor.h"
 
 #include <map>
+#include <set>
 #include <string>
 
 namespace fgc::rt {
 
 /// Replaces the graph initializers named in `values` (each must exist, with
-/// the same element count) and returns the new model in `out`.
+/// the same element count, with or without its values) and returns the new
+/// model in `out`.
 bool replaceInitializers(const std::string &model,
                          const std::map<std::string, const Tensor *> &values,
                          std::string &out, std::string &error);
+
+/// Drops the values of the graph initializers named in `names` (each must
+/// exist), keeping their names, element types and shapes: a trainer holds
+/// those values in its parameter table and puts them back
+/// (replaceInitializers) when it exports, so it embeds each parameter once.
+/// The result is not a complete model until then.
+bool stripInitializers(const std::string &model,
+                       const std::set<std::string> &names, std::string &out,
+                       std::string &error);
 
 } // namespace fgc::rt
 

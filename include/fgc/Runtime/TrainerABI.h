@@ -164,6 +164,9 @@ struct ParameterEntry {
 ///   data
 ///   <parameter values back to back, in table order><the ONNX model>
 ///
+/// The ONNX model's initializers that are "model" parameters have no values
+/// (stripInitializers in OnnxExport.h): the table holds them, once.
+///
 /// Offsets are relative to the first byte after "data\n". The fingerprint of
 /// a trainer's checkpoints hashes the text before "\ndata\n".
 class ModelDescription {
