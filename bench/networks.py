@@ -17,7 +17,7 @@ bench/results/networks.json.
 Usage: networks.py --fgc BUILD/bin/fgc --models BUILD/models
          [--nets resnet18,vit,...] [--rules lg-fg-a,fg-a,...] [--epochs 1]
          [--train-images 6000] [--test-images 1000] [--batch 32] [--lr 0.01]
-         [--threads 2] [--bp] [--validation] [--compile-flags='--last-layer-lr=1']
+         [--threads 2] [--bp [--bp-eager]] [--validation] [--compile-flags='--last-layer-lr=1']
 """
 import argparse
 import gzip
@@ -88,22 +88,76 @@ def last_line(p):
     return lines[-1] if lines else f"exit {p.returncode}"
 
 
+def eager_module(name, model_path):
+    """The torchvision module an ONNX file of this script or models/export.py
+    was exported from, rebuilt with the export's seed (so with the file's
+    initial weights), in training mode with Dropout as the identity (fgc's
+    default). Checked against the file: the logits of a few random images,
+    run through the ONNX graph by onnx_torch in inference form, must agree."""
+    sys.path.insert(0, os.path.join(HERE, "..", "models"))
+    import onnx
+    import torch
+    import torchvision
+    import onnx_torch
+    torch.manual_seed(0)
+    if name in BUNDLED:
+        import torchvision_nets
+        module = torchvision_nets.build(name)[0]
+    else:
+        kw = {"num_classes": 10}
+        if name == "googlenet":
+            kw.update(aux_logits=False, init_weights=True)
+        if name.startswith("efficientnet"):
+            kw.update(stochastic_depth_prob=0.0)
+        module = getattr(torchvision.models, name)(**kw)
+    model = onnx.load(model_path)
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        want = onnx_torch.run(model, onnx_torch.initializers(model), {"image": x})[0]
+        got = module.eval()(x)
+    err = float((got - want).abs().max() / want.abs().max())
+    if err > 1e-4:
+        raise RuntimeError(f"{name}: the rebuilt module differs from {model_path} "
+                           f"(relative error {err:.1e})")
+    module.train()
+    for m in module.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.eval()
+    return module
+
+
 def bp_run(name, model_path, data, args):
-    """PyTorch autograd on the same ONNX graph (onnx_torch), same data."""
+    """PyTorch autograd with the same data: on the ONNX graph run node by node
+    (onnx_torch), or with --bp-eager on the torchvision module itself."""
     sys.path.insert(0, os.path.join(HERE, "..", "test", "e2e"))
     import onnx
     import torch
     import torch.nn.functional as F
     import onnx_torch
-    torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     model = onnx.load(model_path)
-    params = onnx_torch.initializers(model)
-    # Batch normalisation's running statistics are state, not trained.
-    stats = {i for n in model.graph.node if n.op_type == "BatchNormalization"
-             for i in n.input[3:5]}
-    train = [v.requires_grad_(True) for k, v in params.items()
-             if v.is_floating_point() and k not in stats]
+    if args.bp_eager:
+        module = eager_module(name, model_path)
+        train = list(module.parameters())
+
+        def forward(x, training):
+            module.train(training)
+            for m in module.modules():
+                if isinstance(m, torch.nn.Dropout):
+                    m.eval()
+            return module(x)
+    else:
+        params = onnx_torch.initializers(model)
+        # Batch normalisation's running statistics are state, not trained.
+        stats = {i for n in model.graph.node if n.op_type == "BatchNormalization"
+                 for i in n.input[3:5]}
+        train = [v.requires_grad_(True) for k, v in params.items()
+                 if v.is_floating_point() and k not in stats]
+
+        def forward(x, training):
+            return onnx_torch.run(model, params, {"image": x},
+                                  training="update" if training else False)[0]
+    torch.manual_seed(args.seed)
 
     def load(split):
         imgs = gzip.open(os.path.join(data, f"{split}-images-idx3-ubyte.gz")).read()[16:]
@@ -125,8 +179,7 @@ def bp_run(name, model_path, data, args):
         wrong, t = 0, time.time()
         for s in range(steps):
             idx = order[s * args.batch:(s + 1) * args.batch]
-            logits = onnx_torch.run(model, params, {"image": xtr[idx]},
-                                    training="update")[0]
+            logits = forward(xtr[idx], True)
             loss = F.cross_entropy(logits, ytr[idx])
             opt.zero_grad()
             loss.backward()
@@ -134,8 +187,8 @@ def bp_run(name, model_path, data, args):
             sched.step()
             wrong += int((logits.argmax(1) != ytr[idx]).sum())
         with torch.no_grad():
-            pred = torch.cat([onnx_torch.run(model, params, {"image": xte[i:i + 256]})[0]
-                              .argmax(1) for i in range(0, len(xte), 256)])
+            pred = torch.cat([forward(xte[i:i + 256], False).argmax(1)
+                              for i in range(0, len(xte), 256)])
         rows.append({"epoch": epoch + 1, "train_error": wrong / (steps * args.batch),
                      "test_error": float((pred != yte).float().mean()),
                      "seconds": time.time() - t})
@@ -156,6 +209,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--bp", action="store_true")
+    ap.add_argument("--bp-eager", action="store_true",
+                    help="BP on the torchvision module the file was exported from "
+                         "(same initial weights, checked), not the ONNX graph run "
+                         "node by node: eager PyTorch's own step time")
     ap.add_argument("--validation", action="store_true",
                     help="evaluate on held-out training images, not the test set")
     ap.add_argument("--compile-flags", default="",
