@@ -140,43 +140,63 @@ INSTANTIATE_TEST_SUITE_P(AllOps, JvpRule,
                            return cases()[info.param].first;
                          });
 
-/// fg.random_normal compiled by the CPU pipeline draws exactly the numbers
-/// of the runtime's Philox (checked against the published test vectors in
-/// RuntimeTest), and they look standard normal.
-TEST(RandomNormal, CompiledMatchesRuntimeGenerator) {
+/// fg.random_normal of type `shape` (e.g. "64x33xf32") compiled by the CPU
+/// pipeline, at (seed, step).
+std::vector<Tensor> compiledRandomNormal(const std::string &shape,
+                                         uint64_t seed, uint64_t step) {
   mlir::DialectRegistry registry;
   fgc::getCPUTarget().registerDialects(registry);
   mlir::MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
-  const char *text = R"(
+  std::string type = "tensor<" + shape + ">";
+  std::string text = R"(
     func.func @forward(%seed: tensor<i64> {fg.name = "seed"},
-                       %step: tensor<i64> {fg.name = "step"}) -> tensor<64x33xf32> {
-      %0 = fg.random_normal %seed, %step {site = 5} : (tensor<i64>, tensor<i64>) -> tensor<64x33xf32>
-      return %0 : tensor<64x33xf32>
+                       %step: tensor<i64> {fg.name = "step"}) -> )" +
+                     type + R"( {
+      %0 = fg.random_normal %seed, %step {site = 5} : (tensor<i64>, tensor<i64>) -> )" +
+                     type + R"(
+      return %0 : )" +
+                     type + R"(
     })";
   mlir::OwningOpRef<mlir::ModuleOp> module =
       mlir::parseSourceString<mlir::ModuleOp>(text, &ctx);
-  ASSERT_TRUE(module);
+  EXPECT_TRUE(module);
+  if (!module)
+    return {};
   std::string error;
   auto sig = fgc::driver::lowerToLinalg(*module, "forward", error);
-  ASSERT_TRUE(mlir::succeeded(sig)) << error;
+  EXPECT_TRUE(mlir::succeeded(sig)) << error;
+  if (mlir::failed(sig))
+    return {};
   auto jit = driver::lowerAndJit(*module, CodegenOptions(), error);
-  ASSERT_TRUE(jit) << error;
+  EXPECT_TRUE(jit) << error;
+  if (!jit)
+    return {};
   rt::PackedFunction fn = jit->lookup("forward", error);
-  ASSERT_TRUE(fn) << error;
-  const uint64_t seed = 123456789012ull, step = 77;
+  EXPECT_TRUE(fn) << error;
+  if (!fn)
+    return {};
   std::vector<Tensor> inputs;
   inputs.emplace_back(DType::I64, std::vector<int64_t>{});
   inputs.emplace_back(DType::I64, std::vector<int64_t>{});
   *inputs[0].data<int64_t>() = static_cast<int64_t>(seed);
   *inputs[1].data<int64_t>() = static_cast<int64_t>(step);
-  std::vector<Tensor> out = call(fn, *sig, inputs);
+  return call(fn, *sig, inputs);
+}
+
+/// fg.random_normal compiled by the CPU pipeline draws exactly the numbers
+/// of the runtime's Philox (checked against the published test vectors in
+/// RuntimeTest), and they look standard normal.
+TEST(RandomNormal, CompiledMatchesRuntimeGenerator) {
+  const uint64_t seed = 123456789012ull, step = 77;
+  std::vector<Tensor> out = compiledRandomNormal("64x33xf32", seed, step);
   ASSERT_EQ(out.size(), 1u);
   double sum = 0, sq = 0;
   int64_t n = out[0].numElements();
   for (int64_t i = 0; i < n; ++i) {
     float v = out[0].data<float>()[i];
-    ASSERT_NEAR(v, rt::randomNormal(seed, step, 5, i), 1e-5) << "element " << i;
+    ASSERT_NEAR(v, rt::tensorNormal(seed, step, 5, i, n), 1e-5)
+        << "element " << i;
     sum += v;
     sq += double(v) * v;
   }
@@ -184,10 +204,30 @@ TEST(RandomNormal, CompiledMatchesRuntimeGenerator) {
   EXPECT_LT(std::abs(mean), 0.1);
   EXPECT_NEAR(var, 1.0, 0.1);
   // Another site or step gives other numbers.
-  EXPECT_NE(rt::randomNormal(seed, step, 6, 0),
-            rt::randomNormal(seed, step, 5, 0));
-  EXPECT_NE(rt::randomNormal(seed, step + 1, 5, 0),
-            rt::randomNormal(seed, step, 5, 0));
+  EXPECT_NE(rt::tensorNormal(seed, step, 6, 0, n),
+            rt::tensorNormal(seed, step, 5, 0, n));
+  EXPECT_NE(rt::tensorNormal(seed, step + 1, 5, 0, n),
+            rt::tensorNormal(seed, step, 5, 0, n));
+}
+
+/// Element counts that four does not divide (the last row of numbers is
+/// cut short), a single number, and f64 results.
+TEST(RandomNormal, CompiledMatchesRuntimeGeneratorAtEveryCount) {
+  const uint64_t seed = 42, step = 3;
+  for (const char *shape : {"3x5xf32", "7xf32", "f32", "2x3x3xf64"}) {
+    std::vector<Tensor> out = compiledRandomNormal(shape, seed, step);
+    ASSERT_EQ(out.size(), 1u) << shape;
+    int64_t n = out[0].numElements();
+    for (int64_t i = 0; i < n; ++i) {
+      double v = out[0].dtype() == DType::F64 ? out[0].data<double>()[i]
+                                              : out[0].data<float>()[i];
+      ASSERT_NEAR(v, rt::tensorNormal(seed, step, 5, i, n), 1e-5)
+          << shape << ", element " << i;
+    }
+  }
+  // The numbers differ from element to element (no row repeats another).
+  EXPECT_NE(rt::tensorNormal(seed, step, 5, 0, 15),
+            rt::tensorNormal(seed, step, 5, 4, 15));
 }
 
 } // namespace

@@ -197,8 +197,8 @@ TEST(TrainStep, DropoutMaskMatchesGenerator) {
       std::vector<double> h(kN * kD);
       int64_t dropped = 0;
       for (int64_t i = 0; i < kN * kD; ++i) {
-        bool kept = !train || rt::randomNormal(seed, stepIndex, kDropoutSite,
-                                               i) < quantile;
+        bool kept = !train || rt::tensorNormal(seed, stepIndex, kDropoutSite, i,
+                                               kN * kD) < quantile;
         dropped += !kept;
         double a = std::max(0.0, double(x[i]) + 0.5);
         h[i] = kept ? a / (train ? 1.0 - kRatio : 1.0) : 0.0;

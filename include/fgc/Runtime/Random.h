@@ -17,6 +17,7 @@ using support::philox4x32;
 using support::PhiloxBlock;
 using support::randomBits;
 using support::randomNormal;
+using support::tensorNormal;
 
 } // namespace fgc::rt
 

@@ -39,9 +39,9 @@ constexpr PhiloxBlock philox4x32(PhiloxBlock c, PhiloxKey k) {
   return c;
 }
 
-/// Element `index` of fg.random_normal {site} with (seed, step). The float
-/// expressions are the ones the lowering emits, term for term, so that both
-/// round the same way; keep them in step with it.
+/// A standard normal number for (seed, step, site, index): Box-Muller on
+/// the first two words of Philox block `index`. Initial values of
+/// parameters and local heads (fgc --init, fg-localize).
 inline float randomNormal(uint64_t seed, uint64_t step, uint32_t site,
                           uint64_t index) {
   PhiloxBlock out =
@@ -51,6 +51,30 @@ inline float randomNormal(uint64_t seed, uint64_t step, uint32_t site,
   float u2 = float(out[1] >> 8) * (1.0f / 16777216.0f);
   float r = std::sqrt(-2.0f * std::log(u1));
   return r * std::cos(6.2831853f * u2);
+}
+
+/// Element `index` (row-major) of fg.random_normal {site} with (seed, step)
+/// and `count` elements: with Q = ceil(count / 4) Philox blocks, number
+/// index / Q of block index % Q, where a block's numbers are Box-Muller's
+/// cosine and sine on its words (0, 1), then on (2, 3). Four numbers per
+/// block: a quarter of the Philox rounds and half the logarithms of one
+/// number per block, and blocks run along the innermost loop of the
+/// lowering, which vectorises. The float expressions are the ones the
+/// lowering emits, term for term, so that both round the same way; keep
+/// them in step with it.
+inline float tensorNormal(uint64_t seed, uint64_t step, uint32_t site,
+                          uint64_t index, uint64_t count) {
+  uint64_t blocks = (count + 3) / 4, block = index % blocks;
+  uint64_t number = index / blocks;
+  PhiloxBlock out =
+      philox4x32({uint32_t(block), uint32_t(block >> 32), uint32_t(step), site},
+                 {uint32_t(seed), uint32_t(seed >> 32)});
+  uint32_t radius = out[number & 2], phase = out[(number & 2) + 1];
+  float u1 = float((radius >> 8) + 1) * (1.0f / 16777216.0f);
+  float u2 = float(phase >> 8) * (1.0f / 16777216.0f);
+  float r = std::sqrt(-2.0f * std::log(u1));
+  float angle = 6.2831853f * u2;
+  return r * (number & 1 ? std::sin(angle) : std::cos(angle));
 }
 
 /// A uniform 64-bit number for (seed, stream, index): data shuffling.

@@ -107,11 +107,92 @@ struct ArgMaxLowering : OpConversionPattern<fg::ArgMaxOp> {
   }
 };
 
-/// Philox-4x32-10 on (counter, key) in the generic's body, then
-/// Box-Muller on the first two outputs. Matches support::philox4x32 and
-/// support::randomNormal in fgc/Support/Philox.h bit for bit on the
-/// integer part; log and cos are polynomial approximations, a few ulp
-/// from libm's.
+/// The four normal numbers of Philox block `block` (i64) for (seed, step,
+/// site): Philox-4x32-10 on (block, step, site) with key seed, then
+/// Box-Muller on the words (0, 1) and on (2, 3), each pair giving its
+/// cosine and its sine. Matches support::philox4x32 and
+/// support::tensorNormal in fgc/Support/Philox.h bit for bit on the integer
+/// part; log, cos and sin are polynomial approximations
+/// (fgc-approximate-math), a few ulp from libm's, so that the loop has no
+/// libm call and vectorises.
+SmallVector<Value, 4> philoxNormals(OpBuilder &b, Location l, Value block,
+                                    Value seed, Value step, uint32_t site) {
+  Type i32 = b.getI32Type(), i64 = b.getI64Type(), f32 = b.getF32Type();
+  auto c64 = [&](uint64_t v) -> Value {
+    return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
+  };
+  auto c32 = [&](uint32_t v) -> Value {
+    return arith::ConstantOp::create(
+        b, l, b.getI32IntegerAttr(static_cast<int32_t>(v)));
+  };
+  auto lo = [&](Value v) -> Value {
+    return arith::TruncIOp::create(b, l, i32, v);
+  };
+  auto hi = [&](Value v) -> Value {
+    return arith::TruncIOp::create(b, l, i32,
+                                   arith::ShRUIOp::create(b, l, v, c64(32)));
+  };
+  Value c[4] = {lo(block), hi(block), lo(step), c32(site)};
+  Value k[2] = {lo(seed), hi(seed)};
+  auto mulhilo = [&](uint32_t m, Value x, Value &h, Value &lw) {
+    Value p = arith::MulIOp::create(b, l, c64(m),
+                                    arith::ExtUIOp::create(b, l, i64, x));
+    h = hi(p);
+    lw = lo(p);
+  };
+  for (int round = 0; round < 10; ++round) {
+    Value h0, l0, h1, l1;
+    mulhilo(0xD2511F53u, c[0], h0, l0);
+    mulhilo(0xCD9E8D57u, c[2], h1, l1);
+    Value n0 = arith::XOrIOp::create(
+        b, l, arith::XOrIOp::create(b, l, h1, c[1]), k[0]);
+    Value n2 = arith::XOrIOp::create(
+        b, l, arith::XOrIOp::create(b, l, h0, c[3]), k[1]);
+    c[0] = n0;
+    c[1] = l1;
+    c[2] = n2;
+    c[3] = l0;
+    if (round < 9) {
+      k[0] = arith::AddIOp::create(b, l, k[0], c32(0x9E3779B9u));
+      k[1] = arith::AddIOp::create(b, l, k[1], c32(0xBB67AE85u));
+    }
+  }
+  // u1 in (0, 1], u2 in [0, 1) from the top 24 bits, in f32.
+  auto unit = [&](Value bits, bool open) -> Value {
+    Value top = arith::ShRUIOp::create(b, l, bits, c32(8));
+    if (open)
+      top = arith::AddIOp::create(b, l, top, c32(1));
+    Value f = arith::UIToFPOp::create(b, l, f32, top);
+    return arith::MulFOp::create(b, l, f, scalar(b, l, f32, 1.0 / 16777216.0));
+  };
+  auto approximate = [&](Operation *op) -> Value {
+    op->setAttr(fgc::kApproximateAttr, b.getUnitAttr());
+    return op->getResult(0);
+  };
+  SmallVector<Value, 4> numbers;
+  for (int pair = 0; pair < 2; ++pair) {
+    Value r = math::SqrtOp::create(
+        b, l,
+        arith::MulFOp::create(
+            b, l, scalar(b, l, f32, -2.0),
+            approximate(math::LogOp::create(b, l, unit(c[2 * pair], true)))));
+    Value angle =
+        arith::MulFOp::create(b, l, scalar(b, l, f32, 6.283185307179586),
+                              unit(c[2 * pair + 1], false));
+    numbers.push_back(arith::MulFOp::create(
+        b, l, r, approximate(math::CosOp::create(b, l, angle))));
+    numbers.push_back(arith::MulFOp::create(
+        b, l, r, approximate(math::SinOp::create(b, l, angle))));
+  }
+  return numbers;
+}
+
+/// With Q = ceil(count / 4) blocks, element i (row-major) of the result is
+/// number i / Q of block i % Q (support::tensorNormal): one generic over the
+/// Q blocks writes four rows of Q, so that a loop iteration draws one
+/// Philox block and two logarithms for four numbers and the loop
+/// vectorises over blocks. The rows are then laid end to end, cut to the
+/// element count and given the result's shape.
 struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult
@@ -120,101 +201,66 @@ struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
     Location loc = op.getLoc();
     RankedTensorType type = op.getType();
     Type elt = type.getElementType();
-    int64_t rank = type.getRank();
     MLIRContext *ctx = rewriter.getContext();
     Value seed = tensor::ExtractOp::create(rewriter, loc, adaptor.getSeed(),
                                            ValueRange{});
     Value step = tensor::ExtractOp::create(rewriter, loc, adaptor.getStep(),
                                            ValueRange{});
-    int64_t site = op.getSite();
-    Value init = empty(rewriter, loc, type.getShape(), elt);
-    SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+    uint32_t site = static_cast<uint32_t>(op.getSite());
+    int64_t count = type.getNumElements(), blocks = (count + 3) / 4;
+    // The generic writes its four rows into slices of the result, which
+    // bufferization keeps in place (the slices are inserted back where they
+    // came from): no copy.
+    auto index = [&](int64_t v) -> OpFoldResult {
+      return rewriter.getIndexAttr(v);
+    };
+    auto rowType = RankedTensorType::get({blocks}, elt);
+    Value flat = empty(rewriter, loc, {4 * blocks}, elt);
+    SmallVector<Value> rows;
+    for (int64_t r = 0; r < 4; ++r)
+      rows.push_back(tensor::ExtractSliceOp::create(
+          rewriter, loc, rowType, flat,
+          ArrayRef<OpFoldResult>{index(r * blocks)},
+          ArrayRef<OpFoldResult>{index(blocks)},
+          ArrayRef<OpFoldResult>{index(1)}));
+    SmallVector<AffineMap> maps(4, identity(ctx, 1));
     auto generic = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{type}, ValueRange{}, ValueRange{init},
-        ArrayRef<AffineMap>{identity(ctx, rank)}, iters,
+        rewriter, loc, ValueRange(rows).getTypes(), ValueRange{}, rows, maps,
+        utils::IteratorType::parallel,
         [&](OpBuilder &b, Location l, ValueRange) {
-          Type i32 = b.getI32Type(), i64 = b.getI64Type();
-          auto c64 = [&](uint64_t v) -> Value {
-            return arith::ConstantOp::create(b, l, b.getI64IntegerAttr(v));
-          };
-          auto c32 = [&](uint32_t v) -> Value {
-            return arith::ConstantOp::create(
-                b, l, b.getI32IntegerAttr(static_cast<int32_t>(v)));
-          };
-          // Row-major linear index of this element.
-          Value linear = c64(0);
-          for (int64_t d = 0; d < rank; ++d) {
-            Value idx = arith::IndexCastOp::create(
-                b, l, i64, linalg::IndexOp::create(b, l, d));
-            linear = arith::AddIOp::create(
-                b, l,
-                arith::MulIOp::create(b, l, linear, c64(type.getDimSize(d))),
-                idx);
-          }
-          auto lo = [&](Value v) -> Value {
-            return arith::TruncIOp::create(b, l, i32, v);
-          };
-          auto hi = [&](Value v) -> Value {
-            return arith::TruncIOp::create(
-                b, l, i32, arith::ShRUIOp::create(b, l, v, c64(32)));
-          };
-          Value c[4] = {lo(linear), hi(linear), lo(step),
-                        c32(static_cast<uint32_t>(site))};
-          Value k[2] = {lo(seed), hi(seed)};
-          auto mulhilo = [&](uint32_t m, Value x, Value &h, Value &lw) {
-            Value p = arith::MulIOp::create(
-                b, l, c64(m), arith::ExtUIOp::create(b, l, i64, x));
-            h = hi(p);
-            lw = lo(p);
-          };
-          for (int round = 0; round < 10; ++round) {
-            Value h0, l0, h1, l1;
-            mulhilo(0xD2511F53u, c[0], h0, l0);
-            mulhilo(0xCD9E8D57u, c[2], h1, l1);
-            Value n0 = arith::XOrIOp::create(
-                b, l, arith::XOrIOp::create(b, l, h1, c[1]), k[0]);
-            Value n2 = arith::XOrIOp::create(
-                b, l, arith::XOrIOp::create(b, l, h0, c[3]), k[1]);
-            c[0] = n0;
-            c[1] = l1;
-            c[2] = n2;
-            c[3] = l0;
-            if (round < 9) {
-              k[0] = arith::AddIOp::create(b, l, k[0], c32(0x9E3779B9u));
-              k[1] = arith::AddIOp::create(b, l, k[1], c32(0xBB67AE85u));
-            }
-          }
-          // u1 in (0, 1], u2 in [0, 1) from the top 24 bits, in f32.
-          Type f32 = b.getF32Type();
-          auto unit = [&](Value bits, bool open) -> Value {
-            Value top = arith::ShRUIOp::create(b, l, bits, c32(8));
-            if (open)
-              top = arith::AddIOp::create(b, l, top, c32(1));
-            Value f = arith::UIToFPOp::create(b, l, f32, top);
-            return arith::MulFOp::create(b, l, f,
-                                         scalar(b, l, f32, 1.0 / 16777216.0));
-          };
-          Value u1 = unit(c[0], true), u2 = unit(c[1], false);
-          // log and cos as polynomials (fgc-approximate-math), so that the
-          // loop has no libm call and vectorises.
-          auto approximate = [&](Operation *op) -> Value {
-            op->setAttr(fgc::kApproximateAttr, b.getUnitAttr());
-            return op->getResult(0);
-          };
-          Value r = math::SqrtOp::create(
-              b, l,
-              arith::MulFOp::create(
-                  b, l, scalar(b, l, f32, -2.0),
-                  approximate(math::LogOp::create(b, l, u1))));
-          Value angle = arith::MulFOp::create(
-              b, l, scalar(b, l, f32, 6.283185307179586), u2);
-          Value z = arith::MulFOp::create(
-              b, l, r, approximate(math::CosOp::create(b, l, angle)));
-          if (elt != f32)
-            z = arith::ExtFOp::create(b, l, elt, z);
+          Value block = arith::IndexCastOp::create(
+              b, l, b.getI64Type(), linalg::IndexOp::create(b, l, 0));
+          SmallVector<Value, 4> z =
+              philoxNormals(b, l, block, seed, step, site);
+          if (elt != b.getF32Type())
+            for (Value &v : z)
+              v = arith::ExtFOp::create(b, l, elt, v);
           linalg::YieldOp::create(b, l, z);
         });
-    rewriter.replaceOp(op, generic.getResult(0));
+    for (int64_t r = 0; r < 4; ++r)
+      flat = tensor::InsertSliceOp::create(
+          rewriter, loc, generic.getResult(r), flat,
+          ArrayRef<OpFoldResult>{index(r * blocks)},
+          ArrayRef<OpFoldResult>{index(blocks)},
+          ArrayRef<OpFoldResult>{index(1)});
+    if (4 * blocks != count)
+      flat = tensor::ExtractSliceOp::create(
+          rewriter, loc, RankedTensorType::get({count}, elt), flat,
+          ArrayRef<OpFoldResult>{index(0)},
+          ArrayRef<OpFoldResult>{index(count)},
+          ArrayRef<OpFoldResult>{index(1)});
+    Value result = flat;
+    if (type.getRank() == 0) {
+      result = tensor::CollapseShapeOp::create(
+          rewriter, loc, type, flat, SmallVector<ReassociationIndices>{});
+    } else if (type.getRank() > 1) {
+      ReassociationIndices all;
+      for (int64_t d = 0; d < type.getRank(); ++d)
+        all.push_back(d);
+      result = tensor::ExpandShapeOp::create(
+          rewriter, loc, type, flat, SmallVector<ReassociationIndices>{all});
+    }
+    rewriter.replaceOp(op, result);
     return success();
   }
 };

@@ -647,14 +647,17 @@ def FG_LocalXentOp : FG_InferOp<"local_xent", [DeclareOpInterfaceMethods<VjpOpIn
 def FG_RandomNormalOp : FG_Op<"random_normal"> {
   let summary = "Standard normal numbers from a counter-based generator";
   let description = [{
-    Element i (row-major) of the result is a standard normal number drawn
-    with Philox-4x32-10 (Salmon et al., SC'11) from the counter
-    (i mod 2^32, i div 2^32, step, site) and the key (seed mod 2^32,
-    seed div 2^32): the first two 32-bit outputs u1, u2 give
-    sqrt(-2 ln u1) cos(2 pi u2) (Box-Muller). `seed` and `step` are rank-0
-    i64 tensors. The numbers depend only on (seed, step, site, i), so they
-    are the same on every target and in every order of evaluation, and a
-    training step can be replayed exactly.
+    The result's n elements are standard normal numbers drawn with
+    Philox-4x32-10 (Salmon et al., SC'11), four per block: with Q =
+    ceil(n / 4) blocks, element i (row-major) is number i div Q of block
+    b = i mod Q. Block b is Philox on the counter (b mod 2^32, b div 2^32,
+    step, site) with the key (seed mod 2^32, seed div 2^32); its 32-bit
+    outputs w0..w3 give, with u1 = (floor(w0 / 2^8) + 1) / 2^24 and
+    u2 = floor(w1 / 2^8) / 2^24, the numbers sqrt(-2 ln u1) cos(2 pi u2) and sqrt(-2 ln u1)
+    sin(2 pi u2) (Box-Muller), then the same on (w2, w3). `seed` and `step`
+    are rank-0 i64 tensors. The numbers depend only on (seed, step, site,
+    n, i), so they are the same on every target and in every order of
+    evaluation, and a training step can be replayed exactly.
   }];
   let arguments = (ins FG_IndexTensor:$seed, FG_IndexTensor:$step,
                    I64Attr:$site);

@@ -53,9 +53,10 @@ def FGInitParams : Pass<"fg-init-params", "::mlir::ModuleOp"> {
     (`lecun`) or 0.1 (`constant`); a batch normalisation's scale and
     running variance become one; biases, other parameters and the
     readout's weight (the last weight `@forward` reads) become zero. The
-    normal numbers come from the Philox stream of `fg.random_normal` (seed
-    0, one site per parameter in declaration order), so they are the same
-    on every machine and target.
+    normal numbers come from Philox-4x32-10 (`support::randomNormal`: seed
+    0, one site per parameter in declaration order, Box-Muller on the first
+    two words of block i for element i), so they are the same on every
+    machine and target.
 
     Runs on imported IR (`fgc compile --init=`), before training passes add
     the local heads. A parameter that is not floating-point is an error
