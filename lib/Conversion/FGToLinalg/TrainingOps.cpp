@@ -209,10 +209,10 @@ struct RandomNormalLowering : OpConversionPattern<fg::RandomNormalOp> {
     uint32_t site = static_cast<uint32_t>(op.getSite());
     int64_t count = type.getNumElements(), blocks = (count + 3) / 4;
     // The generic writes its four rows into slices of the flat result.
-    // One-shot bufferization keeps the first in place and copies the other
-    // three (its analysis does not see that a generic's outputs are
-    // disjoint slices of one buffer): 3n/4 floats copied, against a
-    // generator several times as costly. A [4, Q] output over iterations
+    // One-shot bufferization still copies rows into place (its analysis
+    // does not see that a generic's outputs are disjoint slices of one
+    // buffer): up to n floats copied, against a generator several times as
+    // costly. A [4, Q] output over iterations
     // (block, number) would need no copy, but LLVM does not unroll a body
     // this large, so the Philox rounds would run once per number.
     auto index = [&](int64_t v) -> OpFoldResult {
