@@ -4,7 +4,6 @@
 
 #include "fgc/Runtime/TensorIO.h"
 
-#include <climits>
 #include <functional>
 #include <set>
 
@@ -87,17 +86,18 @@ void appendField(std::string &out, uint64_t number,
   out += payload;
 }
 
-/// What a TensorProto says about itself apart from its values.
+/// What a TensorProto says about itself apart from its values, and its
+/// fields.
 struct TensorHeader {
   std::string name;
   std::vector<int64_t> dims;
+  std::vector<Field> fields;
 };
 
 bool readHeader(const std::string &b, TensorHeader &out) {
-  std::vector<Field> tf;
-  if (!fields(b, tf))
+  if (!fields(b, out.fields))
     return false;
-  for (const Field &f : tf) {
+  for (const Field &f : out.fields) {
     if (f.number == 8 && f.wire == 2) { // TensorProto.name
       out.name = b.substr(f.payloadBegin, f.payloadEnd - f.payloadBegin);
     } else if (f.number == 1 && f.wire == 0) { // dims, one per field
@@ -112,17 +112,6 @@ bool readHeader(const std::string &b, TensorHeader &out) {
     }
   }
   return true;
-}
-
-/// The element count of `dims`, or -1 when it is negative or overflows.
-int64_t elementCount(const std::vector<int64_t> &dims) {
-  int64_t n = 1;
-  for (int64_t d : dims)
-    if (d < 0 || (d && n > INT64_MAX / d))
-      return -1;
-    else
-      n *= d;
-  return n;
 }
 
 /// Copies `model` with each graph initializer passed through `rewrite`
@@ -200,7 +189,11 @@ bool replaceInitializers(const std::string &model,
       result = bytes;
       return true;
     }
-    int64_t count = elementCount(h.dims);
+    int64_t count;
+    if (!checkedCount(h.dims, count, why)) {
+      why = "initializer '" + h.name + "': " + why;
+      return false;
+    }
     if (count != it->second->numElements()) {
       why = "initializer '" + h.name + "' has " + std::to_string(count) +
             " elements, the trained value " +
@@ -228,10 +221,8 @@ bool stripInitializers(const std::string &model,
     // Keep every field but the values: float_data, int32_data, string_data,
     // int64_data, raw_data, double_data, uint64_data and the external-data
     // fields (4-7, 9-11, 13, 14).
-    std::vector<Field> tf;
-    fields(bytes, tf); // readHeader has parsed these bytes already
     result.clear();
-    for (const Field &f : tf)
+    for (const Field &f : h.fields)
       if (!(f.number >= 4 && f.number <= 7) &&
           !(f.number >= 9 && f.number <= 11) && f.number != 13 &&
           f.number != 14)

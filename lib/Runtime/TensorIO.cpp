@@ -14,23 +14,6 @@ namespace {
 
 constexpr int64_t kMaxElements = int64_t(1) << 34;
 
-bool checkedCount(const std::vector<int64_t> &shape, int64_t &count,
-                  std::string &error) {
-  count = 1;
-  for (int64_t d : shape) {
-    if (d < 0) {
-      error = "negative dimension " + std::to_string(d);
-      return false;
-    }
-    if (d && count > kMaxElements / d) {
-      error = "too many elements";
-      return false;
-    }
-    count *= d;
-  }
-  return true;
-}
-
 /// Rejects bool bytes other than 0 and 1: generated code tests the low bit
 /// only, so any other byte would read differently here and there.
 bool checkBools(const Tensor &t, std::string &error) {
@@ -57,6 +40,23 @@ const char *npyField(const std::string &header, const char *key) {
 }
 
 } // namespace
+
+bool checkedCount(const std::vector<int64_t> &shape, int64_t &count,
+                  std::string &error) {
+  count = 1;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      error = "negative dimension " + std::to_string(d);
+      return false;
+    }
+    if (d && count > kMaxElements / d) {
+      error = "too many elements";
+      return false;
+    }
+    count *= d;
+  }
+  return true;
+}
 
 bool parseNpy(const std::string &bytes, Tensor &out, std::string &error) {
   if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) {

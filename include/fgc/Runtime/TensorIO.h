@@ -16,8 +16,14 @@
 #include "fgc/Runtime/Tensor.h"
 
 #include <string>
+#include <vector>
 
 namespace fgc::rt {
+
+/// The element count of `shape` in `count`; false with `error` set for a
+/// negative dimension or more elements than a tensor file may hold.
+bool checkedCount(const std::vector<int64_t> &shape, int64_t &count,
+                  std::string &error);
 
 bool parseNpy(const std::string &bytes, Tensor &out, std::string &error);
 std::string serializeNpy(const Tensor &tensor);
