@@ -39,6 +39,19 @@ constexpr PhiloxBlock philox4x32(PhiloxBlock c, PhiloxKey k) {
   return c;
 }
 
+/// Box-Muller on two Philox words: u1 in (0, 1] and u2 in [0, 1) from their
+/// top 24 bits, then sqrt(-2 ln u1) times cos(2 pi u2), or sin with `sine`.
+/// The float expressions are the ones the lowering of fg.random_normal
+/// emits, term for term, so that both round the same way; keep them in
+/// step with it.
+inline float boxMuller(uint32_t radius, uint32_t phase, bool sine) {
+  float u1 = float((radius >> 8) + 1) * (1.0f / 16777216.0f);
+  float u2 = float(phase >> 8) * (1.0f / 16777216.0f);
+  float r = std::sqrt(-2.0f * std::log(u1));
+  float angle = 6.2831853f * u2;
+  return r * (sine ? std::sin(angle) : std::cos(angle));
+}
+
 /// A standard normal number for (seed, step, site, index): Box-Muller on
 /// the first two words of Philox block `index`. Initial values of
 /// parameters and local heads (fgc --init, fg-localize).
@@ -47,10 +60,7 @@ inline float randomNormal(uint64_t seed, uint64_t step, uint32_t site,
   PhiloxBlock out =
       philox4x32({uint32_t(index), uint32_t(index >> 32), uint32_t(step), site},
                  {uint32_t(seed), uint32_t(seed >> 32)});
-  float u1 = float((out[0] >> 8) + 1) * (1.0f / 16777216.0f);
-  float u2 = float(out[1] >> 8) * (1.0f / 16777216.0f);
-  float r = std::sqrt(-2.0f * std::log(u1));
-  return r * std::cos(6.2831853f * u2);
+  return boxMuller(out[0], out[1], /*sine=*/false);
 }
 
 /// Element `index` (row-major) of fg.random_normal {site} with (seed, step)
@@ -59,9 +69,7 @@ inline float randomNormal(uint64_t seed, uint64_t step, uint32_t site,
 /// cosine and sine on its words (0, 1), then on (2, 3). Four numbers per
 /// block: a quarter of the Philox rounds and half the logarithms of one
 /// number per block, and blocks run along the innermost loop of the
-/// lowering, which vectorises. The float expressions are the ones the
-/// lowering emits, term for term, so that both round the same way; keep
-/// them in step with it.
+/// lowering, which vectorises.
 inline float tensorNormal(uint64_t seed, uint64_t step, uint32_t site,
                           uint64_t index, uint64_t count) {
   uint64_t blocks = (count + 3) / 4, block = index % blocks;
@@ -69,12 +77,7 @@ inline float tensorNormal(uint64_t seed, uint64_t step, uint32_t site,
   PhiloxBlock out =
       philox4x32({uint32_t(block), uint32_t(block >> 32), uint32_t(step), site},
                  {uint32_t(seed), uint32_t(seed >> 32)});
-  uint32_t radius = out[number & 2], phase = out[(number & 2) + 1];
-  float u1 = float((radius >> 8) + 1) * (1.0f / 16777216.0f);
-  float u2 = float(phase >> 8) * (1.0f / 16777216.0f);
-  float r = std::sqrt(-2.0f * std::log(u1));
-  float angle = 6.2831853f * u2;
-  return r * (number & 1 ? std::sin(angle) : std::cos(angle));
+  return boxMuller(out[number & 2], out[(number & 2) + 1], number & 1);
 }
 
 /// A uniform 64-bit number for (seed, stream, index): data shuffling.
