@@ -54,20 +54,36 @@ def subset(out, train_n, test_n, validation=False):
                 f.write(header + raw[start:start + n * size])
 
 
+def torchvision_extra(name):
+    """One of the EXTRA torchvision classifiers for 10 classes, with
+    torchvision's initialisation from the current torch seed."""
+    import torchvision
+    kw = {"num_classes": 10}
+    if name == "googlenet":
+        kw.update(aux_logits=False, init_weights=True)
+    if name.startswith("efficientnet"):
+        kw.update(stochastic_depth_prob=0.0)  # random ops in training mode
+    return getattr(torchvision.models, name)(**kw)
+
+
+def set_training(module, training):
+    """Training or inference mode, with Dropout the identity in both (fgc's
+    default)."""
+    import torch
+    module.train(training)
+    for m in module.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.eval()
+
+
 def export(name, path):
     """A torchvision classifier for 10 classes of 3x32x32 at opset 13, from
     training mode as models/export.py does: batch normalisation stays a node
     (eval mode folds it into the convolutions), Dropout is fgc's identity."""
     import warnings
     import torch
-    import torchvision
     torch.manual_seed(0)
-    kw = {"num_classes": 10}
-    if name == "googlenet":
-        kw.update(aux_logits=False, init_weights=True)
-    if name.startswith("efficientnet"):
-        kw.update(stochastic_depth_prob=0.0)  # random ops in training mode
-    model = getattr(torchvision.models, name)(**kw).train()
+    model = torchvision_extra(name).train()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, torch.rand(2, 3, 32, 32), path, opset_version=13,
@@ -97,19 +113,13 @@ def eager_module(name, model_path):
     sys.path.insert(0, os.path.join(HERE, "..", "models"))
     import onnx
     import torch
-    import torchvision
     import onnx_torch
     torch.manual_seed(0)
     if name in BUNDLED:
         import torchvision_nets
         module = torchvision_nets.build(name)[0]
     else:
-        kw = {"num_classes": 10}
-        if name == "googlenet":
-            kw.update(aux_logits=False, init_weights=True)
-        if name.startswith("efficientnet"):
-            kw.update(stochastic_depth_prob=0.0)
-        module = getattr(torchvision.models, name)(**kw)
+        module = torchvision_extra(name)
     model = onnx.load(model_path)
     x = torch.randn(4, 3, 32, 32)
     with torch.no_grad():
@@ -119,10 +129,7 @@ def eager_module(name, model_path):
     if err > 1e-4:
         raise RuntimeError(f"{name}: the rebuilt module differs from {model_path} "
                            f"(relative error {err:.1e})")
-    module.train()
-    for m in module.modules():
-        if isinstance(m, torch.nn.Dropout):
-            m.eval()
+    set_training(module, True)
     return module
 
 
@@ -141,10 +148,7 @@ def bp_run(name, model_path, data, args):
         train = list(module.parameters())
 
         def forward(x, training):
-            module.train(training)
-            for m in module.modules():
-                if isinstance(m, torch.nn.Dropout):
-                    m.eval()
+            set_training(module, training)
             return module(x)
     else:
         params = onnx_torch.initializers(model)
