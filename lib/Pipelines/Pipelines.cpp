@@ -187,6 +187,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
   if (in(Phase::LLVM)) {
     pm.addPass(fg::createFGStripParameters());
     pm.nest<func::FuncOp>().addPass(createDistinctResults());
+    pm.nest<func::FuncOp>().addPass(createCloneSharedFills());
     pm.addPass(createEmitCInterface());
     options.target->buildLoweringPipeline(pm, options.lowering);
   }

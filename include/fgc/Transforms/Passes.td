@@ -175,6 +175,76 @@ def EmitCInterface : Pass<"fgc-emit-c-interface", "::mlir::ModuleOp"> {
   }];
 }
 
+def CloneSharedFills : Pass<"fgc-clone-shared-fills", "::mlir::func::FuncOp"> {
+  let summary = "Give each op that accumulates into a filled tensor a fill of its own";
+  let description = [{
+    CSE merges equal `linalg.fill` ops, so one zero-filled tensor often
+    initialises many reductions and matrix products (every sum of a
+    training step starts from the same zeros of the same shape). Each of
+    them writes into its init, so one-shot bufferization fills one buffer
+    and then copies it for every such user: a read and a write of the whole
+    buffer per user, where a fill only writes it. On the LocalMixer M/8/16
+    training step these copies were most of the bytes bufferization copied.
+
+    This pass clones a fill with several users for each user that takes it
+    as a destination-passing-style init, right before that user (where
+    `fgc-schedule-for-memory` wants a value made). A fill whose users are
+    all inits keeps one of them.
+
+    ```mlir
+    %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+    %a = linalg.reduce ins(%x : tensor<8x4xf32>) outs(%z : tensor<8xf32>) ...
+    %b = linalg.reduce ins(%y : tensor<8x4xf32>) outs(%z : tensor<8xf32>) ...
+    // becomes
+    %z = linalg.fill ins(%c0 : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+    %a = linalg.reduce ins(%x : tensor<8x4xf32>) outs(%z : tensor<8xf32>) ...
+    %z1 = linalg.fill ins(%c0 : f32) outs(%e : tensor<8xf32>) -> tensor<8xf32>
+    %b = linalg.reduce ins(%y : tensor<8x4xf32>) outs(%z1 : tensor<8xf32>) ...
+    ```
+
+    It runs right before bufferization, after the last CSE (which would
+    merge the clones again).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def ElideCopies : Pass<"fgc-elide-copies", "::mlir::func::FuncOp"> {
+  let summary = "Let the op that writes a fresh buffer write where the buffer is copied to";
+  let description = [{
+    One-shot bufferization copies a value into place wherever it cannot
+    write it there in the first place: the four rows of
+    `fg.random_normal`'s generator, each computed into a buffer of its own
+    and then copied into the flat result (the analysis does not see that
+    the generic's outputs are disjoint slices of one buffer), or a product
+    computed before the buffer that stacks it with others is allocated.
+    After bufferization, this pass rewrites
+
+    ```mlir
+    %a = memref.alloc() : memref<4xf32>
+    linalg.generic ... outs(%a : memref<4xf32>) { ... }
+    %v = memref.subview %b[4] [4] [1] : memref<8xf32> to memref<4xf32, strided<[1], offset: 4>>
+    memref.copy %a, %v : ...
+    ```
+
+    into a `linalg.generic` that writes `%v` (the subview hoisted above it)
+    with `%a` and the copy gone, when all of these hold: `%a` is a
+    `memref.alloc` whose only users are the copy (possibly through
+    `memref.expand_shape`/`collapse_shape`, undone on the destination) and
+    one linalg op in the same block that takes it as an init, does not read
+    it (its payload ignores the init), has no reduction loop and indexes it
+    by a permutation (so it writes all of it); the destination is a view of
+    a `memref.alloc` whose defining ops can move above the producer; no op
+    between the producer and the copy touches the destination's buffer;
+    and the producer's other operands on that buffer are outputs whose
+    static extents are disjoint from the destination. Copies are visited
+    in order, so the sibling rows of one generator are all elided.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+  let statistics = [
+    Statistic<"numElided", "elided-copies", "Copies removed">
+  ];
+}
+
 def DistinctResults : Pass<"fgc-distinct-results", "::mlir::func::FuncOp"> {
   let summary = "Give each function result a tensor of its own";
   let description = [{

@@ -187,6 +187,7 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  pm.addNestedPass<func::FuncOp>(createElideCopies());
   pm.addPass(createConvertLinalgToBlas());
   bufferization::buildBufferDeallocationPipeline(pm);
   // The pipeline frees buffers at the end of their block; the body's order
