@@ -15,7 +15,9 @@
 #include "fgc/Target/Artifact.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -117,6 +119,21 @@ int linkTrainer(std::unique_ptr<llvm::Module> module,
   return 0;
 }
 
+/// A trainer calls @train_step, @eval_step and @learning_rate only: the
+/// other public functions (@forward, @local_losses), a fifth of a
+/// LocalMixer's code, would be lowered, optimised and linked for nothing.
+LogicalResult keepTrainerEntryPoints(ModuleOp module) {
+  for (auto fn : module.getOps<func::FuncOp>())
+    if (!llvm::is_contained({StringRef(rt::abi::kTrainStep),
+                             StringRef(rt::abi::kEvalStep),
+                             StringRef(rt::abi::kLearningRate)},
+                            fn.getSymName()))
+      fn.setPrivate();
+  PassManager pm(module.getContext());
+  pm.addPass(createSymbolDCEPass());
+  return pm.run(module);
+}
+
 } // namespace
 
 int compile(const CompileOptions &options) {
@@ -157,6 +174,7 @@ int compile(const CompileOptions &options) {
   std::map<std::string, rt::Tensor> initial;
   std::vector<std::string> modelParams;
   std::string blocks;
+  int64_t classes = 0;
   if (exe) {
     initial = parameterTensors(*module);
     module->lookupSymbol<func::FuncOp>(rt::abi::kForward)
@@ -171,6 +189,12 @@ int compile(const CompileOptions &options) {
         for (Attribute a : names)
           blocks += (blocks.empty() ? "" : " ") +
                     cast<StringAttr>(a).getValue().str();
+    if (auto fwd = module->lookupSymbol<func::FuncOp>(rt::abi::kForward))
+      if (fwd.getNumResults() == 1)
+        classes = cast<RankedTensorType>(fwd.getResultTypes()[0]).getDimSize(1);
+    if (failed(keepTrainerEntryPoints(*module)))
+      return error(options.model + ": dropping the functions a trainer does "
+                                   "not call failed");
   }
   if (failed(runPhase(Phase::Linalg)))
     return error(options.model + ": " + why);
@@ -186,13 +210,10 @@ int compile(const CompileOptions &options) {
         getSignature(*module, rt::abi::kLearningRate, why);
     if (failed(evalSig) || failed(lrSig))
       return error(options.model + ": " + why);
-    int64_t batch = 0, classes = 0;
+    int64_t batch = 0;
     for (const rt::ArgSpec &a : evalSig->args)
       if (a.kind == rt::ArgSpec::Kind::Input && a.name == rt::abi::kLabels)
         batch = a.shape[0];
-    if (auto fwd = module->lookupSymbol<func::FuncOp>(rt::abi::kForward))
-      if (fwd.getNumResults() == 1)
-        classes = cast<RankedTensorType>(fwd.getResultTypes()[0]).getDimSize(1);
     if (!trainerBlob(options, {*mainSig, *evalSig, *lrSig}, initial,
                      modelParams, blocks, modelBytes, batch, classes, blob,
                      why))
