@@ -44,6 +44,41 @@ scf::ExecuteRegionOp wrap(IRRewriter &rewriter, Operation *loop) {
   return region;
 }
 
+/// A hash of `fn`'s type and body that ignores which values ops use
+/// (equal for functions that OperationEquivalence finds equivalent).
+llvm::hash_code structuralHash(func::FuncOp fn) {
+  llvm::hash_code h = hash_value(fn.getFunctionType());
+  fn.getBody().walk([&](Operation *op) {
+    h = llvm::hash_combine(
+        h, OperationEquivalence::computeHash(
+               op, OperationEquivalence::ignoreHashValue,
+               OperationEquivalence::ignoreHashValue,
+               OperationEquivalence::IgnoreLocations));
+  });
+  return h;
+}
+
+/// The outlined functions so far, by structural hash: a loop nest equal to
+/// an earlier one but for the buffers it reads and writes (the same layer
+/// in each block of a network, a fill of the same shape) calls the
+/// earlier function instead of adding one that LLVM would compile again.
+struct OutlinedFunctions {
+  DenseMap<llvm::hash_code, SmallVector<func::FuncOp, 1>> byHash;
+
+  /// An earlier function equivalent to `fn`, or null (then `fn` is kept).
+  func::FuncOp findOrInsert(func::FuncOp fn) {
+    SmallVector<func::FuncOp, 1> &bucket = byHash[structuralHash(fn)];
+    for (func::FuncOp other : bucket)
+      if (other.getFunctionType() == fn.getFunctionType() &&
+          OperationEquivalence::isRegionEquivalentTo(
+              &other.getBody(), &fn.getBody(),
+              OperationEquivalence::IgnoreLocations))
+        return other;
+    bucket.push_back(fn);
+    return nullptr;
+  }
+};
+
 struct OutlineLoopsPass : fgc::impl::OutlineLoopsBase<OutlineLoopsPass> {
   using OutlineLoopsBase::OutlineLoopsBase;
 
@@ -52,6 +87,7 @@ struct OutlineLoopsPass : fgc::impl::OutlineLoopsBase<OutlineLoopsPass> {
     IRRewriter rewriter(&getContext());
     SymbolTable symbols(module);
     SmallVector<func::FuncOp> funcs(module.getOps<func::FuncOp>());
+    OutlinedFunctions outlinedSoFar;
     for (func::FuncOp f : funcs) {
       if (f.isExternal() || f.isPrivate())
         continue;
@@ -75,6 +111,20 @@ struct OutlineLoopsPass : fgc::impl::OutlineLoopsBase<OutlineLoopsPass> {
         if (failed(outlined)) {
           region.emitOpError("could not be outlined");
           return signalPassFailure();
+        }
+        if (func::FuncOp same = outlinedSoFar.findOrInsert(*outlined)) {
+          // outlineSingleBlockRegion left one call in place of the loop.
+          std::optional<SymbolTable::UseRange> calls =
+              SymbolTable::getSymbolUses(*outlined, f);
+          if (!calls || std::distance(calls->begin(), calls->end()) != 1) {
+            outlined->emitOpError("expected one call of an outlined loop");
+            return signalPassFailure();
+          }
+          auto call = cast<func::CallOp>(calls->begin()->getUser());
+          call.setCallee(same.getName());
+          outlined->erase();
+          ++numShared;
+          continue;
         }
         outlined->setPrivate();
         // LLVM would inline a function called once straight back.

@@ -154,10 +154,20 @@ def OutlineLoops : Pass<"fgc-outline-loops", "::mlir::ModuleOp"> {
     strides and coefficients stay constant; the buffers it reads and writes
     become arguments. The work per call is a whole loop nest, so the calls
     cost nothing measurable.
+
+    A loop nest equal to one outlined before but for the buffers it reads
+    and writes (OperationEquivalence of the two bodies, locations ignored:
+    the same layer in each block of a network, a fill of the same shape)
+    calls that function instead of getting its own, so LLVM compiles each
+    distinct loop nest once.
   }];
   let options = [
     Option<"minLoops", "min-loops", "int64_t", /*default=*/"32",
            "Outline the loops of functions with at least this many top-level loops">
+  ];
+  let statistics = [
+    Statistic<"numShared", "shared-loop-functions",
+              "Loop nests that call an equal loop nest's function">
   ];
   let dependentDialects = ["::mlir::func::FuncDialect",
                            "::mlir::scf::SCFDialect"];
