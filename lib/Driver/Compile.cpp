@@ -123,13 +123,9 @@ int linkTrainer(std::unique_ptr<llvm::Module> module,
 /// other public functions (@forward, @local_losses), a fifth of a
 /// LocalMixer's code, would be lowered, optimised and linked for nothing.
 LogicalResult keepTrainerEntryPoints(ModuleOp module) {
-  for (auto fn : module.getOps<func::FuncOp>())
-    if (!llvm::is_contained({StringRef(rt::abi::kTrainStep),
-                             StringRef(rt::abi::kEvalStep),
-                             StringRef(rt::abi::kLearningRate)},
-                            fn.getSymName()))
-      fn.setPrivate();
   PassManager pm(module.getContext());
+  pm.addPass(createSymbolPrivatizePass(
+      {rt::abi::kTrainStep, rt::abi::kEvalStep, rt::abi::kLearningRate}));
   pm.addPass(createSymbolDCEPass());
   return pm.run(module);
 }

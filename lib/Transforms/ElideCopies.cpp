@@ -3,6 +3,7 @@
 #include "fgc/Transforms/Passes.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/MemRef/Utils/MemRefUtils.h"
 #include "mlir/IR/Dominance.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
@@ -17,10 +18,10 @@ using namespace mlir;
 namespace {
 
 /// The buffer `v` is a view of: through every view-like op to a
-/// memref.alloc or a block argument.
+/// memref.alloc or a block argument (a value of another type is its own).
 Value rootBuffer(Value v) {
-  while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
-    v = view.getViewSource();
+  if (auto memref = dyn_cast<TypedValue<BaseMemRefType>>(v))
+    return memref::skipViewLikeOps(memref);
   return v;
 }
 

@@ -49,11 +49,10 @@ scf::ExecuteRegionOp wrap(IRRewriter &rewriter, Operation *loop) {
 llvm::hash_code structuralHash(func::FuncOp fn) {
   llvm::hash_code h = hash_value(fn.getFunctionType());
   fn.getBody().walk([&](Operation *op) {
-    h = llvm::hash_combine(
-        h, OperationEquivalence::computeHash(
-               op, OperationEquivalence::ignoreHashValue,
-               OperationEquivalence::ignoreHashValue,
-               OperationEquivalence::IgnoreLocations));
+    h = llvm::hash_combine(h, OperationEquivalence::computeHash(
+                                  op, OperationEquivalence::ignoreHashValue,
+                                  OperationEquivalence::ignoreHashValue,
+                                  OperationEquivalence::IgnoreLocations));
   });
   return h;
 }
@@ -106,21 +105,14 @@ struct OutlineLoopsPass : fgc::impl::OutlineLoopsBase<OutlineLoopsPass> {
         do
           name = (f.getName() + "_loop" + Twine(index++)).str();
         while (symbols.lookup(name));
+        func::CallOp call;
         FailureOr<func::FuncOp> outlined = outlineSingleBlockRegion(
-            rewriter, loop->getLoc(), region.getRegion(), name);
+            rewriter, loop->getLoc(), region.getRegion(), name, &call);
         if (failed(outlined)) {
           region.emitOpError("could not be outlined");
           return signalPassFailure();
         }
         if (func::FuncOp same = outlinedSoFar.findOrInsert(*outlined)) {
-          // outlineSingleBlockRegion left one call in place of the loop.
-          std::optional<SymbolTable::UseRange> calls =
-              SymbolTable::getSymbolUses(*outlined, f);
-          if (!calls || std::distance(calls->begin(), calls->end()) != 1) {
-            outlined->emitOpError("expected one call of an outlined loop");
-            return signalPassFailure();
-          }
-          auto call = cast<func::CallOp>(calls->begin()->getUser());
           call.setCallee(same.getName());
           outlined->erase();
           ++numShared;
