@@ -175,6 +175,9 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     pm.addPass(fg::createFGParamsToArgs());
     OpPassManager &fn = pm.nest<func::FuncOp>();
     fn.addPass(fg::createFGDecomposeLosses());
+    // The layer norms' statistics, once for the op and its derivative rule.
+    fn.addPass(fg::createFGDecomposeLayerNorm());
+    fn.addPass(createCSEPass());
     fn.addPass(createConvertFGToLinalg());
     fn.addPass(createApproximateMath());
     fn.addPass(createCanonicalizerPass());

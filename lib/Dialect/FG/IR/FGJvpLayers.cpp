@@ -255,19 +255,15 @@ LogicalResult LayerNormOp::buildJvp(JvpBuilder &jb,
                                     SmallVectorImpl<Value> &out) {
   // xhat = (x - mu) / sigma;  dxhat = (c - xhat mean(xhat c)) / sigma with
   // c = dx - mean(dx);  y = xhat s + b  =>  dy = dxhat s + xhat ds + db.
-  Value x = getInput();
-  Type elt = eltOf(x);
-  int64_t rank = rankOf(x);
+  // The statistics are the primal op's own (buildParts): once the op is
+  // decomposed for code generation, CSE computes them once for both.
+  int64_t rank = rankOf(getInput());
   SmallVector<int64_t> axes;
   for (int64_t d = getAxis(); d < rank; ++d)
     axes.push_back(d);
   SmallVector<int64_t> taxes = tangentAxes(jb, axes, rank);
-  Value mu = reduceMean(jb.b, jb.loc, x, axes, true);
-  Value centered = jb.sub(x, mu);
-  Value var = reduceMean(jb.b, jb.loc, jb.mul(centered, centered), axes, true);
-  Value sigma = jb.create<SqrtOp>(
-      jb.add(var, jb.scalar(elt, getEpsilon().convertToDouble())));
-  Value xhat = jb.div(centered, sigma);
+  Parts parts = buildParts(jb.b);
+  Value sigma = parts.stdDev, xhat = parts.normalized;
   Value t;
   if (Value tx = jb.tangent(0)) {
     Value c = jb.sub(tx, reduceMean(jb.b, jb.loc, tx, taxes, true));

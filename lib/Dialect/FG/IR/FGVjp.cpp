@@ -208,24 +208,12 @@ FailureOr<Value> LayerNormOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   // xhat = (x - mu) / sigma; y = xhat s + b.
   // dx = (g - mean(g) - xhat mean(g xhat)) / sigma with g = cot s.
   Location loc = getLoc();
-  Value x = getInput();
-  Type elt = eltOf(x);
   SmallVector<int64_t> axes;
-  for (int64_t d = getAxis(); d < rankOf(x); ++d)
+  for (int64_t d = getAxis(); d < rankOf(getInput()); ++d)
     axes.push_back(d);
-  auto mean = [&](Value v) {
-    return ReduceMeanOp::create(b, loc, v, b.getDenseI64ArrayAttr(axes),
-                                b.getBoolAttr(true))
-        .getResult();
-  };
-  Value mu = mean(x);
-  Value centered = SubOp::create(b, loc, x, mu);
-  Value var = mean(MulOp::create(b, loc, centered, centered));
-  Value sigma = SqrtOp::create(
-      b, loc,
-      AddOp::create(b, loc, var,
-                    scalar(b, loc, elt, getEpsilon().convertToDouble())));
-  Value xhat = DivOp::create(b, loc, centered, sigma);
+  auto mean = [&](Value v) { return reduceMean(b, loc, v, axes, true); };
+  Parts parts = buildParts(b);
+  Value sigma = parts.stdDev, xhat = parts.normalized;
   if (i == 0) {
     Value g =
         getScale() ? MulOp::create(b, loc, cot, getScale()).getResult() : cot;

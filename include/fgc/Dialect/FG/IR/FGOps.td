@@ -307,6 +307,18 @@ def FG_LayerNormOp : FG_InferOp<"layer_norm", [DeclareOpInterfaceMethods<VjpOpIn
     ::mlir::Value getBias() {
       return getAffine().size() < 2 ? ::mlir::Value() : getAffine()[1];
     }
+    /// The op's arithmetic as fg ops, before the affine part.
+    struct Parts {
+      ::mlir::Value mean;       ///< mean over the normalised axes (kept)
+      ::mlir::Value centered;   ///< input - mean
+      ::mlir::Value stdDev;     ///< sqrt(mean(centered^2) + epsilon)
+      ::mlir::Value normalized; ///< centered / stdDev
+    };
+    /// Builds Parts at `b`'s insertion point. The differentiation rules and
+    /// fg-decompose-layer-norm all build them here, in one fixed order, so
+    /// that where a rule recomputes the statistics of a decomposed op the
+    /// ops are identical and CSE keeps one of each.
+    Parts buildParts(::mlir::OpBuilder &b);
   }];
 }
 

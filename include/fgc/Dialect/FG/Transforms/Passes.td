@@ -345,4 +345,23 @@ def FGDecomposeLosses : Pass<"fg-decompose-losses"> {
   }];
 }
 
+def FGDecomposeLayerNorm : Pass<"fg-decompose-layer-norm"> {
+  let summary = "Rewrite fg.layer_norm into the fg ops its derivative rules use";
+  let description = [{
+    A differentiated layer normalisation appears twice: the `fg.layer_norm`
+    op computes the output, and its JVP (or VJP) rule recomputes the same
+    mean, standard deviation and normalised input from fg ops. This pass
+    rewrites each `fg.layer_norm` into exactly those ops (the op's
+    `buildParts`: reduce_mean, sub, mul, reduce_mean, add epsilon, sqrt,
+    div), followed by `mul` scale and `add` bias when the op has them, so
+    that CSE afterwards keeps one copy of each statistic: a training step
+    then reads each normalised activation for its statistics once instead
+    of twice.
+
+    Nothing is folded: the ops are the ones the rules build. It runs on the
+    differentiated functions right before `convert-fg-to-linalg`, which
+    still lowers the op directly when it is not decomposed.
+  }];
+}
+
 #endif // FGC_DIALECT_FG_TRANSFORMS_PASSES_TD

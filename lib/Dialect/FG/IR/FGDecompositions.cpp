@@ -1,0 +1,34 @@
+//===- FGDecompositions.cpp - Ops spelled as simpler fg ops ---------------===//
+//
+// The arithmetic of composite ops as fg ops, shared by their derivative
+// rules and by the passes that decompose them for code generation: one
+// builder per op keeps the ops identical wherever they are built, so CSE
+// merges the statistics a rule recomputes with those of the decomposed op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "fgc/Dialect/FG/IR/FGBuilders.h"
+#include "fgc/Dialect/FG/IR/FGOps.h"
+
+using namespace mlir;
+using namespace fgc::fg;
+
+LayerNormOp::Parts LayerNormOp::buildParts(OpBuilder &b) {
+  Location loc = getLoc();
+  Value x = getInput();
+  SmallVector<int64_t> axes;
+  for (int64_t d = getAxis(), rank = rankOf(x); d < rank; ++d)
+    axes.push_back(d);
+  Parts parts;
+  parts.mean = reduceMean(b, loc, x, axes, /*keepdims=*/true);
+  parts.centered = SubOp::create(b, loc, x, parts.mean);
+  Value var = reduceMean(
+      b, loc, MulOp::create(b, loc, parts.centered, parts.centered), axes,
+      /*keepdims=*/true);
+  parts.stdDev = SqrtOp::create(
+      b, loc,
+      AddOp::create(b, loc, var,
+                    scalar(b, loc, eltOf(x), getEpsilon().convertToDouble())));
+  parts.normalized = DivOp::create(b, loc, parts.centered, parts.stdDev);
+  return parts;
+}
