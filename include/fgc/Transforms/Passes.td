@@ -14,6 +14,21 @@ def FuseElementwise : Pass<"fgc-fuse-elementwise", "::mlir::func::FuncOp"> {
     such as add-bias -> layer-norm arithmetic -> ReLU becomes one loop nest
     that reads and writes memory once.
 
+    Two rewrites widen what fuses, both to cut passes over memory:
+
+    * A producer with several users is recomputed in each when that moves
+      fewer bytes than writing its result and reading it back: it reads at
+      most one operand element per result element (others broadcast, as a
+      mean along the normalised axis) and its body is at most a few `arith`
+      operations (or `math.sqrt`/`math.absf`; never a libm call or a long
+      polynomial). `x - mean` of a normalisation, which its variance and its
+      division both use, is then never written.
+    * A `linalg.transpose` that keeps the innermost dimension in place is
+      rewritten into the equivalent `linalg.generic`, which then fuses with
+      its neighbours: the producer writes the permuted layout or the
+      consumer reads through the permutation. A transpose that moves the
+      innermost dimension stays a named copy for `fgc-tile-transposes`.
+
     Unlike upstream `linalg-fuse-elementwise-ops`, it never fuses into or
     generalises named ops (`linalg.matmul`, `linalg.batch_matmul`): those
     must stay recognisable for `convert-linalg-to-blas`. It also does not
