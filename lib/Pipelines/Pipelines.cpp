@@ -181,6 +181,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     fn.addPass(createConvertFGToLinalg());
     fn.addPass(createApproximateMath());
     fn.addPass(createCanonicalizerPass());
+    fn.addPass(createFoldTransposesIntoMatmuls());
     fn.addPass(createFuseElementwise());
     fn.addPass(createCanonicalizerPass());
     fn.addPass(createCSEPass());

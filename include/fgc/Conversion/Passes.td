@@ -46,7 +46,8 @@ def ConvertLinalgToBlas : Pass<"convert-linalg-to-blas", "::mlir::ModuleOp"> {
   let summary = "Replace linalg.matmul/batch_matmul on memrefs by calls into BLAS";
   let description = [{
     After bufferization, rewrites `linalg.matmul` and `linalg.batch_matmul`
-    on f32 or f64 memrefs (default indexing maps, or a batch_matmul whose
+    on f32 or f64 memrefs (default indexing maps, A or B read transposed as
+    `fgc-fold-transposes-into-matmuls` leaves them, or a batch_matmul whose
     A is one [M, K] matrix shared by every product) into
     calls of the runtime functions `fgc_blas_{s,d}gemm` and
     `fgc_blas_{s,d}gemm_batched`, which compute C += A·B with OpenBLAS
@@ -55,7 +56,14 @@ def ConvertLinalgToBlas : Pass<"convert-linalg-to-blas", "::mlir::ModuleOp"> {
     one runtime entry point serves every shape; a shared A is passed as a
     view with batch stride 0 (`memref.reinterpret_cast`), so a
     convolution's weights are read in place by every sample's product
-    instead of being copied once per sample.
+    instead of being copied once per sample; a transposed operand is passed
+    as a `memref.transpose` view, which the runtime hands to BLAS as a
+    transposed matrix.
+
+    It runs after the buffer deallocation pipeline and
+    `optimize-allocation-liveness`: those place each free after the last
+    linalg op that reads the buffer, which they would not see through the
+    views the calls take.
 
     Matrix products are where nearly all the time of a network goes; a
     vendor-tuned microkernel reaches 60-90 % of peak where the loops that

@@ -38,6 +38,26 @@ def FuseElementwise : Pass<"fgc-fuse-elementwise", "::mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FoldTransposesIntoMatmuls
+    : Pass<"fgc-fold-transposes-into-matmuls", "::mlir::func::FuncOp"> {
+  let summary = "Let matrix products read transposed operands in place";
+  let description = [{
+    A `linalg.matmul` or `linalg.batch_matmul` operand made by a
+    `linalg.transpose` that swaps the last two dimensions (and keeps the
+    others) is replaced by the transpose's input, with the operand's
+    indexing map transposed to match: `X^T W` reads X column-wise instead of
+    a copied X^T. Weight gradients (`x^T g` of every linear layer, per group
+    for grouped ones) are such products. The transpose goes when nothing
+    else uses it.
+
+    `convert-linalg-to-blas` passes such an operand to BLAS as a transposed
+    view (its leading dimension the source's row stride), so the copy
+    disappears from the generated code; where the product is not converted,
+    its loops index the source directly.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def ApproximateMath : Pass<"fgc-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "Polynomial approximations of the math ops marked fgc.approximate";
   let description = [{

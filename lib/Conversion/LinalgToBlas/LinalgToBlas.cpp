@@ -37,17 +37,54 @@ func::FuncOp declareRuntime(ModuleOp module, StringRef name, MemRefType type) {
   return f;
 }
 
-/// Whether `op` is a batch_matmul whose A, [M, K], is shared by every
-/// product: maps (b, m, n, k) -> (m, k), then B's and C's defaults.
+/// `map` with its last two results swapped: the map of the same operand
+/// read transposed.
+AffineMap transposed(AffineMap map) {
+  SmallVector<AffineExpr> results(map.getResults());
+  std::swap(results[results.size() - 2], results.back());
+  return AffineMap::get(map.getNumDims(), map.getNumSymbols(), results,
+                        map.getContext());
+}
+
+/// How the product reads one input operand.
+struct OperandLayout {
+  bool transposed = false; ///< the matrix is the operand's transpose
+  bool shared = false;     ///< one [M, K] matrix for every product
+};
+
+/// The layout of input `i` of `op` from its indexing map, or nothing when
+/// the map is none the runtime handles: the default, the default transposed
+/// (fgc-fold-transposes-into-matmuls), and for a batch_matmul's A a matrix
+/// shared by every product, map (b, m, n, k) -> (m, k).
 template <typename LinalgOp>
-bool isSharedLhs(LinalgOp op, ArrayRef<AffineMap> maps,
-                 ArrayRef<AffineMap> defaults) {
-  if constexpr (!std::is_same_v<LinalgOp, linalg::BatchMatmulOp>)
-    return false;
-  MLIRContext *ctx = op.getContext();
-  AffineMap lhs = AffineMap::get(
-      4, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(3, ctx)}, ctx);
-  return maps[0] == lhs && maps.drop_front() == defaults.drop_front();
+std::optional<OperandLayout> layoutOf(LinalgOp op, unsigned i,
+                                      ArrayRef<AffineMap> maps,
+                                      ArrayRef<AffineMap> defaults) {
+  if (maps[i] == defaults[i])
+    return OperandLayout{};
+  if (maps[i] == transposed(defaults[i]))
+    return OperandLayout{/*transposed=*/true, /*shared=*/false};
+  if constexpr (std::is_same_v<LinalgOp, linalg::BatchMatmulOp>) {
+    MLIRContext *ctx = op.getContext();
+    AffineMap lhs = AffineMap::get(
+        4, 0, {getAffineDimExpr(1, ctx), getAffineDimExpr(3, ctx)}, ctx);
+    if (i == 0 && maps[0] == lhs)
+      return OperandLayout{/*transposed=*/false, /*shared=*/true};
+  }
+  return std::nullopt;
+}
+
+/// The view of `matrix` with its last two dimensions swapped: strides only,
+/// which the runtime passes to BLAS as a transposed operand.
+Value transposeView(OpBuilder &b, Location loc, Value matrix) {
+  int64_t rank = cast<MemRefType>(matrix.getType()).getRank();
+  SmallVector<unsigned> perm;
+  for (int64_t d = 0; d < rank; ++d)
+    perm.push_back(d);
+  std::swap(perm[rank - 2], perm[rank - 1]);
+  return memref::TransposeOp::create(
+      b, loc, matrix,
+      AffineMapAttr::get(AffineMap::getPermutationMap(perm, b.getContext())));
 }
 
 /// A [M, K] memref seen as [B, M, K] with batch stride 0, B the batch of
@@ -86,9 +123,10 @@ template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
     SmallVector<AffineMap> maps = op.getIndexingMapsArray();
     SmallVector<AffineMap> defaults =
         LinalgOp::getDefaultIndexingMaps(op.getContext());
-    bool sharedLhs = isSharedLhs(op, maps, defaults);
-    if (maps != defaults && !sharedLhs)
-      return rewriter.notifyMatchFailure(op, "transposed or broadcast maps");
+    std::optional<OperandLayout> lhs = layoutOf(op, 0, maps, defaults);
+    std::optional<OperandLayout> rhs = layoutOf(op, 1, maps, defaults);
+    if (!lhs || !rhs || rhs->shared || maps[2] != defaults[2])
+      return rewriter.notifyMatchFailure(op, "broadcast or permuted maps");
     SmallVector<Value> operands = {op.getDpsInputs()[0], op.getDpsInputs()[1],
                                    op.getDpsInits()[0]};
     Type elt = cast<MemRefType>(operands[0].getType()).getElementType();
@@ -104,7 +142,11 @@ template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
       return rewriter.notifyMatchFailure(op, "not f32 or f64");
     // Only now that the op will be replaced: a failing pattern must leave
     // the IR as it found it.
-    if (sharedLhs)
+    if (lhs->transposed)
+      operands[0] = transposeView(rewriter, op.getLoc(), operands[0]);
+    if (rhs->transposed)
+      operands[1] = transposeView(rewriter, op.getLoc(), operands[1]);
+    if (lhs->shared)
       operands[0] =
           broadcastBatch(rewriter, op.getLoc(), operands[0], operands[1]);
     MemRefType type = dynamicStrided(cast<MemRefType>(operands[0].getType()));

@@ -188,13 +188,16 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   pm.addNestedPass<func::FuncOp>(createElideCopies());
-  pm.addPass(createConvertLinalgToBlas());
   bufferization::buildBufferDeallocationPipeline(pm);
   // The pipeline frees buffers at the end of their block; the body's order
   // (fgc-schedule-for-memory) only bounds memory once each is freed after
   // its last use.
   pm.addNestedPass<func::FuncOp>(
       bufferization::createOptimizeAllocationLivenessPass());
+  // After the frees are placed: the liveness analysis sees the products'
+  // operands as operands of linalg ops, not behind the views and casts the
+  // runtime calls take (it does not follow memref.transpose).
+  pm.addPass(createConvertLinalgToBlas());
   pm.addNestedPass<func::FuncOp>(createTileTransposes());
   pm.addPass(createForallToParallelLoopPass());
   // Threads: one parallel dimension per loop nest worth a fork, as OpenMP

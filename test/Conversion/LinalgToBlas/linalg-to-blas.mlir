@@ -45,8 +45,29 @@ func.func @shared_lhs(%a: memref<8x4xf32>, %b: memref<2x4x3xf32>, %c: memref<2x8
 
 // -----
 
+// Transposed operands (fgc-fold-transposes-into-matmuls): each is passed as
+// a memref.transpose view, whose strides tell the runtime to hand BLAS the
+// operand transposed.
+// CHECK-LABEL: func.func @transposed
+// CHECK: %[[AT:.*]] = memref.transpose %arg0 (d0, d1) -> (d1, d0) : memref<4x8xf32> to memref<8x4xf32, strided<[1, 8]>>
+// CHECK: %[[A:.*]] = memref.cast %[[AT]]
+// CHECK: call @fgc_blas_sgemm(%[[A]],
+// CHECK: %[[BT:.*]] = memref.transpose %arg4 (d0, d1, d2) -> (d0, d2, d1) : memref<2x3x4xf32> to memref<2x4x3xf32, strided<[12, 1, 4]>>
+// CHECK: %[[B:.*]] = memref.cast %[[BT]]
+// CHECK: call @fgc_blas_sgemm_batched(%{{.*}}, %[[B]],
+func.func @transposed(%a: memref<4x8xf32>, %b: memref<4x3xf32>, %c: memref<8x3xf32>,
+                      %ba: memref<2x8x4xf32>, %bb: memref<2x3x4xf32>, %bc: memref<2x8x3xf32>) {
+  linalg.matmul indexing_maps = [affine_map<(m, n, k) -> (k, m)>, affine_map<(m, n, k) -> (k, n)>, affine_map<(m, n, k) -> (m, n)>]
+    ins(%a, %b : memref<4x8xf32>, memref<4x3xf32>) outs(%c : memref<8x3xf32>)
+  linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>]
+    ins(%ba, %bb : memref<2x8x4xf32>, memref<2x3x4xf32>) outs(%bc : memref<2x8x3xf32>)
+  return
+}
+
+// -----
+
 // Left alone: tensors (not bufferized yet), integer types, and products
-// with other non-default indexing maps (a transposed B).
+// with other non-default indexing maps (a B shared by every product).
 // CHECK-LABEL: func.func @not_blas
 // CHECK: linalg.matmul ins(%arg0, %arg1 : tensor<8x4xf32>, tensor<4x3xf32>)
 // CHECK: linalg.matmul ins(%arg3, %arg4 : memref<8x4xi64>, memref<4x3xi64>)
@@ -56,12 +77,12 @@ func.func @shared_lhs(%a: memref<8x4xf32>, %b: memref<2x4x3xf32>, %c: memref<2x8
 // CHECK-NOT: memref.reinterpret_cast
 func.func @not_blas(%a: tensor<8x4xf32>, %b: tensor<4x3xf32>, %c: tensor<8x3xf32>,
                     %ia: memref<8x4xi64>, %ib: memref<4x3xi64>, %ic: memref<8x3xi64>,
-                    %ta: memref<2x8x4xf32>, %tb: memref<2x3x4xf32>, %tc: memref<2x8x3xf32>,
+                    %ta: memref<2x8x4xf32>, %tb: memref<4x3xf32>, %tc: memref<2x8x3xf32>,
                     %sa: memref<8x4xi64>, %sb: memref<2x4x3xi64>, %sc: memref<2x8x3xi64>) -> tensor<8x3xf32> {
   %0 = linalg.matmul ins(%a, %b : tensor<8x4xf32>, tensor<4x3xf32>) outs(%c : tensor<8x3xf32>) -> tensor<8x3xf32>
   linalg.matmul ins(%ia, %ib : memref<8x4xi64>, memref<4x3xi64>) outs(%ic : memref<8x3xi64>)
-  linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (b, n, k)>, affine_map<(b, m, n, k) -> (b, m, n)>]
-    ins(%ta, %tb : memref<2x8x4xf32>, memref<2x3x4xf32>) outs(%tc : memref<2x8x3xf32>)
+  linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (b, m, k)>, affine_map<(b, m, n, k) -> (k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>]
+    ins(%ta, %tb : memref<2x8x4xf32>, memref<4x3xf32>) outs(%tc : memref<2x8x3xf32>)
   linalg.batch_matmul indexing_maps = [affine_map<(b, m, n, k) -> (m, k)>, affine_map<(b, m, n, k) -> (b, k, n)>, affine_map<(b, m, n, k) -> (b, m, n)>]
     ins(%sa, %sb : memref<8x4xi64>, memref<2x4x3xi64>) outs(%sc : memref<2x8x3xi64>)
   return %0 : tensor<8x3xf32>
