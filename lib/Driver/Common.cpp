@@ -240,6 +240,14 @@ std::vector<RuntimeSymbol> runtimeSymbols() {
        reinterpret_cast<void *>(&fgc_blas_sgemm_batched)},
       {"fgc_blas_dgemm_batched",
        reinterpret_cast<void *>(&fgc_blas_dgemm_batched)},
+      {"fgc_blas_sgemm_overwrite",
+       reinterpret_cast<void *>(&fgc_blas_sgemm_overwrite)},
+      {"fgc_blas_dgemm_overwrite",
+       reinterpret_cast<void *>(&fgc_blas_dgemm_overwrite)},
+      {"fgc_blas_sgemm_batched_overwrite",
+       reinterpret_cast<void *>(&fgc_blas_sgemm_batched_overwrite)},
+      {"fgc_blas_dgemm_batched_overwrite",
+       reinterpret_cast<void *>(&fgc_blas_dgemm_batched_overwrite)},
       {"memrefCopy", reinterpret_cast<void *>(&memrefCopy)},
   };
 }

@@ -57,17 +57,20 @@ bool blasLayout(const Mat<T> &m, CBLAS_TRANSPOSE &trans, int64_t &ld) {
   return false;
 }
 
+/// C = A x B + beta C; beta is 1 (accumulate) or 0 (overwrite: BLAS then
+/// never reads C, which may hold anything).
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const float *a, int64_t lda, const float *b, int64_t ldb,
-          float *c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 1.0f, c,
+          float *c, int64_t ldc, float beta) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, beta, c,
               ldc);
 }
 
 void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
           int64_t k, const double *a, int64_t lda, const double *b, int64_t ldb,
-          double *c, int64_t ldc) {
-  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, 1.0, c, ldc);
+          double *c, int64_t ldc, double beta) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c,
+              ldc);
 }
 
 /// Multiply-adds below which a product runs on one thread: a fork and
@@ -84,14 +87,14 @@ int threadsFor(int64_t work) {
   return omp_get_max_threads();
 }
 
-/// C += A x B in BLAS layouts, the rows (or columns, when C is wider than
-/// tall) of C split evenly across `threads`.
+/// C = A x B + beta C in BLAS layouts, the rows (or columns, when C is
+/// wider than tall) of C split evenly across `threads`.
 template <typename T>
 void threadedGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
                   int64_t k, const T *a, int64_t lda, const T *b, int64_t ldb,
-                  T *c, int64_t ldc, int threads) {
+                  T *c, int64_t ldc, T beta, int threads) {
   if (threads <= 1) {
-    gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+    gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, beta);
     return;
   }
   bool byRows = m >= n;
@@ -106,17 +109,24 @@ void threadedGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
     int64_t begin = i * chunk, size = std::min(chunk, extent - begin);
     if (byRows)
       gemm(ta, tb, size, n, k, ta == CblasNoTrans ? a + begin * lda : a + begin,
-           lda, b, ldb, c + begin * ldc, ldc);
+           lda, b, ldb, c + begin * ldc, ldc, beta);
     else
       gemm(ta, tb, m, size, k, a, lda,
            tb == CblasNoTrans ? b + begin : b + begin * ldb, ldb, c + begin,
-           ldc);
+           ldc, beta);
   }
 }
 
+/// C += A x B, or C = A x B with `overwrite` (C's old values unread).
 template <typename T>
-void matmulAccumulate(const Mat<T> &a, const Mat<T> &b, const Mat<T> &c) {
+void matmul(const Mat<T> &a, const Mat<T> &b, const Mat<T> &c, bool overwrite) {
   int64_t m = c.rows, n = c.cols, k = a.cols;
+  if (overwrite && (m == 0 || n == 0 || k == 0)) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c.at(i, j) = T(0);
+    return;
+  }
   if (m == 0 || n == 0 || k == 0)
     return;
   CBLAS_TRANSPOSE ta, tb, tc;
@@ -124,9 +134,13 @@ void matmulAccumulate(const Mat<T> &a, const Mat<T> &b, const Mat<T> &c) {
   if (blasLayout(a, ta, lda) && blasLayout(b, tb, ldb) &&
       blasLayout(c, tc, ldc) && tc == CblasNoTrans) {
     threadedGemm(ta, tb, m, n, k, a.data, lda, b.data, ldb, c.data, ldc,
-                 threadsFor(m * n * k));
+                 overwrite ? T(0) : T(1), threadsFor(m * n * k));
     return;
   }
+  if (overwrite)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        c.at(i, j) = T(0);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t p = 0; p < k; ++p) {
       T x = a.at(i, p);
@@ -165,32 +179,25 @@ void batchedMatmul(int64_t batch, int64_t workEach, F product) {
 
 extern "C" {
 
-void fgc_blas_sgemm(FGC_MAT2(float, a), FGC_MAT2(float, b),
-                    FGC_MAT2(float, c)) {
-  matmulAccumulate(FGC_VIEW2(float, a), FGC_VIEW2(float, b),
-                   FGC_VIEW2(float, c));
-}
+#define FGC_BLAS_ENTRY(name, T, overwrite)                                     \
+  void name(FGC_MAT2(T, a), FGC_MAT2(T, b), FGC_MAT2(T, c)) {                  \
+    matmul(FGC_VIEW2(T, a), FGC_VIEW2(T, b), FGC_VIEW2(T, c), overwrite);      \
+  }
+#define FGC_BLAS_BATCHED_ENTRY(name, T, overwrite)                             \
+  void name(FGC_MAT3(T, a), FGC_MAT3(T, b), FGC_MAT3(T, c)) {                  \
+    batchedMatmul(cB, cR * cC * aC, [&](int64_t i) {                           \
+      matmul(FGC_VIEW3(T, a, i), FGC_VIEW3(T, b, i), FGC_VIEW3(T, c, i),       \
+             overwrite);                                                       \
+    });                                                                        \
+  }
 
-void fgc_blas_dgemm(FGC_MAT2(double, a), FGC_MAT2(double, b),
-                    FGC_MAT2(double, c)) {
-  matmulAccumulate(FGC_VIEW2(double, a), FGC_VIEW2(double, b),
-                   FGC_VIEW2(double, c));
-}
-
-void fgc_blas_sgemm_batched(FGC_MAT3(float, a), FGC_MAT3(float, b),
-                            FGC_MAT3(float, c)) {
-  batchedMatmul(cB, cR * cC * aC, [&](int64_t i) {
-    matmulAccumulate(FGC_VIEW3(float, a, i), FGC_VIEW3(float, b, i),
-                     FGC_VIEW3(float, c, i));
-  });
-}
-
-void fgc_blas_dgemm_batched(FGC_MAT3(double, a), FGC_MAT3(double, b),
-                            FGC_MAT3(double, c)) {
-  batchedMatmul(cB, cR * cC * aC, [&](int64_t i) {
-    matmulAccumulate(FGC_VIEW3(double, a, i), FGC_VIEW3(double, b, i),
-                     FGC_VIEW3(double, c, i));
-  });
-}
+FGC_BLAS_ENTRY(fgc_blas_sgemm, float, false)
+FGC_BLAS_ENTRY(fgc_blas_dgemm, double, false)
+FGC_BLAS_ENTRY(fgc_blas_sgemm_overwrite, float, true)
+FGC_BLAS_ENTRY(fgc_blas_dgemm_overwrite, double, true)
+FGC_BLAS_BATCHED_ENTRY(fgc_blas_sgemm_batched, float, false)
+FGC_BLAS_BATCHED_ENTRY(fgc_blas_dgemm_batched, double, false)
+FGC_BLAS_BATCHED_ENTRY(fgc_blas_sgemm_batched_overwrite, float, true)
+FGC_BLAS_BATCHED_ENTRY(fgc_blas_dgemm_batched_overwrite, double, true)
 
 } // extern "C"

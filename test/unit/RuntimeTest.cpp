@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 #include <omp.h>
 #include <random>
 #include <unistd.h>
@@ -293,6 +294,58 @@ TEST(Blas, ThreadedSplitsMatchNaive) {
     }
   }
   omp_set_num_threads(saved);
+}
+
+/// The _overwrite entry points compute C = A x B whatever C held (NaN
+/// here, which any read would propagate): on BLAS layouts, on the loop
+/// fallback's non-unit strides, split across threads, and batched.
+TEST(Blas, OverwriteIgnoresOldOutput) {
+  int saved = omp_get_max_threads();
+  std::mt19937 rng(17);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const int64_t m = 70, k = 40, n = 30;
+  std::vector<float> a(m * k * 2), b(k * n);
+  for (float &v : a)
+    v = dist(rng);
+  for (float &v : b)
+    v = dist(rng);
+  struct Layout {
+    int64_t rs, cs;
+  };
+  for (int threads : {1, 3})
+    for (Layout la : {Layout{k, 1}, Layout{1, m}, Layout{2 * k, 2}}) {
+      omp_set_num_threads(threads);
+      std::vector<float> c(m * n, nan);
+      std::vector<double> ref(m * n, 0.0);
+      naive(a.data(), la.rs, la.cs, b.data(), n, 1, ref, m, k, n);
+      fgc_blas_sgemm_overwrite(a.data(), a.data(), 0, m, k, la.rs, la.cs,
+                               b.data(), b.data(), 0, k, n, n, 1, c.data(),
+                               c.data(), 0, m, n, n, 1);
+      for (int64_t i = 0; i < m * n; ++i)
+        ASSERT_NEAR(c[i], ref[i], 1e-4)
+            << threads << " threads, layout " << la.rs << "," << la.cs
+            << " element " << i;
+    }
+  omp_set_num_threads(saved);
+  const int64_t batch = 3;
+  std::vector<double> da(batch * 4 * 5), db(batch * 5 * 2),
+      dc(batch * 4 * 2, std::numeric_limits<double>::quiet_NaN());
+  for (size_t i = 0; i < da.size(); ++i)
+    da[i] = 0.1 * i;
+  for (size_t i = 0; i < db.size(); ++i)
+    db[i] = 1.0 - 0.05 * i;
+  fgc_blas_dgemm_batched_overwrite(
+      da.data(), da.data(), 0, batch, 4, 5, 20, 5, 1, db.data(), db.data(), 0,
+      batch, 5, 2, 10, 2, 1, dc.data(), dc.data(), 0, batch, 4, 2, 8, 2, 1);
+  for (int64_t g = 0; g < batch; ++g)
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        double ref = 0;
+        for (int64_t p = 0; p < 5; ++p)
+          ref += da[g * 20 + i * 5 + p] * db[g * 10 + p * 2 + j];
+        EXPECT_NEAR(dc[g * 8 + i * 2 + j], ref, 1e-12);
+      }
 }
 
 TEST(Blas, BatchedDgemmWithOffsets) {

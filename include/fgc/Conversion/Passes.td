@@ -52,7 +52,10 @@ def ConvertLinalgToBlas : Pass<"convert-linalg-to-blas", "::mlir::ModuleOp"> {
     calls of the runtime functions `fgc_blas_{s,d}gemm` and
     `fgc_blas_{s,d}gemm_batched`, which compute C += A·B with OpenBLAS
     (`cblas_?gemm`, beta = 1, so the semantics of the linalg op are kept
-    exactly). Operands are passed as strided memrefs with dynamic sizes, so
+    exactly). Where the op's output was filled with zero right before (only
+    frees of other buffers and ops without memory effects between), the fill
+    goes and the `_overwrite` variant computes C = A·B (beta = 0): one pass
+    less over each product's output. Operands are passed as strided memrefs with dynamic sizes, so
     one runtime entry point serves every shape; a shared A is passed as a
     view with batch stride 0 (`memref.reinterpret_cast`), so a
     convolution's weights are read in place by every sample's product

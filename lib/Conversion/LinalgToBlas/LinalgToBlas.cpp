@@ -2,10 +2,13 @@
 
 #include "fgc/Conversion/Passes.h"
 
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace fgc {
@@ -112,6 +115,25 @@ Value broadcastBatch(OpBuilder &b, Location loc, Value matrix, Value like) {
                                            offset, sizes, strides);
 }
 
+/// The `linalg.fill` of zero that initialises `init` right before `op`
+/// (skipping frees of other buffers and ops without memory effects), or
+/// null. The product may then overwrite `init` instead of accumulating into
+/// it, and the fill goes: one pass less over the product's output.
+linalg::FillOp zeroFillBefore(Operation *op, Value init) {
+  for (Operation *prev = op->getPrevNode(); prev; prev = prev->getPrevNode()) {
+    if (auto fill = dyn_cast<linalg::FillOp>(prev)) {
+      if (fill.getDpsInits()[0] != init)
+        return nullptr;
+      return matchPattern(fill.getDpsInputs()[0], m_AnyZeroFloat()) ? fill
+                                                                    : nullptr;
+    }
+    auto dealloc = dyn_cast<memref::DeallocOp>(prev);
+    if (dealloc ? dealloc.getMemref() == init : !isMemoryEffectFree(prev))
+      return nullptr;
+  }
+  return nullptr;
+}
+
 template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
   MatmulToBlas(MLIRContext *ctx, StringRef suffix)
       : OpRewritePattern<LinalgOp>(ctx), suffix(suffix) {}
@@ -142,6 +164,11 @@ template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
       return rewriter.notifyMatchFailure(op, "not f32 or f64");
     // Only now that the op will be replaced: a failing pattern must leave
     // the IR as it found it.
+    std::string name = (prefix + suffix).str();
+    if (linalg::FillOp fill = zeroFillBefore(op, operands[2])) {
+      rewriter.eraseOp(fill);
+      name += "_overwrite";
+    }
     if (lhs->transposed)
       operands[0] = transposeView(rewriter, op.getLoc(), operands[0]);
     if (rhs->transposed)
@@ -151,7 +178,7 @@ template <typename LinalgOp> struct MatmulToBlas : OpRewritePattern<LinalgOp> {
           broadcastBatch(rewriter, op.getLoc(), operands[0], operands[1]);
     MemRefType type = dynamicStrided(cast<MemRefType>(operands[0].getType()));
     auto module = op->template getParentOfType<ModuleOp>();
-    func::FuncOp callee = declareRuntime(module, (prefix + suffix).str(), type);
+    func::FuncOp callee = declareRuntime(module, name, type);
     SmallVector<Value> args;
     for (Value v : operands)
       args.push_back(memref::CastOp::create(rewriter, op.getLoc(), type, v));

@@ -87,3 +87,49 @@ func.func @not_blas(%a: tensor<8x4xf32>, %b: tensor<4x3xf32>, %c: tensor<8x3xf32
     ins(%sa, %sb : memref<8x4xi64>, memref<2x4x3xi64>) outs(%sc : memref<2x8x3xi64>)
   return %0 : tensor<8x3xf32>
 }
+
+// -----
+
+// A product whose output was just filled with zero overwrites it instead
+// (beta = 0): the fill goes. Frees of other buffers may sit in between.
+// CHECK-LABEL: func.func @overwrite
+// CHECK-NOT: linalg.fill
+// CHECK: memref.dealloc %arg3
+// CHECK: call @fgc_blas_sgemm_overwrite(
+// CHECK: call @fgc_blas_sgemm_batched_overwrite(
+func.func @overwrite(%a: memref<8x4xf32>, %b: memref<4x3xf32>, %c: memref<8x3xf32>, %t: memref<5xf32>,
+                     %ba: memref<2x8x4xf32>, %bb: memref<2x4x3xf32>, %bc: memref<2x8x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x3xf32>)
+  memref.dealloc %t : memref<5xf32>
+  linalg.matmul ins(%a, %b : memref<8x4xf32>, memref<4x3xf32>) outs(%c : memref<8x3xf32>)
+  linalg.fill ins(%zero : f32) outs(%bc : memref<2x8x3xf32>)
+  linalg.batch_matmul ins(%ba, %bb : memref<2x8x4xf32>, memref<2x4x3xf32>) outs(%bc : memref<2x8x3xf32>)
+  return
+}
+
+// -----
+
+// Not when the fill is of another value, of another buffer, or when an op
+// that touches memory comes between (it may read the zeros).
+// CHECK-LABEL: func.func @accumulate
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: call @fgc_blas_sgemm(
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg2
+// CHECK: memref.copy
+// CHECK: call @fgc_blas_sgemm(
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%arg3
+// CHECK: call @fgc_blas_sgemm(
+// CHECK-NOT: _overwrite
+func.func @accumulate(%a: memref<8x4xf32>, %b: memref<4x3xf32>, %c: memref<8x3xf32>, %d: memref<8x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  linalg.fill ins(%one : f32) outs(%c : memref<8x3xf32>)
+  linalg.matmul ins(%a, %b : memref<8x4xf32>, memref<4x3xf32>) outs(%c : memref<8x3xf32>)
+  linalg.fill ins(%zero : f32) outs(%c : memref<8x3xf32>)
+  memref.copy %c, %d : memref<8x3xf32> to memref<8x3xf32>
+  linalg.matmul ins(%a, %b : memref<8x4xf32>, memref<4x3xf32>) outs(%c : memref<8x3xf32>)
+  linalg.fill ins(%zero : f32) outs(%d : memref<8x3xf32>)
+  linalg.matmul ins(%a, %b : memref<8x4xf32>, memref<4x3xf32>) outs(%c : memref<8x3xf32>)
+  return
+}
