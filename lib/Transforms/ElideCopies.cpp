@@ -223,27 +223,44 @@ std::optional<Elision> match(memref::CopyOp copy, DominanceInfo &dom) {
   return e;
 }
 
-/// %dst seen with the buffer's shape: the reshapes undone, last first.
-FailureOr<Value> unreshape(OpBuilder &b, const Elision &e, Value dst) {
+/// Whether %dst (of type `dst`) can be seen with the buffer's shape: each
+/// reshape undone, last first, on its strided layout.
+bool canUnreshape(const Elision &e, MemRefType dst) {
+  for (Operation *reshape : llvm::reverse(e.reshapes)) {
+    if (auto expand = dyn_cast<memref::ExpandShapeOp>(reshape)) {
+      if (!memref::CollapseShapeOp::isGuaranteedCollapsible(
+              dst, expand.getReassociationIndices()))
+        return false;
+      dst = memref::CollapseShapeOp::computeCollapsedType(
+          dst, expand.getReassociationIndices());
+      continue;
+    }
+    auto collapse = cast<memref::CollapseShapeOp>(reshape);
+    FailureOr<MemRefType> type = memref::ExpandShapeOp::computeExpandedType(
+        dst, collapse.getSrcType().getShape(),
+        collapse.getReassociationIndices());
+    if (failed(type))
+      return false;
+    dst = *type;
+  }
+  return true;
+}
+
+/// %dst seen with the buffer's shape: the reshapes undone, last first
+/// (canUnreshape holds).
+Value unreshape(OpBuilder &b, const Elision &e, Value dst) {
   for (Operation *reshape : llvm::reverse(e.reshapes)) {
     Location loc = reshape->getLoc();
     if (auto expand = dyn_cast<memref::ExpandShapeOp>(reshape)) {
-      auto type = cast<MemRefType>(dst.getType());
-      if (!memref::CollapseShapeOp::isGuaranteedCollapsible(
-              type, expand.getReassociationIndices()))
-        return failure();
       dst = memref::CollapseShapeOp::create(b, loc, dst,
                                             expand.getReassociationIndices());
       continue;
     }
     auto collapse = cast<memref::CollapseShapeOp>(reshape);
-    auto srcType = collapse.getSrcType();
-    FailureOr<MemRefType> type = memref::ExpandShapeOp::computeExpandedType(
-        cast<MemRefType>(dst.getType()), srcType.getShape(),
+    MemRefType type = *memref::ExpandShapeOp::computeExpandedType(
+        cast<MemRefType>(dst.getType()), collapse.getSrcType().getShape(),
         collapse.getReassociationIndices());
-    if (failed(type))
-      return failure();
-    dst = memref::ExpandShapeOp::create(b, loc, *type, dst,
+    dst = memref::ExpandShapeOp::create(b, loc, type, dst,
                                         collapse.getReassociationIndices());
   }
   return dst;
@@ -256,17 +273,16 @@ struct ElideCopiesPass : fgc::impl::ElideCopiesBase<ElideCopiesPass> {
     DominanceInfo dom(getOperation());
     for (memref::CopyOp copy : copies) {
       std::optional<Elision> e = match(copy, dom);
-      if (!e)
+      // Checked before anything moves: a failed elision changes nothing.
+      if (!e || !canUnreshape(*e, cast<MemRefType>(copy.getTarget().getType())))
         continue;
       Operation *producer = e->producer;
       for (Operation *def : e->toHoist)
         def->moveBefore(producer);
       OpBuilder b(producer);
-      FailureOr<Value> dst = unreshape(b, *e, copy.getTarget());
-      if (failed(dst))
-        continue;
+      Value dst = unreshape(b, *e, copy.getTarget());
       Value buffer = e->init->get();
-      e->init->set(*dst);
+      e->init->set(dst);
       copy.erase();
       for (Operation *reshape : llvm::reverse(e->reshapes))
         reshape->erase();

@@ -212,3 +212,33 @@ func.func @next_reads() -> (memref<4xf32>, memref<4xf32>) {
   }
   return %r, %a : memref<4xf32>, memref<4xf32>
 }
+
+// -----
+
+#id1 = affine_map<(d0) -> (d0)>
+
+// A destination the buffer's reshape cannot be undone on (a [2, 4] window
+// of [2, 8] rows does not collapse to 8 contiguous floats): the copy stays
+// and nothing moves, the destination's allocation and view included.
+// CHECK-LABEL: func.func @not_collapsible
+// CHECK:         %[[B:.*]] = memref.alloc() : memref<8xf32>
+// CHECK-NEXT:    linalg.generic {{.*}} outs(%[[B]] :
+// CHECK:         %[[E:.*]] = memref.expand_shape %[[B]]
+// CHECK-NEXT:    %[[D:.*]] = memref.alloc() : memref<2x8xf32>
+// CHECK-NEXT:    %[[V:.*]] = memref.subview %[[D]][0, 0] [2, 4] [1, 1]
+// CHECK-NEXT:    memref.copy %[[E]], %[[V]]
+func.func @not_collapsible() -> memref<2x8xf32> {
+  %b = memref.alloc() : memref<8xf32>
+  linalg.generic {indexing_maps = [#id1], iterator_types = ["parallel"]}
+      outs(%b : memref<8xf32>) {
+  ^bb0(%o: f32):
+    %c = arith.constant 1.0 : f32
+    linalg.yield %c : f32
+  }
+  %e = memref.expand_shape %b [[0, 1]] output_shape [2, 4] : memref<8xf32> into memref<2x4xf32>
+  %d = memref.alloc() : memref<2x8xf32>
+  %v = memref.subview %d[0, 0] [2, 4] [1, 1] : memref<2x8xf32> to memref<2x4xf32, strided<[8, 1]>>
+  memref.copy %e, %v : memref<2x4xf32> to memref<2x4xf32, strided<[8, 1]>>
+  memref.dealloc %b : memref<8xf32>
+  return %d : memref<2x8xf32>
+}
