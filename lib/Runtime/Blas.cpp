@@ -121,17 +121,11 @@ void threadedGemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
 template <typename T>
 void matmul(const Mat<T> &a, const Mat<T> &b, const Mat<T> &c, bool overwrite) {
   int64_t m = c.rows, n = c.cols, k = a.cols;
-  if (overwrite && (m == 0 || n == 0 || k == 0)) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        c.at(i, j) = T(0);
-    return;
-  }
-  if (m == 0 || n == 0 || k == 0)
+  if (m == 0 || n == 0)
     return;
   CBLAS_TRANSPOSE ta, tb, tc;
   int64_t lda, ldb, ldc;
-  if (blasLayout(a, ta, lda) && blasLayout(b, tb, ldb) &&
+  if (k > 0 && blasLayout(a, ta, lda) && blasLayout(b, tb, ldb) &&
       blasLayout(c, tc, ldc) && tc == CblasNoTrans) {
     threadedGemm(ta, tb, m, n, k, a.data, lda, b.data, ldb, c.data, ldc,
                  overwrite ? T(0) : T(1), threadsFor(m * n * k));

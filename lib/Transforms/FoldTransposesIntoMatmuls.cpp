@@ -1,5 +1,6 @@
 //===- FoldTransposesIntoMatmuls.cpp - Transposed operands in place -------===//
 
+#include "fgc/Support/MatrixTranspose.h"
 #include "fgc/Transforms/Passes.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -16,21 +17,8 @@ namespace {
 
 /// Whether `perm` swaps the last two dimensions and keeps the others.
 bool swapsLastTwo(ArrayRef<int64_t> perm) {
-  int64_t rank = perm.size();
-  if (rank < 2)
-    return false;
-  for (int64_t d = 0; d < rank - 2; ++d)
-    if (perm[d] != d)
-      return false;
-  return perm[rank - 2] == rank - 1 && perm[rank - 1] == rank - 2;
-}
-
-/// `map` with its last two results swapped.
-AffineMap swapLastTwoResults(AffineMap map) {
-  SmallVector<AffineExpr> results(map.getResults());
-  std::swap(results[results.size() - 2], results.back());
-  return AffineMap::get(map.getNumDims(), map.getNumSymbols(), results,
-                        map.getContext());
+  return perm.size() >= 2 &&
+         perm == ArrayRef(fgc::swapLastTwoPermutation(perm.size()));
 }
 
 template <typename MatmulOp>
@@ -50,7 +38,7 @@ struct FoldTransposedOperand : OpRewritePattern<MatmulOp> {
       if (!transpose || !swapsLastTwo(transpose.getPermutation()) ||
           maps[i].getNumResults() + 1 != maps[i].getNumDims())
         continue;
-      maps[i] = swapLastTwoResults(maps[i]);
+      maps[i] = fgc::swapLastTwoResults(maps[i]);
       rewriter.modifyOpInPlace(op, [&] {
         op->setOperand(i, transpose.getInput());
         op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));

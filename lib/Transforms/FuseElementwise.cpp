@@ -67,8 +67,7 @@ struct RecomputeCheapProducer : OpRewritePattern<linalg::GenericOp> {
         fusable.push_back(&use);
     }
     // With every use fusable, the last keeps the original.
-    if (fusable.size() == static_cast<size_t>(std::distance(
-                              producer->use_begin(), producer->use_end())))
+    if (fusable.size() == llvm::range_size(producer->getUses()))
       fusable.pop_back();
     if (fusable.empty())
       return failure();

@@ -210,17 +210,21 @@ void naive(const float *a, int64_t ars, int64_t acs, const float *b,
         c[i * n + j] += double(a[i * ars + p * acs]) * b[p * brs + j * bcs];
 }
 
+/// Fills `v` with numbers drawn uniformly from [-1, 1) by `rng`.
+void fillUniform(std::vector<float> &v, std::mt19937 &rng) {
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (float &x : v)
+    x = dist(rng);
+}
+
 } // namespace
 
 TEST(Blas, SgemmMatchesNaiveOnEveryLayout) {
   std::mt19937 rng(7);
-  std::uniform_real_distribution<float> dist(-1, 1);
   const int64_t m = 5, k = 7, n = 3;
   std::vector<float> a(m * k * 2), b(k * n * 2);
-  for (float &v : a)
-    v = dist(rng);
-  for (float &v : b)
-    v = dist(rng);
+  fillUniform(a, rng);
+  fillUniform(b, rng);
   // Row-major, transposed (column-major), and a non-unit-stride view that
   // forces the loop fallback.
   struct Layout {
@@ -247,16 +251,13 @@ TEST(Blas, ThreadedSplitsMatchNaive) {
   int saved = omp_get_max_threads();
   omp_set_num_threads(3);
   std::mt19937 rng(11);
-  std::uniform_real_distribution<float> dist(-1, 1);
   struct Shape {
     int64_t m, k, n;
   };
   for (Shape s : {Shape{70, 40, 30}, Shape{30, 40, 70}}) {
     std::vector<float> a(s.m * s.k), b(s.k * s.n);
-    for (float &v : a)
-      v = dist(rng);
-    for (float &v : b)
-      v = dist(rng);
+    fillUniform(a, rng);
+    fillUniform(b, rng);
     for (bool ta : {false, true})
       for (bool tb : {false, true}) {
         int64_t ars = ta ? 1 : s.k, acs = ta ? s.m : 1;
@@ -277,10 +278,8 @@ TEST(Blas, ThreadedSplitsMatchNaive) {
     const int64_t m = 48, k = 40, n = 36;
     std::vector<float> a(batch * m * k), b(batch * k * n),
         c(batch * m * n, 0.0f);
-    for (float &v : a)
-      v = dist(rng);
-    for (float &v : b)
-      v = dist(rng);
+    fillUniform(a, rng);
+    fillUniform(b, rng);
     fgc_blas_sgemm_batched(a.data(), a.data(), 0, batch, m, k, m * k, k, 1,
                            b.data(), b.data(), 0, batch, k, n, k * n, n, 1,
                            c.data(), c.data(), 0, batch, m, n, m * n, n, 1);
@@ -302,14 +301,11 @@ TEST(Blas, ThreadedSplitsMatchNaive) {
 TEST(Blas, OverwriteIgnoresOldOutput) {
   int saved = omp_get_max_threads();
   std::mt19937 rng(17);
-  std::uniform_real_distribution<float> dist(-1, 1);
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const int64_t m = 70, k = 40, n = 30;
   std::vector<float> a(m * k * 2), b(k * n);
-  for (float &v : a)
-    v = dist(rng);
-  for (float &v : b)
-    v = dist(rng);
+  fillUniform(a, rng);
+  fillUniform(b, rng);
   struct Layout {
     int64_t rs, cs;
   };
@@ -375,13 +371,10 @@ TEST(Blas, BatchedDgemmWithOffsets) {
 TEST(Blas, BatchedSharedLhs) {
   int saved = omp_get_max_threads();
   std::mt19937 rng(13);
-  std::uniform_real_distribution<float> dist(-1, 1);
   const int64_t batch = 6, m = 48, k = 40, n = 36;
   std::vector<float> a(m * k), b(batch * k * n);
-  for (float &v : a)
-    v = dist(rng);
-  for (float &v : b)
-    v = dist(rng);
+  fillUniform(a, rng);
+  fillUniform(b, rng);
   for (int threads : {1, 3}) {
     omp_set_num_threads(threads);
     std::vector<float> c(batch * m * n, 0.25f);

@@ -143,9 +143,7 @@ struct LayerNormLowering : OpConversionPattern<fg::LayerNormOp> {
     Value x = adaptor.getInput();
     RankedTensorType t = tensorType(x);
     Type elt = t.getElementType();
-    SmallVector<int64_t> axes;
-    for (int64_t d = op.getAxis(); d < t.getRank(); ++d)
-      axes.push_back(d);
+    SmallVector<int64_t> axes = op.getNormalizedAxes();
     SmallVector<int64_t> kept = keptShape(t.getShape(), axes);
     double n =
         static_cast<double>(product(t.getShape().drop_front(op.getAxis())));

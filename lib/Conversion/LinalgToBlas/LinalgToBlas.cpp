@@ -1,6 +1,7 @@
 //===- LinalgToBlas.cpp - linalg matrix products as BLAS calls ------------===//
 
 #include "fgc/Conversion/Passes.h"
+#include "fgc/Support/MatrixTranspose.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -40,15 +41,6 @@ func::FuncOp declareRuntime(ModuleOp module, StringRef name, MemRefType type) {
   return f;
 }
 
-/// `map` with its last two results swapped: the map of the same operand
-/// read transposed.
-AffineMap transposed(AffineMap map) {
-  SmallVector<AffineExpr> results(map.getResults());
-  std::swap(results[results.size() - 2], results.back());
-  return AffineMap::get(map.getNumDims(), map.getNumSymbols(), results,
-                        map.getContext());
-}
-
 /// How the product reads one input operand.
 struct OperandLayout {
   bool transposed = false; ///< the matrix is the operand's transpose
@@ -65,7 +57,7 @@ std::optional<OperandLayout> layoutOf(LinalgOp op, unsigned i,
                                       ArrayRef<AffineMap> defaults) {
   if (maps[i] == defaults[i])
     return OperandLayout{};
-  if (maps[i] == transposed(defaults[i]))
+  if (maps[i] == fgc::swapLastTwoResults(defaults[i]))
     return OperandLayout{/*transposed=*/true, /*shared=*/false};
   if constexpr (std::is_same_v<LinalgOp, linalg::BatchMatmulOp>) {
     MLIRContext *ctx = op.getContext();
@@ -81,13 +73,10 @@ std::optional<OperandLayout> layoutOf(LinalgOp op, unsigned i,
 /// which the runtime passes to BLAS as a transposed operand.
 Value transposeView(OpBuilder &b, Location loc, Value matrix) {
   int64_t rank = cast<MemRefType>(matrix.getType()).getRank();
-  SmallVector<unsigned> perm;
-  for (int64_t d = 0; d < rank; ++d)
-    perm.push_back(d);
-  std::swap(perm[rank - 2], perm[rank - 1]);
   return memref::TransposeOp::create(
       b, loc, matrix,
-      AffineMapAttr::get(AffineMap::getPermutationMap(perm, b.getContext())));
+      AffineMapAttr::get(AffineMap::getPermutationMap(
+          fgc::swapLastTwoPermutation(rank), b.getContext())));
 }
 
 /// A [M, K] memref seen as [B, M, K] with batch stride 0, B the batch of

@@ -16,9 +16,7 @@ using namespace fgc::fg;
 LayerNormOp::Parts LayerNormOp::buildParts(OpBuilder &b) {
   Location loc = getLoc();
   Value x = getInput();
-  SmallVector<int64_t> axes;
-  for (int64_t d = getAxis(), rank = rankOf(x); d < rank; ++d)
-    axes.push_back(d);
+  SmallVector<int64_t> axes = getNormalizedAxes();
   Parts parts;
   parts.mean = reduceMean(b, loc, x, axes, /*keepdims=*/true);
   parts.centered = SubOp::create(b, loc, x, parts.mean);

@@ -258,10 +258,7 @@ LogicalResult LayerNormOp::buildJvp(JvpBuilder &jb,
   // The statistics are the primal op's own (buildParts): once the op is
   // decomposed for code generation, CSE computes them once for both.
   int64_t rank = rankOf(getInput());
-  SmallVector<int64_t> axes;
-  for (int64_t d = getAxis(); d < rank; ++d)
-    axes.push_back(d);
-  SmallVector<int64_t> taxes = tangentAxes(jb, axes, rank);
+  SmallVector<int64_t> taxes = tangentAxes(jb, getNormalizedAxes(), rank);
   Parts parts = buildParts(jb.b);
   Value sigma = parts.stdDev, xhat = parts.normalized;
   Value t;

@@ -208,9 +208,7 @@ FailureOr<Value> LayerNormOp::buildVjp(OpBuilder &b, unsigned i, Value cot) {
   // xhat = (x - mu) / sigma; y = xhat s + b.
   // dx = (g - mean(g) - xhat mean(g xhat)) / sigma with g = cot s.
   Location loc = getLoc();
-  SmallVector<int64_t> axes;
-  for (int64_t d = getAxis(); d < rankOf(getInput()); ++d)
-    axes.push_back(d);
+  SmallVector<int64_t> axes = getNormalizedAxes();
   auto mean = [&](Value v) { return reduceMean(b, loc, v, axes, true); };
   Parts parts = buildParts(b);
   Value sigma = parts.stdDev, xhat = parts.normalized;

@@ -307,6 +307,13 @@ def FG_LayerNormOp : FG_InferOp<"layer_norm", [DeclareOpInterfaceMethods<VjpOpIn
     ::mlir::Value getBias() {
       return getAffine().size() < 2 ? ::mlir::Value() : getAffine()[1];
     }
+    /// The normalised axes: [axis, rank).
+    ::llvm::SmallVector<int64_t> getNormalizedAxes() {
+      return ::llvm::to_vector(::llvm::seq<int64_t>(
+          getAxis(),
+          ::llvm::cast<::mlir::RankedTensorType>(getInput().getType())
+              .getRank()));
+    }
     /// The op's arithmetic as fg ops, before the affine part.
     struct Parts {
       ::mlir::Value mean;       ///< mean over the normalised axes (kept)
