@@ -183,6 +183,7 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     fn.addPass(createCanonicalizerPass());
     fn.addPass(createFoldTransposesIntoMatmuls());
     fn.addPass(createFuseElementwise());
+    fn.addPass(createFuseSiblingReductions());
     fn.addPass(createCanonicalizerPass());
     fn.addPass(createCSEPass());
     // Last: the order is what bufferization allocates by.

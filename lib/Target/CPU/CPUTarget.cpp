@@ -200,6 +200,10 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertLinalgToBlas());
   pm.addNestedPass<func::FuncOp>(createTileTransposes());
   pm.addPass(createForallToParallelLoopPass());
+  // Reductions keep their accumulators in registers (LLVM cannot prove the
+  // output does not alias the inputs); the other linalg ops become loops
+  // below.
+  pm.addNestedPass<func::FuncOp>(createLowerReductions());
   // Threads: one parallel dimension per loop nest worth a fork, as OpenMP
   // work-sharing loops; everything else serial.
   pm.addPass(createConvertLinalgToParallelLoopsPass());

@@ -255,6 +255,9 @@ LogicalResult LayerNormOp::buildJvp(JvpBuilder &jb,
                                     SmallVectorImpl<Value> &out) {
   // xhat = (x - mu) / sigma;  dxhat = (c - xhat mean(xhat c)) / sigma with
   // c = dx - mean(dx);  y = xhat s + b  =>  dy = dxhat s + xhat ds + db.
+  // mean(xhat c) = mean(xhat dx) since mean(xhat) = 0: the two means of dx
+  // are then independent, and fgc-fuse-sibling-reductions reads each
+  // tangent row once for both.
   // The statistics are the primal op's own (buildParts): once the op is
   // decomposed for code generation, CSE computes them once for both.
   int64_t rank = rankOf(getInput());
@@ -263,8 +266,9 @@ LogicalResult LayerNormOp::buildJvp(JvpBuilder &jb,
   Value sigma = parts.stdDev, xhat = parts.normalized;
   Value t;
   if (Value tx = jb.tangent(0)) {
-    Value c = jb.sub(tx, reduceMean(jb.b, jb.loc, tx, taxes, true));
-    Value m2 = reduceMean(jb.b, jb.loc, jb.mul(xhat, c), taxes, true);
+    Value m1 = reduceMean(jb.b, jb.loc, tx, taxes, true);
+    Value m2 = reduceMean(jb.b, jb.loc, jb.mul(xhat, tx), taxes, true);
+    Value c = jb.sub(tx, m1);
     t = jb.div(jb.sub(c, jb.mul(xhat, m2)), sigma);
     if (Value s = getScale())
       t = jb.mul(t, s);

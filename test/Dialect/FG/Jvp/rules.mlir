@@ -49,16 +49,22 @@ func.func @forward(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
 
 // -----
 
-// Parameter-free layer norm: (c - xhat mean(xhat c)) / sigma.
+// Parameter-free layer norm: (c - xhat mean(xhat dx)) / sigma with
+// c = dx - mean(dx) (mean(xhat c) = mean(xhat dx) as mean(xhat) = 0: both
+// means read dx alone, in one pass once fused).
 // CHECK-LABEL: func.func @forward_jvp(
+// CHECK-SAME: %{{.*}}: tensor<2x8xf32>, %[[DX:.*]]: tensor<2x8xf32>
 // CHECK: fg.layer_norm
 // CHECK: fg.reduce_mean
-// CHECK: fg.sqrt
+// CHECK: %[[SIGMA:.*]] = fg.sqrt
 // CHECK: %[[XHAT:.*]] = fg.div
-// CHECK: fg.reduce_mean %{{.*}} {axes = array<i64: 1>}
-// CHECK: %[[C:.*]] = fg.sub
-// CHECK: fg.mul %[[XHAT]], %[[C]]
-// CHECK: fg.div
+// CHECK: %[[M1:.*]] = fg.reduce_mean %[[DX]] {axes = array<i64: 1>}
+// CHECK: %[[XDX:.*]] = fg.mul %[[XHAT]], %[[DX]]
+// CHECK: %[[M2:.*]] = fg.reduce_mean %[[XDX]] {axes = array<i64: 1>}
+// CHECK: %[[C:.*]] = fg.sub %[[DX]], %[[M1]]
+// CHECK: %[[P:.*]] = fg.mul %[[XHAT]], %[[M2]]
+// CHECK: %[[D:.*]] = fg.sub %[[C]], %[[P]]
+// CHECK: fg.div %[[D]], %[[SIGMA]]
 func.func @forward(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
   %y = fg.layer_norm %x {axis = 1} : (tensor<2x8xf32>) -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
