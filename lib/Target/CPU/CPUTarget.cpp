@@ -200,6 +200,9 @@ void CPUTarget::buildLoweringPipeline(OpPassManager &pm,
   pm.addPass(createConvertLinalgToBlas());
   pm.addNestedPass<func::FuncOp>(createTileTransposes());
   pm.addPass(createForallToParallelLoopPass());
+  // Tangents of a JVP read the primal's activations once per sample, not
+  // once per tangent.
+  pm.addNestedPass<func::FuncOp>(createReuseBroadcastOperands());
   // Reductions keep their accumulators in registers (LLVM cannot prove the
   // output does not alias the inputs); the other linalg ops become loops
   // below.
