@@ -61,6 +61,8 @@ struct Case {
   bool positive = false;    // inputs drawn from [0.5, 2] (log, sqrt, pow)
   int64_t indexBound = 1;   // i64 inputs drawn from [-bound, bound)
   bool zeroTangent = false; // the op cuts tangents (fg.stop_gradient)
+  bool jvpOnly = false;     // no VJP rule: made after differentiation
+                            // (fg.moments, of decomposed layer norms)
 };
 
 using Generator = std::function<Case(std::mt19937 &)>;
@@ -345,6 +347,20 @@ inline const std::vector<std::pair<std::string, Generator>> &cases() {
                             "  return %%0 : %s",
                             T({a, b, d}).c_str(), T({a, 1, 1}).c_str(),
                             T({a, 1, 1}).c_str()));
+         return c;
+       }},
+      {"moments",
+       [](auto &r) {
+         int64_t a = dim(r), b = dim(r), d = dim(r);
+         std::string in = T({a, b, d}), out = T({a, 1, d});
+         Case c;
+         c.jvpOnly = true;
+         c.text = fn("%x: " + in, "(" + out + ", " + out + ")",
+                     format("  %%0:2 = fg.moments %%x {axes = array<i64: 1>} "
+                            ": %s -> %s, %s\n"
+                            "  return %%0#0, %%0#1 : %s, %s",
+                            in.c_str(), out.c_str(), out.c_str(), out.c_str(),
+                            out.c_str()));
          return c;
        }},
       {"reduce_sum_all",

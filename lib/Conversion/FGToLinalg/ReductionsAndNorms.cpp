@@ -84,6 +84,85 @@ struct ReduceMeanLowering : OpConversionPattern<fg::ReduceMeanOp> {
   }
 };
 
+/// One pass over the input for sums of x and x^2 (f64 for f32 data), then
+/// mean = sum / n and variance = max(sumsq / n - mean^2, 0) in the wide
+/// type, rounded to the element type at the end.
+struct MomentsLowering : OpConversionPattern<fg::MomentsOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(fg::MomentsOp op, OpAdaptor adaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = adaptor.getInput();
+    RankedTensorType in = tensorType(x);
+    ArrayRef<int64_t> shape = in.getShape();
+    auto elt = cast<FloatType>(in.getElementType());
+    FloatType wide = elt.isF32() ? rewriter.getF64Type() : elt;
+    SmallVector<int64_t> axes(op.getAxes());
+    if (axes.empty())
+      for (int64_t d = 0; d < in.getRank(); ++d)
+        axes.push_back(d);
+    SmallVector<int64_t> outShape;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iterators;
+    double count = 1;
+    for (int64_t d = 0, e = shape.size(); d < e; ++d) {
+      if (llvm::is_contained(axes, d)) {
+        iterators.push_back(utils::IteratorType::reduction);
+        count *= static_cast<double>(shape[d]);
+        continue;
+      }
+      iterators.push_back(utils::IteratorType::parallel);
+      outShape.push_back(shape[d]);
+      outExprs.push_back(getAffineDimExpr(d, ctx));
+    }
+    AffineMap outMap = AffineMap::get(shape.size(), 0, outExprs, ctx);
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(shape.size(), ctx), outMap, outMap};
+    Value zero = filled(rewriter, loc, outShape, scalarAttr(wide, 0));
+    Value zero2 = filled(rewriter, loc, outShape, scalarAttr(wide, 0));
+    auto reassoc = arith::FastMathFlags::reassoc;
+    auto sums = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{zero.getType(), zero.getType()}, ValueRange{x},
+        ValueRange{zero, zero2}, maps, iterators,
+        [&](OpBuilder &b, Location l, ValueRange args) {
+          Value v = args[0];
+          if (wide != elt)
+            v = arith::ExtFOp::create(b, l, wide, v);
+          // As in every float sum here: the order is free (f64), so LLVM
+          // may keep partial sums in vector lanes.
+          Value s = arith::AddFOp::create(b, l, args[1], v, reassoc);
+          Value sq = arith::AddFOp::create(
+              b, l, args[2], arith::MulFOp::create(b, l, v, v), reassoc);
+          linalg::YieldOp::create(b, l, ValueRange{s, sq});
+        });
+    auto statistic = [&](bool variance) {
+      return elementwise(
+          rewriter, loc, outShape, elt, sums.getResults(),
+          [&](OpBuilder &b, Location l, ValueRange args) {
+            Value n = scalar(b, l, wide, count);
+            Value mean = arith::DivFOp::create(b, l, args[0], n);
+            Value r = mean;
+            if (variance) {
+              Value meanSq = arith::DivFOp::create(b, l, args[1], n);
+              Value diff = arith::SubFOp::create(
+                  b, l, meanSq, arith::MulFOp::create(b, l, mean, mean));
+              // Rounding can leave a constant row's variance just below 0.
+              r = arith::MaximumFOp::create(b, l, diff, scalar(b, l, wide, 0));
+            }
+            return wide == elt ? r : arith::TruncFOp::create(b, l, elt, r);
+          });
+    };
+    ArrayRef<int64_t> resultShape =
+        cast<RankedTensorType>(op.getMean().getType()).getShape();
+    rewriter.replaceOp(op,
+                       {reshape(rewriter, loc, statistic(false), resultShape),
+                        reshape(rewriter, loc, statistic(true), resultShape)});
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Softmax and normalisation
 //===----------------------------------------------------------------------===//
@@ -225,7 +304,7 @@ struct BatchNormLowering : OpConversionPattern<fg::BatchNormOp> {
 void fgc::lowering::populateReductionAndNormPatterns(
     RewritePatternSet &patterns) {
   patterns.add<ReduceSumLowering, ReduceMaxLowering, ReduceMeanLowering,
-               SoftmaxLowering<fg::SoftmaxOp, false>,
+               MomentsLowering, SoftmaxLowering<fg::SoftmaxOp, false>,
                SoftmaxLowering<fg::LogSoftmaxOp, true>, LayerNormLowering,
                BatchNormLowering>(patterns.getContext());
 }

@@ -21,6 +21,39 @@ func.func @reduce_mean(%a: tensor<2x3x4xf32>) -> tensor<2x1x1xf32> {
 
 // -----
 
+// Mean and variance in one pass: sums of x and x^2 in f64 (both
+// reassociable), then mean = s / n and max(sq / n - mean^2, 0) in f64,
+// rounded to f32 last.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @moments
+// CHECK-SAME: (%[[X:.*]]: tensor<4x8xf32>)
+// CHECK: %[[Z1:.*]] = linalg.fill ins(%{{.*}} : f64) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: %[[Z2:.*]] = linalg.fill ins(%{{.*}} : f64) outs(%{{.*}} : tensor<4xf64>)
+// CHECK: %[[S:.*]]:2 = linalg.generic {indexing_maps = [#[[IN]], #[[OUT]], #[[OUT]]], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<4x8xf32>) outs(%[[Z1]], %[[Z2]] : tensor<4xf64>, tensor<4xf64>)
+// CHECK: %[[V:.*]] = arith.extf %{{.*}} : f32 to f64
+// CHECK: arith.addf %{{.*}}, %[[V]] fastmath<reassoc> : f64
+// CHECK: %[[SQ:.*]] = arith.mulf %[[V]], %[[V]] : f64
+// CHECK: arith.addf %{{.*}}, %[[SQ]] fastmath<reassoc> : f64
+// CHECK: linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1 : tensor<4xf64>, tensor<4xf64>)
+// CHECK: arith.constant 8.000000e+00 : f64
+// CHECK: arith.divf
+// CHECK: arith.truncf
+// CHECK: linalg.generic {{.*}} ins(%[[S]]#0, %[[S]]#1 : tensor<4xf64>, tensor<4xf64>)
+// CHECK: %[[MEAN:.*]] = arith.divf
+// CHECK: %[[MEANSQ:.*]] = arith.divf
+// CHECK: %[[M2:.*]] = arith.mulf %[[MEAN]], %[[MEAN]] : f64
+// CHECK: %[[D:.*]] = arith.subf %[[MEANSQ]], %[[M2]] : f64
+// CHECK: %[[VAR:.*]] = arith.maximumf %[[D]], %{{.*}} : f64
+// CHECK: arith.truncf %[[VAR]] : f64 to f32
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0, 1]] output_shape [4, 1]
+func.func @moments(%x: tensor<4x8xf32>) -> (tensor<4x1xf32>, tensor<4x1xf32>) {
+  %m, %v = fg.moments %x {axes = array<i64: 1>} : tensor<4x8xf32> -> tensor<4x1xf32>, tensor<4x1xf32>
+  return %m, %v : tensor<4x1xf32>, tensor<4x1xf32>
+}
+
+// -----
+
 // Max starts from -inf and needs no wide accumulator.
 // CHECK-LABEL: func.func @reduce_max
 // CHECK: arith.constant 0xFF800000 : f32

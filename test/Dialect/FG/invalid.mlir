@@ -278,6 +278,24 @@ func.func @reduce_order(%x: tensor<2x3xf32>) {
 
 // -----
 
+func.func @moments_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %m, %v = fg.moments %x {axes = array<i64: 2>} : tensor<2x3xf32> -> tensor<2x1xf32>, tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @moments_types(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{inferred type(s) 'tensor<2x1xf32>', 'tensor<2x1xf32>' are incompatible with return type(s) of operation 'tensor<2x1xf32>', 'tensor<2xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %m, %v = fg.moments %x {axes = array<i64: 1>} : tensor<2x3xf32> -> tensor<2x1xf32>, tensor<2xf32>
+  return
+}
+
+// -----
+
 func.func @reshape_count(%x: tensor<2x3xf32>) {
   // expected-error @+1 {{cannot reshape 'tensor<2x3xf32>' (6 elements) to 'tensor<7xf32>' (7 elements)}}
   %0 = fg.reshape %x : tensor<2x3xf32> -> tensor<7xf32>

@@ -18,11 +18,12 @@ LayerNormOp::Parts LayerNormOp::buildParts(OpBuilder &b) {
   Value x = getInput();
   SmallVector<int64_t> axes = getNormalizedAxes();
   Parts parts;
-  parts.mean = reduceMean(b, loc, x, axes, /*keepdims=*/true);
+  // One pass over x for both statistics (fg.moments).
+  auto moments = MomentsOp::create(b, loc, x, b.getDenseI64ArrayAttr(axes),
+                                   b.getBoolAttr(true));
+  parts.mean = moments.getMean();
   parts.centered = SubOp::create(b, loc, x, parts.mean);
-  Value var = reduceMean(
-      b, loc, MulOp::create(b, loc, parts.centered, parts.centered), axes,
-      /*keepdims=*/true);
+  Value var = moments.getVariance();
   parts.stdDev = SqrtOp::create(
       b, loc,
       AddOp::create(b, loc, var,

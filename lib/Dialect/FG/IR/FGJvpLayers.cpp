@@ -212,6 +212,32 @@ LogicalResult ReduceMeanOp::buildJvp(JvpBuilder &jb,
                                 getKeepdims()));
 }
 
+LogicalResult MomentsOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
+  // d mean = mean(dx);  d var = 2 mean((x - mean) dx), since the mean of
+  // x - mean is zero.
+  Value tx = jb.tangent(0);
+  if (!tx) {
+    out.append({nullptr, nullptr});
+    return success();
+  }
+  Value x = getInput();
+  SmallVector<int64_t> axes(getAxes());
+  if (axes.empty())
+    for (int64_t d = 0; d < rankOf(x); ++d)
+      axes.push_back(d);
+  SmallVector<int64_t> keptShape(typeOf(x).getShape());
+  for (int64_t a : axes)
+    keptShape[a] = 1;
+  SmallVector<int64_t> taxes = tangentAxes(jb, axes, rankOf(x));
+  Value centered = SubOp::create(jb.b, jb.loc, x,
+                                 reshape(jb.b, jb.loc, getMean(), keptShape));
+  Value dvar =
+      reduceMean(jb.b, jb.loc, jb.mul(centered, tx), taxes, getKeepdims());
+  out.push_back(reduceMean(jb.b, jb.loc, tx, taxes, getKeepdims()));
+  out.push_back(jb.mul(dvar, scalar(jb.b, jb.loc, eltOf(x), 2.0)));
+  return success();
+}
+
 LogicalResult ReduceMaxOp::buildJvp(JvpBuilder &jb,
                                     SmallVectorImpl<Value> &out) {
   if (!isa<FloatType>(eltOf(getInput())))

@@ -576,6 +576,18 @@ FG_REDUCE_INFER(ReduceSumOp)
 FG_REDUCE_INFER(ReduceMaxOp)
 #undef FG_REDUCE_INFER
 
+LogicalResult MomentsOp::inferReturnTypes(MLIRContext *ctx,
+                                          std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &types) {
+  if (failed(verifyAdaptor(ctx, loc, adaptor)) ||
+      failed(inferReduce(loc, adaptor.getInput(), adaptor.getAxes(),
+                         adaptor.getKeepdims(), types)))
+    return failure();
+  types.push_back(types.back());
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Shape and data movement
 //===----------------------------------------------------------------------===//

@@ -55,7 +55,7 @@ func.func @forward(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
 // CHECK-LABEL: func.func @forward_jvp(
 // CHECK-SAME: %{{.*}}: tensor<2x8xf32>, %[[DX:.*]]: tensor<2x8xf32>
 // CHECK: fg.layer_norm
-// CHECK: fg.reduce_mean
+// CHECK: fg.moments
 // CHECK: %[[SIGMA:.*]] = fg.sqrt
 // CHECK: %[[XHAT:.*]] = fg.div
 // CHECK: %[[M1:.*]] = fg.reduce_mean %[[DX]] {axes = array<i64: 1>}

@@ -376,6 +376,32 @@ def FG_ReduceMaxOp : FG_ReduceOp<"reduce_max", FG_NumTensor> {
   let summary = "Maximum over axes";
 }
 
+def FG_MomentsOp : FG_InferOp<"moments", [AllElementTypesMatch<["input", "mean", "variance"]>]> {
+  let summary = "Mean and biased variance over axes, in one pass";
+  let description = [{
+    `mean` = mean(x) and `variance` = mean((x - mean)^2) over `axes`
+    (non-negative, strictly increasing; empty means all axes; with
+    `keepdims` the reduced axes stay with size 1), as a layer norm needs
+    them. It is what `fg.layer_norm`'s statistics are made of once the op
+    is decomposed (`LayerNormOp::buildParts`): the lowering reads the
+    input once, summing x and x^2 in f64 and taking
+    variance = max(E[x^2] - mean^2, 0) in f64 before rounding to the
+    element type, where two `fg.reduce_mean` would read it twice (the
+    second pass needs the mean). In f64 the difference loses nothing
+    measurable for f32 data unless |mean| / stddev exceeds ~1e5.
+
+    ```mlir
+    %m, %v = fg.moments %x {axes = array<i64: 2>}
+        : tensor<128x64x512xf32> -> tensor<128x64x1xf32>, tensor<128x64x1xf32>
+    ```
+  }];
+  let arguments = (ins FG_FloatTensor:$input, DenseI64ArrayAttr:$axes,
+                   DefaultValuedAttr<BoolAttr, "true">:$keepdims);
+  let results = (outs FG_FloatTensor:$mean, FG_FloatTensor:$variance);
+  let assemblyFormat =
+      "$input attr-dict `:` type($input) `->` type($mean) `,` type($variance)";
+}
+
 //===----------------------------------------------------------------------===//
 // Shape and data movement
 //===----------------------------------------------------------------------===//
