@@ -79,7 +79,8 @@ SmallVector<Value> indices(OpBuilder &b, Location loc, AffineMap map,
 /// Lowers a reduction whose reduced loops come last: the outputs are loaded
 /// before those loops, carried through them as iter_args and stored after.
 struct LowerReduction : OpRewritePattern<linalg::GenericOp> {
-  using OpRewritePattern::OpRewritePattern;
+  LowerReduction(MLIRContext *context, unsigned &lowered)
+      : OpRewritePattern(context), lowered(lowered) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
@@ -156,21 +157,23 @@ struct LowerReduction : OpRewritePattern<linalg::GenericOp> {
           ValueRange(ubs).take_front(*numParallel),
           ValueRange(steps).take_front(*numParallel), reduce);
     rewriter.eraseOp(op);
+    ++lowered;
     return success();
   }
+
+  unsigned &lowered;
 };
 
 struct LowerReductionsPass
     : fgc::impl::LowerReductionsBase<LowerReductionsPass> {
   void runOnOperation() override {
+    unsigned lowered = 0;
     RewritePatternSet patterns(&getContext());
-    patterns.add<LowerReduction>(&getContext());
-    getOperation().walk([&](linalg::GenericOp op) {
-      numLowered += lowerableParallelLoops(op).has_value();
-    });
+    patterns.add<LowerReduction>(&getContext(), lowered);
     // One application per op, no folding: the rest of the function is left
     // as it is.
     walkAndApplyPatterns(getOperation(), std::move(patterns));
+    numLowered += lowered;
   }
 };
 

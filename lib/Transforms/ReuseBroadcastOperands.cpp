@@ -108,18 +108,24 @@ SmallVector<unsigned> reuseOrder(linalg::GenericOp op, int64_t maxFootprint) {
 }
 
 struct ReuseBroadcastOperand : OpRewritePattern<linalg::GenericOp> {
-  ReuseBroadcastOperand(MLIRContext *context, int64_t maxFootprint)
-      : OpRewritePattern(context), maxFootprint(maxFootprint) {}
+  ReuseBroadcastOperand(MLIRContext *context, int64_t maxFootprint,
+                        unsigned &interchanged)
+      : OpRewritePattern(context), maxFootprint(maxFootprint),
+        interchanged(interchanged) {}
 
   LogicalResult matchAndRewrite(linalg::GenericOp op,
                                 PatternRewriter &rewriter) const override {
     SmallVector<unsigned> order = reuseOrder(op, maxFootprint);
     if (order.empty())
       return rewriter.notifyMatchFailure(op, "no operand is streamed again");
-    return linalg::interchangeGenericOp(rewriter, op, order);
+    if (failed(linalg::interchangeGenericOp(rewriter, op, order)))
+      return failure();
+    ++interchanged;
+    return success();
   }
 
   int64_t maxFootprint;
+  unsigned &interchanged;
 };
 
 struct ReuseBroadcastOperandsPass
@@ -127,12 +133,12 @@ struct ReuseBroadcastOperandsPass
   using ReuseBroadcastOperandsBase::ReuseBroadcastOperandsBase;
 
   void runOnOperation() override {
-    getOperation().walk([&](linalg::GenericOp op) {
-      numInterchanged += !reuseOrder(op, maxFootprint).empty();
-    });
+    unsigned interchanged = 0;
     RewritePatternSet patterns(&getContext());
-    patterns.add<ReuseBroadcastOperand>(&getContext(), maxFootprint);
+    patterns.add<ReuseBroadcastOperand>(&getContext(), maxFootprint,
+                                        interchanged);
     walkAndApplyPatterns(getOperation(), std::move(patterns));
+    numInterchanged += interchanged;
   }
 };
 

@@ -72,6 +72,23 @@ Value elementwise(OpBuilder &b, Location loc, ArrayRef<int64_t> resultShape,
   return generic.getResult(0);
 }
 
+ReductionSpace reductionSpace(MLIRContext *ctx, ArrayRef<int64_t> shape,
+                              ArrayRef<int64_t> axes) {
+  ReductionSpace space;
+  SmallVector<AffineExpr> outExprs;
+  for (int64_t d = 0, e = shape.size(); d < e; ++d) {
+    if (llvm::is_contained(axes, d)) {
+      space.iterators.push_back(utils::IteratorType::reduction);
+      continue;
+    }
+    space.iterators.push_back(utils::IteratorType::parallel);
+    space.outputShape.push_back(shape[d]);
+    outExprs.push_back(getAffineDimExpr(d, ctx));
+  }
+  space.outputMap = AffineMap::get(shape.size(), 0, outExprs, ctx);
+  return space;
+}
+
 Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
              TypedAttr init, CombineFn combine, bool wide) {
   MLIRContext *ctx = b.getContext();
@@ -80,25 +97,15 @@ Value reduce(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> axes,
   Type accType = wide && elt.isF32() ? Type(b.getF64Type()) : elt;
   if (accType != elt)
     init = FloatAttr::get(accType, cast<FloatAttr>(init).getValueAsDouble());
-  SmallVector<int64_t> outShape;
-  SmallVector<AffineExpr> outExprs;
-  SmallVector<utils::IteratorType> iterators;
-  for (int64_t d = 0, e = shape.size(); d < e; ++d) {
-    if (llvm::is_contained(axes, d)) {
-      iterators.push_back(utils::IteratorType::reduction);
-      continue;
-    }
-    iterators.push_back(utils::IteratorType::parallel);
-    outShape.push_back(shape[d]);
-    outExprs.push_back(getAffineDimExpr(d, ctx));
-  }
+  ReductionSpace space = reductionSpace(ctx, shape, axes);
+  ArrayRef<int64_t> outShape = space.outputShape;
   SmallVector<AffineMap> maps = {
-      AffineMap::getMultiDimIdentityMap(shape.size(), ctx),
-      AffineMap::get(shape.size(), 0, outExprs, ctx)};
+      AffineMap::getMultiDimIdentityMap(shape.size(), ctx), space.outputMap};
   Value acc = filled(b, loc, outShape, init);
   auto generic = linalg::GenericOp::create(
       b, loc, TypeRange{acc.getType()}, ValueRange{input}, ValueRange{acc},
-      maps, iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+      maps, space.iterators,
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
         Value x = args[0];
         if (accType != elt)
           x = arith::ExtFOp::create(nb, nloc, accType, x);

@@ -56,6 +56,18 @@ mlir::Value elementwise(mlir::OpBuilder &b, mlir::Location loc,
                         mlir::Type resultElt, mlir::ValueRange inputs,
                         BodyFn body);
 
+/// The loops of a reduction of a tensor of `shape` over `axes`: a
+/// reduction iterator for each axis, a parallel one for each other
+/// dimension, and the output that keeps the other dimensions in order.
+struct ReductionSpace {
+  llvm::SmallVector<mlir::utils::IteratorType> iterators;
+  mlir::AffineMap outputMap;
+  llvm::SmallVector<int64_t> outputShape;
+};
+ReductionSpace reductionSpace(mlir::MLIRContext *ctx,
+                              llvm::ArrayRef<int64_t> shape,
+                              llvm::ArrayRef<int64_t> axes);
+
 /// Reduces `input` over `axes` (sorted) with `combine`, starting from
 /// `init`; the reduced dimensions are dropped from the result. With `wide`,
 /// f32 inputs are accumulated in f64 and the result rounded back: sums

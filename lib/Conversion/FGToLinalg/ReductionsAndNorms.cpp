@@ -103,29 +103,19 @@ struct MomentsLowering : OpConversionPattern<fg::MomentsOp> {
     if (axes.empty())
       for (int64_t d = 0; d < in.getRank(); ++d)
         axes.push_back(d);
-    SmallVector<int64_t> outShape;
-    SmallVector<AffineExpr> outExprs;
-    SmallVector<utils::IteratorType> iterators;
-    double count = 1;
-    for (int64_t d = 0, e = shape.size(); d < e; ++d) {
-      if (llvm::is_contained(axes, d)) {
-        iterators.push_back(utils::IteratorType::reduction);
-        count *= static_cast<double>(shape[d]);
-        continue;
-      }
-      iterators.push_back(utils::IteratorType::parallel);
-      outShape.push_back(shape[d]);
-      outExprs.push_back(getAffineDimExpr(d, ctx));
-    }
-    AffineMap outMap = AffineMap::get(shape.size(), 0, outExprs, ctx);
+    ReductionSpace space = reductionSpace(ctx, shape, axes);
+    ArrayRef<int64_t> outShape = space.outputShape;
+    double count = static_cast<double>(in.getNumElements()) /
+                   static_cast<double>(product(outShape));
     SmallVector<AffineMap> maps = {
-        AffineMap::getMultiDimIdentityMap(shape.size(), ctx), outMap, outMap};
+        AffineMap::getMultiDimIdentityMap(shape.size(), ctx), space.outputMap,
+        space.outputMap};
     Value zero = filled(rewriter, loc, outShape, scalarAttr(wide, 0));
     Value zero2 = filled(rewriter, loc, outShape, scalarAttr(wide, 0));
     auto reassoc = arith::FastMathFlags::reassoc;
     auto sums = linalg::GenericOp::create(
         rewriter, loc, TypeRange{zero.getType(), zero.getType()}, ValueRange{x},
-        ValueRange{zero, zero2}, maps, iterators,
+        ValueRange{zero, zero2}, maps, space.iterators,
         [&](OpBuilder &b, Location l, ValueRange args) {
           Value v = args[0];
           if (wide != elt)
