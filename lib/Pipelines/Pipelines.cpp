@@ -178,6 +178,8 @@ void buildPipeline(OpPassManager &pm, const PipelineOptions &options,
     // The layer norms' statistics, once for the op and its derivative rule.
     fn.addPass(fg::createFGDecomposeLayerNorm());
     fn.addPass(createCSEPass());
+    // Transposes a layer's export or its gradient adds, cancelled in pairs.
+    fn.addPass(fg::createFGCancelTransposes());
     fn.addPass(createConvertFGToLinalg());
     fn.addPass(createApproximateMath());
     fn.addPass(createCanonicalizerPass());

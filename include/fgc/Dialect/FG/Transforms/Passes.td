@@ -364,4 +364,38 @@ def FGDecomposeLayerNorm : Pass<"fg-decompose-layer-norm"> {
   }];
 }
 
+def FGCancelTransposes : Pass<"fg-cancel-transposes"> {
+  let summary = "Move transposes through products, broadcasts and sums until they cancel";
+  let description = [{
+    A layer that mixes along another axis than the last is exported as
+    transpose, matrix product, bias add, transpose back (the token-mixing
+    layer of an MLP-Mixer: `(x^T W + b)^T`), and its weight gradient as a
+    product of the two transposed tensors collapsed to matrices. Each
+    transpose is a full pass over an activation. This pass rewrites the
+    algebra so that the transposes meet and cancel:
+
+    * `transpose(A B) -> B^T A^T` (last two axes), when one factor is itself
+      such a transpose and the other is one too or at most 1/8 of the
+      product's size (a weight): `(x^T W)^T = W^T x`, a product that reads
+      `x` in place and shares the small `W^T` across the batch;
+    * `transpose(x op c) -> transpose(x) op transpose(c)` for add, sub, mul
+      and div with one full-shape operand whose transpose is free (a
+      transpose it undoes, or a product as above) and a broadcast operand
+      `c`, which is small (a bias of `[P]` becomes `[P, 1]`: a reshape);
+    * `reduce_sum(transpose(x)) -> reduce_sum(x)` over the matching axes,
+      the result's remaining axes permuted back (a small tensor);
+    * `matmul(transpose(collapse(X)), collapse(Y))`, the sum over all rows
+      of `X[.., r, k]` and `Y[.., r, q]`, as `X^T Y` batched over the
+      leading axes and summed over them, when `X` or `Y` is a transposed
+      tensor (`X^T` cancels; a transposed `Y` is read in place by the
+      batched product) and the batched products are no larger than `X`
+      (`q <= r`).
+
+    Only ops whose result has one use are rewritten through, so no work is
+    duplicated. Runs on the differentiated functions before
+    `convert-fg-to-linalg`; the results are equal up to float rounding
+    (sums in another order).
+  }];
+}
+
 #endif // FGC_DIALECT_FG_TRANSFORMS_PASSES_TD
