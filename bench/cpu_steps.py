@@ -36,7 +36,11 @@ under a dispatch mode; local heads not counted). A BP step
 counts 3F, and so does a forward-gradient step with one tangent (the forward pass, one JVP,
 one weight-gradient product); readout F. With K > 1 tangents the count depends on the
 partition (a local-loss tangent runs through its own block and head only): no GFLOP/s.
-GFLOP/s = those FLOPs / step time; "% peak" relates it to the FMA loop's figure.
+GFLOP/s = those FLOPs / step time; "% peak" relates it to the FMA loop's figure. Every fgc
+row also gets "products GFLOP": 2 M N K summed over the matrix products of the compiled
+@train_step (`fgc compile --emit=linalg`), which counts what the partition, the K stacked
+tangents and the weight gradients really multiply; their K=16 / K=1 ratio is the floor of
+the step-time ratio were every step all products at one efficiency.
 
 Usage: bench/cpu_steps.py [--models mlp,m_1_16,m_8_16] [--steps N] [--reps R]
            [--batch 128] [--algos lg-fg-a,fg-a,...] [--quick] [--out FILE] [--fgc PATH]
@@ -222,6 +226,39 @@ def make_data(kind, d, n_train, batch):
         make_cifar_like(d, per_batch=-(-n_train // 5), test=batch)
 
 
+def product_flops(fgc, path, batch, algo, k, timeout):
+    """FLOPs of every matrix product in the compiled training step (2 M N K
+    of each linalg.matmul / batch_matmul of @train_step at --emit=linalg),
+    or None: the count the partition, the stacked tangents and the weight
+    gradients really ask for, next to the model-level convention."""
+    cmd = [fgc, "compile", path, "--batch-size", str(batch), "--algo", algo,
+           "--emit=linalg", "-o", "-"] + (["--tangents", str(k)] if algo == "lg-fg-a" else [])
+    try:
+        text = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout).stdout
+    except subprocess.TimeoutExpired:
+        return None
+    start = text.find("func.func @train_step(")
+    if start < 0:
+        return None
+    body = text[start:text.find("\n  }\n", start)]
+    total = 0
+    for m in re.finditer(r"linalg\.(?:batch_)?matmul\b.*?ins\(([^)]*)\)\s*outs\(([^)]*)\)", body):
+        dims = lambda t: [int(d) for d in t.split("x")]  # noqa: E731
+        ins = [dims(t) for t in re.findall(r"tensor<([\dx]+)x\w+>", m.group(1))]
+        out = dims(re.findall(r"tensor<([\dx]+)x\w+>", m.group(2))[0])
+        b = ins[1]  # [.., K, N] or its transpose: K = |B| / (batch(B) N)
+        contraction = prod(b) // (prod(b[:-2]) * out[-1])
+        total += 2 * prod(out) * contraction
+    return total
+
+
+def prod(xs):
+    n = 1
+    for x in xs:
+        n *= x
+    return n
+
+
 def median_ms(epoch_seconds, steps):
     ms = [1000.0 * s / steps for s in epoch_seconds]
     return statistics.median(ms[1:] if len(ms) > 1 else ms), ms
@@ -404,10 +441,11 @@ def main():
                 if rc:
                     r["runs"][key] = {"error": f"compile: exit {rc}: {last_line(out)}"}
                     continue
+                products = product_flops(args.fgc, path, args.batch, a, k, args.timeout)
                 for t in ([1, 2] if (a, k) == ("lg-fg-a", 1) else [1]):
                     log(f"{m}: {key}, {t} thread(s), {reps} x {steps} steps ...")
                     run = fgc_train(exe, data, kind, steps, reps, t, tmp, args.timeout)
-                    run.update(compile_s=secs, threads=t)
+                    run.update(compile_s=secs, threads=t, product_flops=products)
                     r["runs"][key + (f" {t}T" if t > 1 else "")] = run
                 os.remove(exe)
             for impl, threads in (("bp", 1), ("bp", 2), ("lg-fg-a", 1)):
@@ -474,12 +512,14 @@ def rerate(res):
 def ratios(runs):
     ms = lambda k: runs.get(k, {}).get("ms")  # noqa: E731
     rss = lambda k: runs.get(k, {}).get("rss_mb")  # noqa: E731
+    pf = lambda k: runs.get(k, {}).get("product_flops")  # noqa: E731
     div = lambda a, b: a / b if a and b else None  # noqa: E731
     k1 = "fgc lg-fg-a K=1"
     return {"fgc_over_torch_bp": div(ms(k1), ms("PyTorch bp")),
             "fgc_over_torch_lgfga": div(ms(k1), ms("PyTorch lg-fg-a")),
             "k4_over_k1": div(ms("fgc lg-fg-a K=4"), ms(k1)),
             "k16_over_k1": div(ms("fgc lg-fg-a K=16"), ms(k1)),
+            "k16_over_k1_products": div(pf("fgc lg-fg-a K=16"), pf(k1)),
             "fgc_speedup_2t": div(ms(k1), ms(k1 + " 2T")),
             "torch_bp_speedup_2t": div(ms("PyTorch bp"), ms("PyTorch bp 2T")),
             "rss_fgc_over_torch_bp": div(rss(k1), rss("PyTorch bp")),
@@ -497,20 +537,22 @@ def print_tables(res):
           f"epochs x "
           f"steps per process: " + ", ".join(f"{r['label']} {r['reps']} x {r['steps']}"
                                              for r in res["models"].values()) + "\n")
-    print("| model | run | threads | ms/step | GFLOP/step | GFLOP/s | % peak | peak RSS MB |"
-          " compile s |\n|---|---|---|---|---|---|---|---|---|")
+    print("| model | run | threads | ms/step | GFLOP/step | GFLOP/s | % peak | products "
+          "GFLOP/step | peak RSS MB | compile s |\n|---|---|---|---|---|---|---|---|---|---|")
     for r in res["models"].values():
         for key, run in r["runs"].items():
             if "error" in run:
                 print(f"| {r['label']} | {key} | {run.get('threads', '')} | failed: "
-                      f"{run['error']} | | | | | |")
+                      f"{run['error']} | | | | | | |")
                 continue
             print(f"| {r['label']} | {key} | {run['threads']} | {run['ms']:.2f} | "
                   f"{fmt(run['flops'] and run['flops'] / 1e9, '.3f')} | "
                   f"{fmt(run['gflops'], '.1f')} | {fmt(run['pct_peak'], '.0f')} | "
+                  f"{fmt(run.get('product_flops') and run['product_flops'] / 1e9, '.3f')} | "
                   f"{fmt(run['rss_mb'], '.0f')} | {fmt(run.get('compile_s'), '.1f')} |")
     cols = [("fgc / PyTorch BP", "fgc_over_torch_bp"), ("fgc / PyTorch LG-FG-A",
             "fgc_over_torch_lgfga"), ("K=4 / K=1", "k4_over_k1"), ("K=16 / K=1", "k16_over_k1"),
+            ("K=16 / K=1 products' FLOPs", "k16_over_k1_products"),
             ("fgc 2T speed-up", "fgc_speedup_2t"), ("PyTorch BP 2T speed-up",
             "torch_bp_speedup_2t"), ("RSS fgc / PyTorch BP", "rss_fgc_over_torch_bp"),
             ("compile s", "compile_s")]
@@ -520,7 +562,8 @@ def print_tables(res):
         print(f"| {r['label']} | " + " | ".join(fmt(r["ratios"][k]) for _, k in cols) + " |")
     print("\nfgc = lg-fg-a with K = 1 tangent, 1 thread unless stated; ratios from this run; "
           "FLOPs: F = 2 x forward MACs; BP and one-tangent steps 3F, readout F; K > 1 "
-          "not counted.")
+          "not counted by that convention. Products GFLOP: 2 M N K of every matrix "
+          "product in fgc's compiled step (--emit=linalg), every K.")
 
 
 if __name__ == "__main__":
