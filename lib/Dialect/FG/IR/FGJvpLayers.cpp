@@ -34,12 +34,25 @@ static void promoteVector(JvpBuilder &jb, Value &primal, Value &tangent,
   }
 }
 
+/// Whether [x; dx] W as one product pays for stacking x and dx: the stack
+/// is a copy of the primal and of every tangent, which a product of a few
+/// hundred rows repays in matrix-kernel efficiency, and one of thousands of
+/// rows per matrix (already at the kernel's full speed) does not.
+static bool stackingPays(Value a, Value b) {
+  ArrayRef<int64_t> shape = shapeOf(a);
+  int64_t rows = shape[shape.size() - 2];
+  if (rankOf(b) == 2) // the leading dimensions fold into the rows
+    for (int64_t d : shape.drop_back(2))
+      rows *= d;
+  return rows < 4096;
+}
+
 LogicalResult MatMulOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
   Value a = getLhs(), b = getRhs(), ta = jb.tangent(0), tb = jb.tangent(1);
   RankedTensorType tangentType = jb.tangentType(getType());
   // Only the lhs is active and is a matrix: one stacked product computes the
   // primal and all K tangents, [x; dx] W = [y; dy].
-  if (ta && !tb && rankOf(a) >= 2) {
+  if (ta && !tb && rankOf(a) >= 2 && stackingPays(a, b)) {
     Value stacked = matmul(jb, stack(jb, a, ta), b);
     int64_t k = jb.numTangents();
     Value primal =
@@ -100,7 +113,7 @@ LogicalResult GemmOp::buildJvp(JvpBuilder &jb, SmallVectorImpl<Value> &out) {
     return s == 1.0 ? v : jb.mul(v, jb.scalar(elt, s));
   };
   Value tc = getC() ? jb.align(jb.tangent(2), rankOf(getC()), 2) : Value();
-  if (ta && !tb) {
+  if (ta && !tb && stackingPays(a, b)) {
     // [A; dA] B in one product; the primal is rebuilt from row block 0.
     Value stacked = matmul(jb, stack(jb, a, ta), b);
     int64_t k = jb.numTangents();
