@@ -180,6 +180,17 @@ def main():
             same = all(np.array_equal(a[k], b[k]) for k in a)
             check(same, "interrupted + resumed run ends with the weights of the "
                         "uninterrupted one, bit for bit")
+        # A resumed run measures divergence against the losses where training
+        # began (the checkpoint's first epoch: a mean of ~2000 here), not its
+        # own first step nor the latest epoch's mean (~0.004): by epoch 2 the
+        # MLP's readout loss is ~1e-7 at one step and 1e-2 at another, which
+        # is no divergence.
+        ck_d = os.path.join(tmp, "ck_d")
+        run(base + ["--checkpoint-dir", ck_d, "--max-steps", "650", "--quiet"])
+        p = run(base + ["--checkpoint-dir", ck_d, "--resume", "--divergence-factor", "1.5",
+                        "--quiet"])
+        check(p.returncode == 0, "a resumed run's divergence is measured against the "
+                                 f"checkpoint's first epoch ({p.stderr.strip()})")
 
         # Divergence: the last good checkpoint stays.
         # (the MLP: no normalisation keeps its activations bounded)

@@ -6,7 +6,8 @@
 // the step runs, and the run stops with a checkpoint on SIGINT/SIGTERM or
 // --max-steps (at the end of the epoch when that is the epoch's last step,
 // so that a checkpoint's step is always inside an epoch), and at once on a
-// loss that is not finite or exceeds --divergence-factor times its first.
+// loss that is not finite or exceeds --divergence-factor times its first
+// (a resumed run's: the checkpoint's first epoch's mean).
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,7 +87,8 @@ private:
   Tensor image, labels, step, seed, lr, total, warmup, base;
   BoundCall trainCall, evalCall, lrCall;
   std::vector<std::string> metricNames;
-  /// Each loss's first value in this run, the measure of divergence.
+  /// Each loss's first value in this run (a resumed run's: its scale in the
+  /// checkpoint, resumedLossScale), the measure of divergence.
   std::map<std::string, double> firstLoss;
   bool tty = false;
   /// A stop asked for at an epoch's last step, done after the epoch's end.
@@ -94,6 +96,36 @@ private:
   std::string error;
   int status = 0;
 };
+
+/// Each loss's scale in the training a checkpoint continues, the measure
+/// of divergence of a resumed run: its mean over the first epoch recorded,
+/// else over the steps done of the unfinished first epoch. Not the resumed
+/// run's own first step: a well-trained model's loss can be 1e-7 at one
+/// step and 1e-3 at the next, which is no divergence.
+static std::map<std::string, double>
+resumedLossScale(const TrainState &s, const std::vector<std::string> &metrics) {
+  std::map<std::string, double> scale;
+  if (!s.history.empty()) {
+    const EpochRecord &first = s.history.front();
+    for (const std::string &m : metrics) {
+      if (m == rt::abi::kReadoutLoss)
+        scale[m] = first.trainLoss;
+      else if (rt::abi::isBlockLoss(m))
+        for (const auto &[label, v] : first.blockLosses)
+          if (label == rt::abi::lossLabel(m))
+            scale[m] = v;
+    }
+  } else if (s.step > 0) {
+    for (const auto &[m, sum] : s.sums)
+      scale[m] = sum / static_cast<double>(s.step);
+  }
+  // A loss the checkpoint has no finite, positive scale for takes its
+  // first value in this run, as in a fresh one.
+  for (auto it = scale.begin(); it != scale.end();)
+    it = std::isfinite(it->second) && it->second > 0 ? std::next(it)
+                                                     : scale.erase(it);
+  return scale;
+}
 
 int Session::run() {
   if (!prepare())
@@ -155,6 +187,8 @@ bool Session::prepare() {
   for (const ArgSpec &a : trainArgs)
     if (rt::abi::isMetric(a))
       metricNames.push_back(a.name);
+  if (o.resume)
+    firstLoss = resumedLossScale(state, metricNames);
   tty = ::isatty(1) && !o.quiet;
   if (!o.quiet)
     std::printf("training %s with %s: %lld epochs of %lld steps (batch %lld, "

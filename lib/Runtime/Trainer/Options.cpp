@@ -190,7 +190,8 @@ void declareOptions(CLI::App &app, Options &o, Spellings &spellings) {
        [&](const std::string &v) { o.exportPath = v; });
   text("--divergence-factor", "X",
        "stop when a step's loss exceeds X times its first value in the run\n"
-       "(default 1e4; 0: never), as on a loss that is not finite",
+       "(with --resume: its mean over the checkpoint's first epoch; default\n"
+       "1e4; 0: never), as on a loss that is not finite",
        [&](const std::string &v) {
          char *end = nullptr;
          double f = std::strtod(v.c_str(), &end);
