@@ -47,14 +47,14 @@ func.func @weight_gradient(%x: tensor<2x4x8xf32>, %g: tensor<2x4x8xf32>) -> (ten
 // A sum over a transpose that keeps an axis order the sum cannot express
 // by a reshape gets its (small) result transposed back.
 // CHECK-LABEL: func.func @sum_permuted(
-// CHECK-SAME: %[[X:.*]]: tensor<2x3x5xf32>
-// CHECK: %[[S:.*]] = fg.reduce_sum %[[X]] {axes = array<i64: 0>} : tensor<2x3x5xf32> -> tensor<1x3x5xf32>
+// CHECK-SAME: %[[X:.*]]: tensor<16x3x5xf32>
+// CHECK: %[[S:.*]] = fg.reduce_sum %[[X]] {axes = array<i64: 0>} : tensor<16x3x5xf32> -> tensor<1x3x5xf32>
 // CHECK: %[[T:.*]] = fg.transpose %[[S]] {perm = array<i64: 2, 1, 0>} : tensor<1x3x5xf32> -> tensor<5x3x1xf32>
 // CHECK: %[[R:.*]] = fg.reshape %[[T]] : tensor<5x3x1xf32> -> tensor<5x3xf32>
 // CHECK: return %[[R]]
-func.func @sum_permuted(%x: tensor<2x3x5xf32>) -> tensor<5x3xf32> {
-  %t = fg.transpose %x {perm = array<i64: 2, 1, 0>} : tensor<2x3x5xf32> -> tensor<5x3x2xf32>
-  %s = fg.reduce_sum %t {axes = array<i64: 2>, keepdims = false} : tensor<5x3x2xf32> -> tensor<5x3xf32>
+func.func @sum_permuted(%x: tensor<16x3x5xf32>) -> tensor<5x3xf32> {
+  %t = fg.transpose %x {perm = array<i64: 2, 1, 0>} : tensor<16x3x5xf32> -> tensor<5x3x16xf32>
+  %s = fg.reduce_sum %t {axes = array<i64: 2>, keepdims = false} : tensor<5x3x16xf32> -> tensor<5x3xf32>
   return %s : tensor<5x3xf32>
 }
 
@@ -112,4 +112,43 @@ func.func @dense_gradient(%x: tensor<2x8x8xf32>, %g: tensor<2x8x8xf32>) -> tenso
   %x2t = fg.transpose %x2 {perm = array<i64: 1, 0>} : tensor<16x8xf32> -> tensor<8x16xf32>
   %dw = fg.matmul %x2t, %g2 : tensor<8x16xf32>, tensor<16x8xf32> -> tensor<8x8xf32>
   return %dw : tensor<8x8xf32>
+}
+
+// -----
+
+// Left alone: a sum whose result is as large as its input (reading x,
+// it would need a transpose as large as the one that another op keeps), a
+// contraction whose transposed X another op reads (X^T would be made
+// twice), and a contraction over no rows (nothing to gain, and no
+// division by a zero size).
+// CHECK-LABEL: func.func @shared_sum(
+// CHECK: %[[T:.*]] = fg.transpose
+// CHECK: fg.reduce_sum %[[T]]
+func.func @shared_sum(%x: tensor<1x64x128xf32>) -> (tensor<128x64xf32>, tensor<1x128x64xf32>) {
+  %t = fg.transpose %x {perm = array<i64: 0, 2, 1>} : tensor<1x64x128xf32> -> tensor<1x128x64xf32>
+  %s = fg.reduce_sum %t {axes = array<i64: 0>, keepdims = false} : tensor<1x128x64xf32> -> tensor<128x64xf32>
+  return %s, %t : tensor<128x64xf32>, tensor<1x128x64xf32>
+}
+
+// CHECK-LABEL: func.func @shared_gradient_operand(
+// CHECK: %[[XT:.*]] = fg.transpose %{{.*}} {perm = array<i64: 1, 0>} : tensor<16x4xf32> -> tensor<4x16xf32>
+// CHECK: fg.matmul %[[XT]], %{{.*}} : tensor<4x16xf32>, tensor<16x4xf32> -> tensor<4x4xf32>
+func.func @shared_gradient_operand(%x: tensor<2x8x4xf32>, %g0: tensor<2x4x8xf32>) -> (tensor<4x4xf32>, tensor<4x16xf32>) {
+  %g = fg.transpose %g0 {perm = array<i64: 0, 2, 1>} : tensor<2x4x8xf32> -> tensor<2x8x4xf32>
+  %x2 = fg.reshape %x : tensor<2x8x4xf32> -> tensor<16x4xf32>
+  %g2 = fg.reshape %g : tensor<2x8x4xf32> -> tensor<16x4xf32>
+  %x2t = fg.transpose %x2 {perm = array<i64: 1, 0>} : tensor<16x4xf32> -> tensor<4x16xf32>
+  %dw = fg.matmul %x2t, %g2 : tensor<4x16xf32>, tensor<16x4xf32> -> tensor<4x4xf32>
+  return %dw, %x2t : tensor<4x4xf32>, tensor<4x16xf32>
+}
+
+// CHECK-LABEL: func.func @no_rows(
+// CHECK: fg.matmul %{{.*}}, %{{.*}} : tensor<4x0xf32>, tensor<0x4xf32> -> tensor<4x4xf32>
+func.func @no_rows(%x0: tensor<2x4x0xf32>, %g: tensor<2x0x4xf32>) -> tensor<4x4xf32> {
+  %x = fg.transpose %x0 {perm = array<i64: 0, 2, 1>} : tensor<2x4x0xf32> -> tensor<2x0x4xf32>
+  %x2 = fg.reshape %x : tensor<2x0x4xf32> -> tensor<0x4xf32>
+  %g2 = fg.reshape %g : tensor<2x0x4xf32> -> tensor<0x4xf32>
+  %x2t = fg.transpose %x2 {perm = array<i64: 1, 0>} : tensor<0x4xf32> -> tensor<4x0xf32>
+  %dw = fg.matmul %x2t, %g2 : tensor<4x0xf32>, tensor<0x4xf32> -> tensor<4x4xf32>
+  return %dw : tensor<4x4xf32>
 }

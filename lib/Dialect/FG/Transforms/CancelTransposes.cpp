@@ -112,7 +112,8 @@ struct TransposeOfBroadcast : OpRewritePattern<TransposeOp> {
     if (lhsFull == rhsFull)
       return failure();
     Value full = lhsFull ? lhs : rhs, small = lhsFull ? rhs : lhs;
-    if (!transposeIsFree(full, perm))
+    if (!transposeIsFree(full, perm) ||
+        8 * elementsOf(small) > elementsOf(bin.getResult()))
       return failure();
     Location loc = bin.getLoc();
     // Right-aligned broadcasting: pad the small operand's shape with
@@ -130,14 +131,18 @@ struct TransposeOfBroadcast : OpRewritePattern<TransposeOp> {
 };
 
 /// reduce_sum(transpose(x, perm), axes) -> the same sum over x's axes: the
-/// sum reads x where it lies, and the transpose may die. The result's
-/// remaining axes come out in x's order and are permuted back.
+/// sum reads x where it lies, and the transpose may die (a product that
+/// also reads it reads it in place after fgc-fold-transposes-into-matmuls).
+/// The result's remaining axes come out in x's order and are permuted
+/// back, a transpose of the result's size when they change order: only
+/// done for a result at most 1/8 of x, so that nothing of x's size is
+/// added.
 struct SumOfTranspose : OpRewritePattern<ReduceSumOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(ReduceSumOp op,
                                 PatternRewriter &rewriter) const override {
     auto t = op.getInput().getDefiningOp<TransposeOp>();
-    if (!t)
+    if (!t || 8 * elementsOf(op.getResult()) > elementsOf(t.getResult()))
       return failure();
     ArrayRef<int64_t> perm = t.getPerm();
     int64_t rank = perm.size();
@@ -170,8 +175,10 @@ struct CollapsedContraction : OpRewritePattern<MatMulOp> {
     auto lhsT = op.getLhs().getDefiningOp<TransposeOp>();
     auto lhs = lhsT ? lhsT.getInput().getDefiningOp<ReshapeOp>() : nullptr;
     auto rhs = op.getRhs().getDefiningOp<ReshapeOp>();
-    if (!lhs || !rhs || rankOf(op.getLhs()) != 2 ||
-        lhsT.getPerm() != ArrayRef<int64_t>{1, 0} || rankOf(op.getRhs()) != 2)
+    // The collapsed, transposed X dies (else X^T would be made twice).
+    if (!lhs || !rhs || !lhsT->hasOneUse() || !lhs->hasOneUse() ||
+        rankOf(op.getLhs()) != 2 || lhsT.getPerm() != ArrayRef<int64_t>{1, 0} ||
+        rankOf(op.getRhs()) != 2)
       return failure();
     Value x = lhs.getInput(), y = rhs.getInput();
     int64_t rank = rankOf(x);
@@ -180,10 +187,9 @@ struct CollapsedContraction : OpRewritePattern<MatMulOp> {
         shapeOf(x).back() != shapeOf(lhs.getResult()).back() ||
         shapeOf(y).back() != shapeOf(rhs.getResult()).back())
       return failure();
-    if (!swappedFrom(x) && !swappedFrom(y))
-      return failure();
-    int64_t batch = elementsOf(x) / (shapeOf(x)[rank - 2] * shapeOf(x).back());
-    if (batch * elementsOf(op.getResult()) > elementsOf(x))
+    // Batched products [.., k, q] no larger than X [.., r, k]: q <= r.
+    if ((!swappedFrom(x) && !swappedFrom(y)) || elementsOf(x) == 0 ||
+        elementsOf(y) == 0 || shapeOf(y).back() > shapeOf(x)[rank - 2])
       return failure();
     Location loc = op.getLoc();
     Value batched =

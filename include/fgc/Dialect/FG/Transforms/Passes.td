@@ -381,18 +381,20 @@ def FGCancelTransposes : Pass<"fg-cancel-transposes"> {
     * `transpose(x op c) -> transpose(x) op transpose(c)` for add, sub, mul
       and div with one full-shape operand whose transpose is free (a
       transpose it undoes, or a product as above) and a broadcast operand
-      `c`, which is small (a bias of `[P]` becomes `[P, 1]`: a reshape);
+      `c` at most 1/8 of the result (a bias of `[P]` becomes `[P, 1]`: a
+      reshape);
     * `reduce_sum(transpose(x)) -> reduce_sum(x)` over the matching axes,
-      the result's remaining axes permuted back (a small tensor);
+      the result's remaining axes permuted back, when the result is at
+      most 1/8 of `x` (a transpose of it is then small);
     * `matmul(transpose(collapse(X)), collapse(Y))`, the sum over all rows
       of `X[.., r, k]` and `Y[.., r, q]`, as `X^T Y` batched over the
       leading axes and summed over them, when `X` or `Y` is a transposed
       tensor (`X^T` cancels; a transposed `Y` is read in place by the
-      batched product) and the batched products are no larger than `X`
-      (`q <= r`).
+      batched product), the batched products are no larger than `X`
+      (`q <= r`), and the collapsed, transposed `X` has no other use.
 
-    Only ops whose result has one use are rewritten through, so no work is
-    duplicated. Runs on the differentiated functions before
+    Products and elementwise ops are rewritten through only when their
+    result has one use, so no work is duplicated. Runs on the differentiated functions before
     `convert-fg-to-linalg`; the results are equal up to float rounding
     (sums in another order).
   }];
