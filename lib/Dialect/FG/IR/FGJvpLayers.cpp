@@ -39,6 +39,9 @@ static void promoteVector(JvpBuilder &jb, Value &primal, Value &tangent,
 /// hundred rows repays in matrix-kernel efficiency, and one of thousands of
 /// rows per matrix (already at the kernel's full speed) does not.
 static bool stackingPays(Value a, Value b) {
+  // The stack's leading axis would meet a batch axis of the rhs.
+  if (rankOf(b) > rankOf(a))
+    return false;
   ArrayRef<int64_t> shape = shapeOf(a);
   int64_t rows = shape[shape.size() - 2];
   if (rankOf(b) == 2) // the leading dimensions fold into the rows
