@@ -15,12 +15,6 @@ using namespace mlir;
 
 namespace {
 
-/// Whether `perm` swaps the last two dimensions and keeps the others.
-bool swapsLastTwo(ArrayRef<int64_t> perm) {
-  return perm.size() >= 2 &&
-         perm == ArrayRef(fgc::swapLastTwoPermutation(perm.size()));
-}
-
 template <typename MatmulOp>
 struct FoldTransposedOperand : OpRewritePattern<MatmulOp> {
   using OpRewritePattern<MatmulOp>::OpRewritePattern;
@@ -35,7 +29,7 @@ struct FoldTransposedOperand : OpRewritePattern<MatmulOp> {
       // Not for an operand broadcast along the batch (a map with fewer
       // results than the op's loops less the reduction): linalg has no
       // transposed broadcast.
-      if (!transpose || !swapsLastTwo(transpose.getPermutation()) ||
+      if (!transpose || !fgc::swapsLastTwo(transpose.getPermutation()) ||
           maps[i].getNumResults() + 1 != maps[i].getNumDims())
         continue;
       maps[i] = fgc::swapLastTwoResults(maps[i]);

@@ -27,6 +27,12 @@ inline llvm::SmallVector<int64_t> swapLastTwoPermutation(int64_t rank) {
   return perm;
 }
 
+/// Whether `perm` swaps the last two dimensions and keeps the others.
+inline bool swapsLastTwo(llvm::ArrayRef<int64_t> perm) {
+  return perm.size() >= 2 &&
+         perm == llvm::ArrayRef(swapLastTwoPermutation(perm.size()));
+}
+
 /// `map` with its last two results swapped: the map of the same operand
 /// read transposed.
 inline mlir::AffineMap swapLastTwoResults(mlir::AffineMap map) {

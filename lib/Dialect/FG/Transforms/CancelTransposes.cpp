@@ -26,10 +26,7 @@ int64_t elementsOf(Value v) { return typeOf(v).getNumElements(); }
 /// The transpose that makes `v` by swapping its last two axes, or null.
 TransposeOp swappedFrom(Value v) {
   auto t = v.getDefiningOp<TransposeOp>();
-  if (!t || t.getPerm().size() < 2 ||
-      t.getPerm() != ArrayRef(fgc::swapLastTwoPermutation(t.getPerm().size())))
-    return nullptr;
-  return t;
+  return t && fgc::swapsLastTwo(t.getPerm()) ? t : nullptr;
 }
 
 /// Whether the last-two-axes transpose of `mm` costs no transpose of its
@@ -56,8 +53,7 @@ bool transposeIsFree(Value v, ArrayRef<int64_t> perm) {
     return true;
   }
   auto mm = v.getDefiningOp<MatMulOp>();
-  return mm && perm == ArrayRef(fgc::swapLastTwoPermutation(perm.size())) &&
-         absorbsTranspose(mm);
+  return mm && fgc::swapsLastTwo(perm) && absorbsTranspose(mm);
 }
 
 /// `v` permuted by `perm`: a reshape when only size-1 axes move.
@@ -145,14 +141,11 @@ struct SumOfTranspose : OpRewritePattern<ReduceSumOp> {
     if (!t || 8 * elementsOf(op.getResult()) > elementsOf(t.getResult()))
       return failure();
     ArrayRef<int64_t> perm = t.getPerm();
-    int64_t rank = perm.size();
-    SmallVector<bool> reduced(rank, false);
-    for (int64_t a : op.getAxes())
-      reduced[perm[a]] = true;
+    // Axis a of the transposed tensor is axis perm[a] of x.
     SmallVector<int64_t> axes;
-    for (int64_t i = 0; i < rank; ++i)
-      if (reduced[i])
-        axes.push_back(i);
+    for (int64_t a : op.getAxes())
+      axes.push_back(perm[a]);
+    llvm::sort(axes);
     Location loc = op.getLoc();
     Value sum = reduceSum(rewriter, loc, t.getInput(), axes, true);
     // With keepdims the sum has x's rank: permute it like the transpose;
