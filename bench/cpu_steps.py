@@ -50,6 +50,7 @@ bench/results/cpu_steps.json).
 import argparse
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -247,16 +248,9 @@ def product_flops(fgc, path, batch, algo, k, timeout):
         ins = [dims(t) for t in re.findall(r"tensor<([\dx]+)x\w+>", m.group(1))]
         out = dims(re.findall(r"tensor<([\dx]+)x\w+>", m.group(2))[0])
         b = ins[1]  # [.., K, N] or its transpose: K = |B| / (batch(B) N)
-        contraction = prod(b) // (prod(b[:-2]) * out[-1])
-        total += 2 * prod(out) * contraction
+        contraction = math.prod(b) // (math.prod(b[:-2]) * out[-1])
+        total += 2 * math.prod(out) * contraction
     return total
-
-
-def prod(xs):
-    n = 1
-    for x in xs:
-        n *= x
-    return n
 
 
 def median_ms(epoch_seconds, steps):
