@@ -22,7 +22,10 @@ of its step loop (`seconds` in --metrics: steps only, not data loading, evaluati
 checkpoints; the next batch is gathered on a second thread while the step runs). The
 PyTorch workers (this script run with --worker) time their steps the same way. A run's
 figure is the median over its epochs of ms per step, the first epoch (warm-up) left out
-when there are two or more.
+when there are two or more. The runs the bars compare (fgc lg-fg-a K = 1 and PyTorch BP,
+1 and 2 threads) are made --rounds times (default 3), interleaved: their figure is the
+median over the rounds, and a ratio between two of them the median of the rounds' own
+ratios, so that load coming and going on a shared machine moves both sides of a ratio.
 
 Threads. The trainer's --threads sets its OpenMP threads: the generated loops large
 enough to pay for a fork run on them, and the large matrix products are split over them
@@ -43,7 +46,7 @@ tangents and the weight gradients really multiply; their K=16 / K=1 ratio is the
 the step-time ratio were every step all products at one efficiency.
 
 Usage: bench/cpu_steps.py [--models mlp,m_1_16,m_8_16] [--steps N] [--reps R]
-           [--batch 128] [--algos lg-fg-a,fg-a,...] [--quick] [--out FILE] [--fgc PATH]
+           [--rounds 3] [--batch 128] [--algos lg-fg-a,fg-a,...] [--quick] [--out FILE] [--fgc PATH]
 Prints a Markdown table on stdout (progress on stderr); writes JSON (default
 bench/results/cpu_steps.json).
 """
@@ -289,6 +292,41 @@ def torch_run(args, model, impl, threads, timeout):
     return r
 
 
+# The runs the bars compare, in the order each round repeats them: fgc's
+# LG-FG-A step with one tangent and PyTorch's BP step, on 1 and 2 threads.
+HEAD_TO_HEAD = [("fgc lg-fg-a K=1", 1), ("PyTorch bp", 1), ("fgc lg-fg-a K=1 2T", 2),
+                ("PyTorch bp 2T", 2)]
+
+
+def head_to_head(args, runs, model, exe, data, kind, steps, reps, tmp):
+    """Repeats the HEAD_TO_HEAD runs args.rounds - 1 more times, interleaved, so
+    that a ratio compares runs made back to back: load that comes and goes on a
+    shared machine moves both sides of a round. Each run's "ms" becomes the
+    median over its rounds, "round_ms" keeps every round's figure (None for a
+    failed one) and "rss_mb" the largest peak."""
+    first = {key: runs.get(key, {}) for key, _ in HEAD_TO_HEAD}
+    rounds = {key: [run.get("ms")] for key, run in first.items()}
+    for rnd in range(2, args.rounds + 1):
+        for key, threads in HEAD_TO_HEAD:
+            if "error" in first[key] or "ms" not in first[key] or (
+                    key.startswith("fgc") and exe is None):
+                continue
+            log(f"{model}: round {rnd}/{args.rounds}: {key} ...")
+            if key.startswith("fgc"):
+                run = fgc_train(exe, data, kind, steps, reps, threads, tmp, args.timeout)
+            else:
+                run = torch_run(args, model, "bp", threads, args.timeout)
+            rounds[key].append(run.get("ms"))
+            if run.get("rss_mb"):
+                first[key]["rss_mb"] = max(first[key].get("rss_mb") or 0, run["rss_mb"])
+    if exe:
+        os.remove(exe)
+    for key, ms in rounds.items():
+        done = [x for x in ms if x is not None]
+        if done and "error" not in first[key]:
+            first[key].update(ms=statistics.median(done), round_ms=ms)
+
+
 def worker(args):
     """One PyTorch training process: prints {"ms", "epoch_ms", "blas", ...}."""
     import torch
@@ -359,7 +397,11 @@ def main():
     ap.add_argument("--reps", type=int, help="epochs per process (default per model)")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--opset", default="17", help="models/<name>.opset<N>.onnx")
-    ap.add_argument("--quick", action="store_true", help="2 epochs of 2 steps (smoke test)")
+    ap.add_argument("--quick", action="store_true",
+                    help="2 epochs of 2 steps, one round (smoke test)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="times the runs the bars compare (fgc lg-fg-a K=1 and PyTorch BP, "
+                         "1 and 2 threads) are made, interleaved (default 3)")
     ap.add_argument("--fgc", default=os.path.join(ROOT, "build", "bin", "fgc"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "cpu_steps.json"))
     ap.add_argument("--timeout", type=int, default=1800, help="seconds per process")
@@ -398,6 +440,10 @@ def main():
     algos = [a for a in args.algos.split(",") if f"={a} " in help_text]
     for a in set(args.algos.split(",")) - set(algos):
         log(f"note: this fgc has no --algo={a}; skipped")
+    if args.rounds < 1:
+        die(f"--rounds must be at least 1, not {args.rounds}")
+    if args.quick:
+        args.rounds = 1
     args.steps_of = {m: 2 if args.quick else args.steps or MODELS[m][2] for m in models}
     args.reps_of = {m: 2 if args.quick else args.reps or MODELS[m][3] for m in models}
     with open("/proc/cpuinfo") as f:
@@ -422,6 +468,7 @@ def main():
             fwd = 2.0 * forward_macs(m, args.batch)
             r = res["models"][m] = {"label": label, "forward_gflop": fwd / 1e9,
                                     "steps": steps, "reps": reps, "runs": {}}
+            head_exe = None
             variants = [(a, k) for a in algos for k in (TANGENTS if a == "lg-fg-a" else [1])]
             for a, k in variants:
                 key = f"fgc {a}" + (f" K={k}" if a == "lg-fg-a" else "")
@@ -441,12 +488,17 @@ def main():
                     run = fgc_train(exe, data, kind, steps, reps, t, tmp, args.timeout)
                     run.update(compile_s=secs, threads=t, product_flops=products)
                     r["runs"][key + (f" {t}T" if t > 1 else "")] = run
-                os.remove(exe)
+                if (a, k) == ("lg-fg-a", 1):
+                    head_exe = exe  # run again in the rounds below
+                else:
+                    os.remove(exe)
             for impl, threads in (("bp", 1), ("bp", 2), ("lg-fg-a", 1)):
                 log(f"{m}: PyTorch {impl}, {threads} thread(s) ...")
                 run = torch_run(args, m, impl, threads, args.timeout)
                 run.update(threads=threads)
                 r["runs"][f"PyTorch {impl}" + (f" {threads}T" if threads > 1 else "")] = run
+            head_to_head(args, r["runs"], m, head_exe, data, kind, steps, reps, tmp)
+            r["rounds"] = args.rounds
             r["ratios"] = ratios(r["runs"])
     torch_info = next((run for r in res["models"].values() for run in r["runs"].values()
                        if run.get("blas")), {})
@@ -509,13 +561,24 @@ def ratios(runs):
     pf = lambda k: runs.get(k, {}).get("product_flops")  # noqa: E731
     div = lambda a, b: a / b if a and b else None  # noqa: E731
     k1 = "fgc lg-fg-a K=1"
-    return {"fgc_over_torch_bp": div(ms(k1), ms("PyTorch bp")),
+
+    def paired(a, b):
+        """Median and range of a / b over the rounds that measured both."""
+        ra, rb = runs.get(a, {}).get("round_ms"), runs.get(b, {}).get("round_ms")
+        both = [x / y for x, y in zip(ra or [], rb or []) if x and y]
+        if len(both) < 2:
+            return div(ms(a), ms(b)), None
+        return statistics.median(both), [min(both), max(both)]
+
+    bp, bp_range = paired(k1, "PyTorch bp")
+    two, two_range = paired(k1, k1 + " 2T")
+    return {"fgc_over_torch_bp": bp, "fgc_over_torch_bp_range": bp_range,
             "fgc_over_torch_lgfga": div(ms(k1), ms("PyTorch lg-fg-a")),
             "k4_over_k1": div(ms("fgc lg-fg-a K=4"), ms(k1)),
             "k16_over_k1": div(ms("fgc lg-fg-a K=16"), ms(k1)),
             "k16_over_k1_products": div(pf("fgc lg-fg-a K=16"), pf(k1)),
-            "fgc_speedup_2t": div(ms(k1), ms(k1 + " 2T")),
-            "torch_bp_speedup_2t": div(ms("PyTorch bp"), ms("PyTorch bp 2T")),
+            "fgc_speedup_2t": two, "fgc_speedup_2t_range": two_range,
+            "torch_bp_speedup_2t": paired("PyTorch bp", "PyTorch bp 2T")[0],
             "rss_fgc_over_torch_bp": div(rss(k1), rss("PyTorch bp")),
             "compile_s": runs.get(k1, {}).get("compile_s")}
 
@@ -552,8 +615,17 @@ def print_tables(res):
             ("compile s", "compile_s")]
     print("\n| model | " + " | ".join(c for c, _ in cols) + " |\n"
           + "|---" * (len(cols) + 1) + "|")
+    def cell(ratios, k):
+        spread = ratios.get(k + "_range")
+        return fmt(ratios[k]) + (f" ({spread[0]:.2f}–{spread[1]:.2f})" if spread else "")
+
     for r in res["models"].values():
-        print(f"| {r['label']} | " + " | ".join(fmt(r["ratios"][k]) for _, k in cols) + " |")
+        print(f"| {r['label']} | " + " | ".join(cell(r["ratios"], k) for _, k in cols) + " |")
+    rounds = {r.get("rounds", 1) for r in res["models"].values()}
+    if rounds != {1}:
+        print(f"\nfgc lg-fg-a K=1 and PyTorch BP, 1 and 2 threads: {'/'.join(map(str, rounds))} "
+              "interleaved rounds; their ms the median over the rounds, a ratio of two of "
+              "them the median of the rounds' ratios (in brackets the lowest and highest).")
     print("\nfgc = lg-fg-a with K = 1 tangent, 1 thread unless stated; ratios from this run; "
           "FLOPs: F = 2 x forward MACs; BP and one-tangent steps 3F, readout F; K > 1 "
           "not counted by that convention. Products GFLOP: 2 M N K of every matrix "
