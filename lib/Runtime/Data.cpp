@@ -118,10 +118,8 @@ bool loadIdx(const std::string &images, const std::string &labels, Dataset &out,
   out.channels = 1;
   out.height = rows;
   out.width = cols;
-  out.images.resize(count * rows * cols);
+  out.pixels.assign(ib.begin() + 16, ib.begin() + 16 + count * rows * cols);
   out.labels.resize(count);
-  for (int64_t i = 0; i < count * rows * cols; ++i)
-    out.images[i] = uint8_t(ib[16 + i]) / 255.0f;
   for (int64_t i = 0; i < count; ++i)
     out.labels[i] = uint8_t(lb[8 + i]);
   out.labelFiles = {{0, labels}};
@@ -146,11 +144,11 @@ bool loadCifar(const std::vector<std::string> &files, Dataset &out,
     }
     int64_t n = bytes.size() / record;
     out.labelFiles.push_back({out.count, file});
+    out.pixels.reserve(out.pixels.size() + n * (record - 1));
     for (int64_t i = 0; i < n; ++i) {
       const char *r = bytes.data() + i * record;
       out.labels.push_back(uint8_t(r[0]));
-      for (int64_t k = 1; k < record; ++k)
-        out.images.push_back(uint8_t(r[k]) / 255.0f);
+      out.pixels.insert(out.pixels.end(), r + 1, r + record);
     }
     out.count += n;
   }
@@ -264,10 +262,11 @@ void computeStatistics(const Dataset &data, std::vector<float> &mean,
   for (int64_t c = 0; c < data.channels; ++c) {
     double s = 0, sq = 0;
     for (int64_t i = 0; i < data.count; ++i) {
-      const float *p = &data.images[(i * data.channels + c) * plane];
+      const uint8_t *p = &data.pixels[(i * data.channels + c) * plane];
       for (int64_t k = 0; k < plane; ++k) {
-        s += p[k];
-        sq += double(p[k]) * p[k];
+        float x = pixelValue(p[k]);
+        s += x;
+        sq += double(x) * x;
       }
     }
     double n = double(data.count) * plane;
@@ -275,112 +274,6 @@ void computeStatistics(const Dataset &data, std::vector<float> &mean,
     mean[c] = float(m);
     std[c] = float(std::sqrt(std::max(sq / n - m * m, 1e-12)));
   }
-}
-
-void normalize(Dataset &data, const std::vector<float> &mean,
-               const std::vector<float> &std) {
-  int64_t plane = data.height * data.width;
-  for (int64_t i = 0; i < data.count; ++i)
-    for (int64_t c = 0; c < data.channels; ++c) {
-      float *p = &data.images[(i * data.channels + c) * plane];
-      for (int64_t k = 0; k < plane; ++k)
-        p[k] = (p[k] - mean[c]) / std[c];
-    }
-}
-
-namespace {
-
-std::string shapeText(int64_t c, int64_t h, int64_t w) {
-  return std::to_string(c) + "x" + std::to_string(h) + "x" + std::to_string(w);
-}
-
-/// One image plane [h, w] to [outH, outW], bilinear with half-pixel
-/// centres (source coordinate (i + 0.5) * h / outH - 0.5, clamped).
-void resizePlane(const float *in, int64_t h, int64_t w, float *out,
-                 int64_t outH, int64_t outW) {
-  auto axis = [](int64_t i, int64_t in, int64_t out, int64_t &lo, int64_t &hi,
-                 float &t) {
-    double x = (double(i) + 0.5) * double(in) / double(out) - 0.5;
-    x = std::max(x, 0.0);
-    lo = std::min<int64_t>(int64_t(x), in - 1);
-    hi = std::min<int64_t>(lo + 1, in - 1);
-    t = float(x - double(lo));
-  };
-  for (int64_t y = 0; y < outH; ++y) {
-    int64_t y0, y1;
-    float ty;
-    axis(y, h, outH, y0, y1, ty);
-    for (int64_t x = 0; x < outW; ++x) {
-      int64_t x0, x1;
-      float tx;
-      axis(x, w, outW, x0, x1, tx);
-      float top = in[y0 * w + x0] * (1 - tx) + in[y0 * w + x1] * tx;
-      float bottom = in[y1 * w + x0] * (1 - tx) + in[y1 * w + x1] * tx;
-      out[y * outW + x] = top * (1 - ty) + bottom * ty;
-    }
-  }
-}
-
-} // namespace
-
-bool adaptImages(Dataset &data, int64_t channels, int64_t height, int64_t width,
-                 Fit fit, std::string &what, std::string &error) {
-  what.clear();
-  const std::string from = shapeText(data.channels, data.height, data.width);
-  const std::string to = shapeText(channels, height, width);
-  bool grey = data.channels == 1 && channels == 3;
-  bool sized = data.height == height && data.width == width;
-  if ((data.channels != channels && !grey) || (fit == Fit::None && !sized) ||
-      (fit == Fit::None && grey)) {
-    error = "images are " + from + ", the model takes " + to +
-            (data.channels != channels && !grey
-                 ? " (only one grey channel can be replicated to three)"
-                 : " (--fit=none)");
-    return false;
-  }
-  if (!grey && sized)
-    return true;
-  bool pad = fit == Fit::Pad ||
-             (fit == Fit::Auto && height >= data.height && width >= data.width);
-  if (pad && (height < data.height || width < data.width)) {
-    error = "images are " + from + ", the model takes " + to +
-            ": --fit=pad cannot shrink them (use --fit=resize)";
-    return false;
-  }
-  const int64_t inPlane = data.height * data.width, outPlane = height * width;
-  const int64_t top = (height - data.height) / 2,
-                left = (width - data.width) / 2;
-  std::vector<float> out(size_t(data.count) * channels * outPlane, 0.0f);
-  std::vector<float> plane(outPlane);
-  for (int64_t i = 0; i < data.count; ++i)
-    for (int64_t c = 0; c < channels; ++c) {
-      const float *in =
-          &data.images[(i * data.channels + (grey ? 0 : c)) * inPlane];
-      float *o = &out[(i * channels + c) * outPlane];
-      if (sized)
-        std::copy(in, in + inPlane, o);
-      else if (pad)
-        for (int64_t y = 0; y < data.height; ++y)
-          std::copy(in + y * data.width, in + (y + 1) * data.width,
-                    o + (y + top) * width + left);
-      else
-        resizePlane(in, data.height, data.width, o, height, width);
-    }
-  data.images = std::move(out);
-  std::string steps;
-  if (grey)
-    steps = "grey replicated to 3 channels";
-  if (!sized)
-    steps +=
-        std::string(steps.empty() ? "" : ", ") +
-        (pad ? "zero-padded (after normalisation) by " + std::to_string(top) +
-                   " rows and " + std::to_string(left) + " columns before"
-             : "resized bilinearly");
-  what = from + " -> " + to + ": " + steps;
-  data.channels = channels;
-  data.height = height;
-  data.width = width;
-  return true;
 }
 
 } // namespace fgc::rt

@@ -13,11 +13,14 @@
 //
 // A reader must succeed or fail with a message: a crash, an abort, a leak,
 // a hang or a sanitizer report is a bug. What a reader returns is then run
-// through checkLabels, computeStatistics and normalize.
+// through checkLabels and computeStatistics, and its images through an
+// ImageDecoder (normalised and, for the first, fitted to 3 x 32 x 32: grey
+// replicated, padded or resized).
 //
 //===----------------------------------------------------------------------===//
 
 #include "fgc/Runtime/Data.h"
+#include "fgc/Runtime/ImageDecoder.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -88,13 +91,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   // A success must be consistent.
   if (set.count <= 0 || int64_t(set.labels.size()) != set.count ||
-      int64_t(set.images.size()) != set.count * set.imageSize())
+      int64_t(set.pixels.size()) != set.count * set.imageSize())
     std::abort();
   std::string labelError;
   if (!fgc::rt::checkLabels(set, 10, labelError) && labelError.empty())
     std::abort();
   std::vector<float> mean, std;
   fgc::rt::computeStatistics(set, mean, std);
-  fgc::rt::normalize(set, mean, std);
+  std::string what;
+  for (int64_t i = 0; i < set.count; ++i) {
+    fgc::rt::ImageDecoder decoder;
+    bool fitted =
+        i == 0 && decoder.plan(set, 3, 32, 32, fgc::rt::Fit::Auto, what, error);
+    if (!fitted && !decoder.plan(set, set.channels, set.height, set.width,
+                                 fgc::rt::Fit::None, what, error))
+      std::abort(); // its own shape always fits
+    decoder.setStatistics(mean, std);
+    std::vector<float> image(decoder.size());
+    decoder.decode(set, i, image.data());
+  }
   return 0;
 }

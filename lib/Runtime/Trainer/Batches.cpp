@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <tuple>
 
 using namespace fgc::rt;
 
@@ -49,11 +50,12 @@ rt::Fit fitMode(const std::string &name) {
 } // namespace
 
 bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
-              int64_t classes, Dataset &train, Dataset &test,
+              int64_t classes, Examples &trainSet, Examples &testSet,
               std::string &error) {
   DataFiles files;
   if (!dataFiles(o, files, error))
     return false;
+  Dataset &train = trainSet.data, &test = testSet.data;
   bool cifar = files.dataset == "cifar10";
   bool ok = cifar ? loadCifar(files.train, train, error) &&
                         loadCifar(files.test, test, error)
@@ -75,29 +77,17 @@ bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
   // The label range is checked by the reader, which names the labels file.
   if (!checkLabels(train, classes, error) || !checkLabels(test, classes, error))
     return false;
-  auto adapt = [&](Dataset &set, const std::string &file, const char *which) {
-    std::string fitted;
-    if (!adaptImages(set, imageShape[1], imageShape[2], imageShape[3],
-                     fitMode(o.fit), fitted, error)) {
-      error = file + ": " + error;
-      return false;
-    }
-    if (!o.quiet && !fitted.empty() && set.count > 0)
-      std::printf("data: %s images fitted to the model's input, %s\n", which,
-                  fitted.c_str());
-    return true;
+  // The shapes are checked before any work.
+  std::string trainFit, testFit;
+  auto plan = [&](Examples &set, const std::string &file, std::string &what) {
+    if (set.decoder.plan(set.data, imageShape[1], imageShape[2], imageShape[3],
+                         fitMode(o.fit), what, error))
+      return true;
+    error = file + ": " + error;
+    return false;
   };
-  // Dry runs on no images check the shapes before any work.
-  auto shapeOf = [](const Dataset &set) {
-    Dataset probe;
-    probe.channels = set.channels;
-    probe.height = set.height;
-    probe.width = set.width;
-    return probe;
-  };
-  Dataset trainShape = shapeOf(train), testShape = shapeOf(test);
-  if (!adapt(trainShape, files.train[0], "") ||
-      !adapt(testShape, files.test[0], ""))
+  if (!plan(trainSet, files.train[0], trainFit) ||
+      !plan(testSet, files.test[0], testFit))
     return false;
   const int64_t batch = imageShape[0];
   if (train.count < batch) {
@@ -123,11 +113,16 @@ bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
     for (float s : stddev)
       std::printf(" %.4f", s);
     std::printf(" (%s)\n", o.normalization.c_str());
+    for (auto [set, what, which] :
+         {std::make_tuple(&train, &trainFit, "training"),
+          std::make_tuple(&test, &testFit, "test")})
+      if (!what->empty() && set->count > 0)
+        std::printf("data: %s images fitted to the model's input, %s\n", which,
+                    what->c_str());
   }
-  normalize(train, mean, stddev);
-  normalize(test, mean, stddev);
-  return adapt(train, files.train[0], "training") &&
-         adapt(test, files.test[0], "test");
+  trainSet.decoder.setStatistics(mean, stddev);
+  testSet.decoder.setStatistics(mean, stddev);
+  return true;
 }
 
 std::vector<int64_t> epochOrder(int64_t count, uint64_t seed, int64_t epoch) {
@@ -141,29 +136,27 @@ std::vector<int64_t> epochOrder(int64_t count, uint64_t seed, int64_t epoch) {
   return order;
 }
 
-void gatherBatch(const Dataset &data, const std::vector<int64_t> &order,
+void gatherBatch(const Examples &set, const std::vector<int64_t> &order,
                  int64_t step, int64_t batch, std::vector<float> &images,
                  std::vector<int64_t> &labels) {
-  const int64_t size = data.imageSize();
+  const int64_t size = set.decoder.size();
   images.resize(batch * size);
   labels.resize(batch);
   for (int64_t i = 0; i < batch; ++i) {
     int64_t src = order[step * batch + i];
-    std::memcpy(images.data() + i * size, &data.images[src * size],
-                size * sizeof(float));
-    labels[i] = data.labels[src];
+    set.decoder.decode(set.data, src, images.data() + i * size);
+    labels[i] = set.data.labels[src];
   }
 }
 
-int64_t fillEvalBatch(const Dataset &data, int64_t start, int64_t batch,
+int64_t fillEvalBatch(const Examples &set, int64_t start, int64_t batch,
                       Tensor &image, Tensor &labels) {
-  const int64_t size = data.imageSize();
-  int64_t n = std::min(batch, data.count - start);
+  const int64_t size = set.decoder.size();
+  int64_t n = std::min(batch, set.count() - start);
   for (int64_t i = 0; i < batch; ++i) {
     int64_t src = start + (i < n ? i : 0);
-    std::memcpy(image.data<float>() + i * size, &data.images[src * size],
-                size * sizeof(float));
-    labels.data<int64_t>()[i] = data.labels[src];
+    set.decoder.decode(set.data, src, image.data<float>() + i * size);
+    labels.data<int64_t>()[i] = set.data.labels[src];
   }
   return n;
 }

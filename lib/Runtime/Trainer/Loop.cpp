@@ -68,7 +68,7 @@ private:
     return false;
   }
   bool bindSteps();
-  void evaluate(const Dataset &data, double &loss, double &err);
+  void evaluate(const Examples &data, double &loss, double &err);
   bool stopAndSave(const char *why);
   bool lossDiverged(std::string &detail);
   bool stopOnLoss(const std::string &detail);
@@ -80,7 +80,7 @@ private:
   const CompiledSteps &steps;
   const std::vector<ArgSpec> &trainArgs = d.function(rt::abi::kTrainStep)->args;
   int64_t batch = 0, stepsPerEpoch = 0, stepsRun = 0;
-  Dataset train, test;
+  Examples train, test;
   TrainState state;
   uint64_t print = 0;
   /// The steps' arguments besides the state.
@@ -158,7 +158,7 @@ bool Session::prepare() {
   std::signal(SIGXFSZ, SIG_IGN);
   if (!loadData(o, imageSpec->shape, d.classes, train, test, error))
     return failWith(error);
-  stepsPerEpoch = train.count / batch;
+  stepsPerEpoch = train.count() / batch;
 
   state = initialState(d, o.seed);
   print = fingerprint(d.header());
@@ -195,7 +195,7 @@ bool Session::prepare() {
                 "the last %lld examples of each epoch's order are left out)\n",
                 d.model.c_str(), d.algorithm.c_str(), (long long)o.epochs,
                 (long long)stepsPerEpoch, (long long)batch,
-                (long long)(train.count - stepsPerEpoch * batch));
+                (long long)(train.count() - stepsPerEpoch * batch));
   return true;
 }
 
@@ -226,9 +226,9 @@ bool Session::bindSteps() {
   return true;
 }
 
-void Session::evaluate(const Dataset &data, double &loss, double &err) {
+void Session::evaluate(const Examples &data, double &loss, double &err) {
   double lossSum = 0, wrong = 0;
-  for (int64_t start = 0; start < data.count; start += batch) {
+  for (int64_t start = 0; start < data.count(); start += batch) {
     int64_t n = fillEvalBatch(data, start, batch, image, labels);
     callPacked(steps.eval, evalCall.args);
     const float *l = evalCall.outputs[rt::abi::kLoss].data<float>();
@@ -238,8 +238,8 @@ void Session::evaluate(const Dataset &data, double &loss, double &err) {
       wrong += 1 - c[i];
     }
   }
-  loss = lossSum / data.count;
-  err = wrong / data.count;
+  loss = lossSum / data.count();
+  err = wrong / data.count();
 }
 
 bool Session::stopAndSave(const char *why) {
@@ -296,7 +296,8 @@ bool Session::stopOnLoss(const std::string &detail) {
 }
 
 bool Session::runEpoch() {
-  std::vector<int64_t> order = epochOrder(train.count, state.seed, state.epoch);
+  std::vector<int64_t> order =
+      epochOrder(train.count(), state.seed, state.epoch);
   auto t0 = std::chrono::steady_clock::now();
   // The sums start from the checkpoint's: a resumed epoch reports all of
   // its steps, added in the uninterrupted run's order.

@@ -26,6 +26,7 @@
 #define FGC_RUNTIME_TRAINER_TRAINER_H
 
 #include "fgc/Runtime/Data.h"
+#include "fgc/Runtime/ImageDecoder.h"
 #include "fgc/Runtime/TrainerABI.h"
 
 #include <cmath>
@@ -71,11 +72,20 @@ Parsed parseOptions(int argc, char **argv, const rt::ModelDescription &d,
 
 //===--- Batches.cpp: data sets and batches -------------------------------===//
 
+/// A data set as the trainer holds it: the files' bytes, and how one of
+/// its images becomes the model's input.
+struct Examples {
+  rt::Dataset data;
+  rt::ImageDecoder decoder;
+  int64_t count() const { return data.count; }
+};
+
 /// Loads the train and test sets the options name, checks them against the
-/// model's image shape [N, C, H, W] and `classes` (0: unchecked), and
-/// normalises them (printing the statistics unless --quiet).
+/// model's image shape [N, C, H, W] and `classes` (0: unchecked), and plans
+/// their normalisation and fitting (printing the statistics unless
+/// --quiet).
 bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
-              int64_t classes, rt::Dataset &train, rt::Dataset &test,
+              int64_t classes, Examples &train, Examples &test,
               std::string &error);
 
 /// The epoch's order of `count` examples: Fisher-Yates with Philox bits
@@ -83,14 +93,14 @@ bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
 std::vector<int64_t> epochOrder(int64_t count, uint64_t seed, int64_t epoch);
 
 /// Copies training batch `step` (examples order[step * batch ...]).
-void gatherBatch(const rt::Dataset &data, const std::vector<int64_t> &order,
+void gatherBatch(const Examples &set, const std::vector<int64_t> &order,
                  int64_t step, int64_t batch, std::vector<float> &images,
                  std::vector<int64_t> &labels);
 
 /// Copies the evaluation batch of examples [start, start + batch) into
 /// `image` and `labels`, padding past the end with example `start`; returns
 /// how many examples are real.
-int64_t fillEvalBatch(const rt::Dataset &data, int64_t start, int64_t batch,
+int64_t fillEvalBatch(const Examples &set, int64_t start, int64_t batch,
                       rt::Tensor &image, rt::Tensor &labels);
 
 //===--- Checkpoint.cpp: the training state and its files -----------------===//
