@@ -13,9 +13,11 @@
 //
 // A reader must succeed or fail with a message: a crash, an abort, a leak,
 // a hang or a sanitizer report is a bug. What a reader returns is then run
-// through checkLabels and computeStatistics, and its images through an
-// ImageDecoder (normalised and, for the first, fitted to 3 x 32 x 32: grey
-// replicated, padded or resized).
+// through checkLabels and computeStatistics, and its images through two
+// ImageDecoders: as stored (the values must be the bytes' intensities) and
+// normalised and fitted to 3 x 32 x 32 by the fit bits 2-3 of the first
+// byte pick (grey replicated, padded or resized; or refused with a
+// message).
 //
 //===----------------------------------------------------------------------===//
 
@@ -96,19 +98,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   std::string labelError;
   if (!fgc::rt::checkLabels(set, 10, labelError) && labelError.empty())
     std::abort();
-  std::vector<float> mean, std;
-  fgc::rt::computeStatistics(set, mean, std);
+  std::vector<float> mean, stddev;
+  fgc::rt::computeStatistics(set, mean, stddev);
+  // Every image decoded as stored (identity statistics: exactly its
+  // intensities) and normalised and fitted to 3 x 32 x 32 by the fit that
+  // bits 2-3 of the first byte pick (a refused fit is a message).
   std::string what;
+  fgc::rt::ImageDecoder stored, fitted;
+  if (!stored.plan(set, set.channels, set.height, set.width, fgc::rt::Fit::None,
+                   what, error))
+    std::abort(); // its own shape always fits
+  const fgc::rt::Fit fits[] = {fgc::rt::Fit::Auto, fgc::rt::Fit::Pad,
+                               fgc::rt::Fit::Resize, fgc::rt::Fit::None};
+  bool fits32 = fitted.plan(set, 3, 32, 32, fits[(mode >> 2) & 3], what, error);
+  if (!fits32 && error.empty())
+    std::abort();
+  if (fits32)
+    fitted.setStatistics(mean, stddev);
+  std::vector<float> image(stored.size()), fitImage(fitted.size());
   for (int64_t i = 0; i < set.count; ++i) {
-    fgc::rt::ImageDecoder decoder;
-    bool fitted =
-        i == 0 && decoder.plan(set, 3, 32, 32, fgc::rt::Fit::Auto, what, error);
-    if (!fitted && !decoder.plan(set, set.channels, set.height, set.width,
-                                 fgc::rt::Fit::None, what, error))
-      std::abort(); // its own shape always fits
-    decoder.setStatistics(mean, std);
-    std::vector<float> image(decoder.size());
-    decoder.decode(set, i, image.data());
+    stored.decode(set, i, image.data());
+    for (int64_t k = 0; k < set.imageSize(); ++k)
+      if (image[k] != fgc::rt::pixelValue(set.pixels[i * set.imageSize() + k]))
+        std::abort();
+    if (fits32)
+      fitted.decode(set, i, fitImage.data());
   }
   return 0;
 }

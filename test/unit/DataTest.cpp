@@ -90,6 +90,11 @@ TEST(ImageDecoder, ResizesLikeTorchBilinear) {
   image = decoded(shrink, e, 0);
   for (size_t i = 0; i < down.size(); ++i)
     EXPECT_NEAR(image[i], down[i], 1e-5) << i;
+  // The second of two images: its own bytes (16..31), the same weights.
+  Dataset two = grid(2, 1, 4, 4);
+  image = decoded(shrink, two, 1);
+  for (size_t i = 0; i < down.size(); ++i)
+    EXPECT_NEAR(image[i], down[i] + 16, 1e-5) << i;
 }
 
 TEST(ImageDecoder, NormalisesEachStoredChannelBeforeFitting) {
@@ -106,9 +111,13 @@ TEST(ImageDecoder, NormalisesEachStoredChannelBeforeFitting) {
   std::vector<float> image = decoded(decoder, d, 1);
   for (int c = 0; c < 3; ++c)
     for (int k = 0; k < 4; ++k) {
-      double b = 12 + c * 4 + k;
-      EXPECT_NEAR(image[c * 4 + k], (b / 255 - mean[c]) / std[c], 1e-5)
+      int b = 12 + c * 4 + k;
+      EXPECT_NEAR(image[c * 4 + k], (b / 255.0 - mean[c]) / std[c], 1e-5)
           << "channel " << c << " element " << k;
+      // Bit for bit the float expression the trainer evaluated per pixel
+      // when it held the whole set normalised.
+      float x = uint8_t(b) / 255.0f;
+      EXPECT_EQ(image[c * 4 + k], (x - mean[c]) / std[c]);
     }
   // A grey image replicated to three channels uses its one channel's
   // statistics; the padding is 0, the mean.

@@ -28,20 +28,25 @@ enum class Fit {
   None,   // refuse a mismatch
 };
 
+/// Planned once per data set (plan, then setStatistics); decode() is const
+/// and may run on several threads at once.
 class ImageDecoder {
 public:
-  /// Plans decoding images of `stored`'s shape into [channels, height,
-  /// width] when that is unambiguous: one grey channel replicated to three,
-  /// then padding or resizing per `fit`. `what` describes the fitting
-  /// (empty when the shapes agree); a mismatch it cannot resolve (RGB to
-  /// grey, or Fit::None) is an error naming both shapes. Until
-  /// setStatistics, the normalisation is the identity.
-  bool plan(const Dataset &stored, int64_t channels, int64_t height,
-            int64_t width, Fit fit, std::string &what, std::string &error);
+  /// Plans decoding images of `stored`'s shape into [toChannels, toHeight,
+  /// toWidth] when that is unambiguous: one grey channel replicated to
+  /// three, then padding or resizing per `fit`. `what` describes the
+  /// fitting (empty when the shapes agree); a mismatch it cannot resolve
+  /// (RGB to grey, or Fit::None) is an error naming both shapes, and leaves
+  /// the decoder as it was. A new plan's normalisation is the identity
+  /// until setStatistics.
+  bool plan(const Dataset &stored, int64_t toChannels, int64_t toHeight,
+            int64_t toWidth, Fit fit, std::string &what, std::string &error);
 
-  /// Each stored channel c becomes (x - mean[c]) / std[c] (x in [0, 1]),
-  /// before the fitting: a padded border is then the mean.
-  void setStatistics(std::vector<float> mean, std::vector<float> std);
+  /// Each stored channel c becomes (x - mean[c]) / stddev[c] (x in [0, 1]),
+  /// before the fitting: a padded border is then the mean. One value per
+  /// stored channel.
+  void setStatistics(const std::vector<float> &mean,
+                     const std::vector<float> &stddev);
 
   /// Floats of one decoded image.
   int64_t size() const { return channels * height * width; }
@@ -51,13 +56,29 @@ public:
   void decode(const Dataset &data, int64_t index, float *out) const;
 
 private:
+  /// One output row's or column's bilinear source: lo and hi blended by t.
+  struct Tap {
+    int64_t lo, hi;
+    float t;
+  };
+  /// The sources of `out` rows (or columns) resized from `in`, half-pixel
+  /// centres (source coordinate (i + 0.5) * in / out - 0.5, clamped), as
+  /// torch's align_corners=False.
+  static std::vector<Tap> taps(int64_t in, int64_t out);
+
+  enum class Kind { Copy, Pad, Resize };
   /// The stored shape and the decoded one.
   int64_t storedChannels = 0, storedHeight = 0, storedWidth = 0;
   int64_t channels = 0, height = 0, width = 0;
-  bool grey = false, pad = false;
+  Kind kind = Kind::Copy;
+  bool grey = false;
   /// Rows and columns of padding before the image.
   int64_t top = 0, left = 0;
-  std::vector<float> mean, std;
+  /// The resize's sources of each output row and column.
+  std::vector<Tap> rowTaps, columnTaps;
+  /// [storedChannels][256]: each byte's normalised value, the expression the
+  /// per-pixel computation would evaluate.
+  std::vector<float> normalised;
 };
 
 } // namespace fgc::rt

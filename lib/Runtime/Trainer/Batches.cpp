@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <tuple>
 
 using namespace fgc::rt;
 
@@ -113,12 +112,14 @@ bool loadData(const Options &o, const std::vector<int64_t> &imageShape,
     for (float s : stddev)
       std::printf(" %.4f", s);
     std::printf(" (%s)\n", o.normalization.c_str());
-    for (auto [set, what, which] :
-         {std::make_tuple(&train, &trainFit, "training"),
-          std::make_tuple(&test, &testFit, "test")})
-      if (!what->empty() && set->count > 0)
+    auto fitted = [](const Dataset &set, const std::string &what,
+                     const char *which) {
+      if (!what.empty() && set.count > 0)
         std::printf("data: %s images fitted to the model's input, %s\n", which,
-                    what->c_str());
+                    what.c_str());
+    };
+    fitted(train, trainFit, "training");
+    fitted(test, testFit, "test");
   }
   trainSet.decoder.setStatistics(mean, stddev);
   testSet.decoder.setStatistics(mean, stddev);

@@ -68,7 +68,7 @@ private:
     return false;
   }
   bool bindSteps();
-  void evaluate(const Examples &data, double &loss, double &err);
+  void evaluate(const Examples &set, double &loss, double &err);
   bool stopAndSave(const char *why);
   bool lossDiverged(std::string &detail);
   bool stopOnLoss(const std::string &detail);
@@ -226,10 +226,10 @@ bool Session::bindSteps() {
   return true;
 }
 
-void Session::evaluate(const Examples &data, double &loss, double &err) {
+void Session::evaluate(const Examples &set, double &loss, double &err) {
   double lossSum = 0, wrong = 0;
-  for (int64_t start = 0; start < data.count(); start += batch) {
-    int64_t n = fillEvalBatch(data, start, batch, image, labels);
+  for (int64_t start = 0; start < set.count(); start += batch) {
+    int64_t n = fillEvalBatch(set, start, batch, image, labels);
     callPacked(steps.eval, evalCall.args);
     const float *l = evalCall.outputs[rt::abi::kLoss].data<float>();
     const float *c = evalCall.outputs[rt::abi::kCorrect].data<float>();
@@ -238,8 +238,8 @@ void Session::evaluate(const Examples &data, double &loss, double &err) {
       wrong += 1 - c[i];
     }
   }
-  loss = lossSum / data.count();
-  err = wrong / data.count();
+  loss = lossSum / set.count();
+  err = wrong / set.count();
 }
 
 bool Session::stopAndSave(const char *why) {
