@@ -412,6 +412,8 @@ def main():
     ap.add_argument("--worker", choices=["bp", "lg-fg-a"], help=argparse.SUPPRESS)
     ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.rounds < 1:
+        die(f"--rounds must be at least 1, not {args.rounds}")
     if args.worker:
         return worker(args)
     if args.render:  # the tables of an existing JSON, nothing measured
@@ -440,8 +442,6 @@ def main():
     algos = [a for a in args.algos.split(",") if f"={a} " in help_text]
     for a in set(args.algos.split(",")) - set(algos):
         log(f"note: this fgc has no --algo={a}; skipped")
-    if args.rounds < 1:
-        die(f"--rounds must be at least 1, not {args.rounds}")
     if args.quick:
         args.rounds = 1
     args.steps_of = {m: 2 if args.quick else args.steps or MODELS[m][2] for m in models}
@@ -615,6 +615,7 @@ def print_tables(res):
             ("compile s", "compile_s")]
     print("\n| model | " + " | ".join(c for c, _ in cols) + " |\n"
           + "|---" * (len(cols) + 1) + "|")
+
     def cell(ratios, k):
         spread = ratios.get(k + "_range")
         return fmt(ratios[k]) + (f" ({spread[0]:.2f}–{spread[1]:.2f})" if spread else "")
